@@ -1,0 +1,41 @@
+/// @file fd.hpp
+/// @brief Fd: a file descriptor that closes itself.
+#pragma once
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace box {
+
+/// Owns one file descriptor and closes it when it goes out of scope.
+class Fd {
+public:
+    Fd() = default;
+    /// Takes ownership of `fd` (-1 means none).
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) reset(std::exchange(other.fd_, -1));
+        return *this;
+    }
+    ~Fd() { reset(); }
+
+    /// The descriptor, still owned.
+    int get() const { return fd_; }
+    /// Gives up ownership and returns the descriptor.
+    int release() { return std::exchange(fd_, -1); }
+    /// Closes the owned descriptor (if any) and takes `fd` instead.
+    void reset(int fd = -1) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace box

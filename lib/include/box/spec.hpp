@@ -1,0 +1,55 @@
+/// @file spec.hpp
+/// @brief ContainerSpec: everything `box run` was asked for, before anything is done.
+///
+/// The command line is parsed into a ContainerSpec first; the stages then turn
+/// the spec into kernel objects. Later stages add their fields here (limits,
+/// image, ports...), so a spec always describes a whole container.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace box {
+
+/// One line of /proc/PID/uid_map or gid_map: ids [inside, inside+count) in
+/// the new user namespace are ids [outside, outside+count) outside it.
+struct IdMapping {
+    std::uint32_t inside = 0;
+    std::uint32_t outside = 0;
+    std::uint32_t count = 0;
+};
+
+/// What network namespace the container gets.
+enum class NetworkMode {
+    None,  ///< a new, empty network namespace with only `lo`, brought up
+    Host,  ///< the host's own network namespace (no isolation)
+};
+
+/// Everything `box run` was asked for.
+struct ContainerSpec {
+    std::string rootfs;             ///< host path of the root filesystem
+    std::vector<std::string> args;  ///< the command and its arguments
+    std::vector<std::string> env;   ///< KEY=VALUE from -e, in the order given
+    std::string hostname;           ///< never empty once parsed
+    std::string workdir;            ///< absolute path inside; empty means "/"
+    std::string user;               ///< -u as given (`uid`, `name`, `uid:gid`...); empty: root
+    bool interactive = false;       ///< -i: keep stdin open
+    bool tty = false;               ///< -t: give the command a pseudo-terminal
+    NetworkMode network = NetworkMode::None;
+    bool userns = false;            ///< --userns: a new user namespace
+    IdMapping uid_map{0, 100000, 65536};  ///< used with --userns
+    IdMapping gid_map{0, 100000, 65536};  ///< used with --userns
+};
+
+/// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.
+/// Throws box::Error on anything else.
+IdMapping parse_id_range(const std::string& text);
+
+/// The path a command will look up: PATH as docker sets it.
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace box

@@ -1,0 +1,62 @@
+/// @file sys.hpp
+/// @brief The kernel-facing steps box takes, each one traced and checked.
+///
+/// Every function here makes exactly one system call (or one file write),
+/// prints it to the `--explain` trace with its arguments and result, and on
+/// failure throws box::Error whose "what" is the call as traced — so an error
+/// always says what was tried on which path, and why it failed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace box::sys {
+
+/// mount(2). `source`, `fstype` and `data` may be nullptr.
+void mount(const char* source, const std::string& target, const char* fstype,
+           unsigned long flags, const char* data = nullptr);
+/// umount2(2).
+void umount2(const std::string& target, int flags);
+/// pivot_root(2): make `new_root` the root and move the old root to `put_old`.
+void pivot_root(const std::string& new_root, const std::string& put_old);
+/// chdir(2).
+void chdir(const std::string& path);
+/// mkdir(2). With `exist_ok`, an existing directory is not an error.
+void mkdir(const std::string& path, mode_t mode, bool exist_ok = true);
+/// rmdir(2).
+void rmdir(const std::string& path);
+/// mknod(2) with makedev(major, minor).
+void mknod(const std::string& path, mode_t mode, unsigned major, unsigned minor);
+/// symlink(2): create `linkpath` pointing at `target`.
+void symlink(const std::string& target, const std::string& linkpath);
+/// Creates an empty file (as a mount point for a bind mount); an existing
+/// file is kept. Traced as the open(2) it is.
+void create_file(const std::string& path, mode_t mode);
+/// chmod(2).
+void chmod(const std::string& path, mode_t mode);
+/// sethostname(2).
+void sethostname(const std::string& name);
+/// unshare(2).
+void unshare(int flags);
+/// clone(2) used like fork(2): returns the child's pid in the parent and 0 in
+/// the child, which runs on a copy of the parent's memory and stack.
+pid_t clone(unsigned long flags);
+/// Writes `content` to an existing file (a /proc or /sys control file), traced
+/// as `write("/proc/42/uid_map", "0 100000 65536\n")`.
+void write_file(const std::string& path, const std::string& content);
+/// setgroups(2).
+void setgroups(const std::vector<gid_t>& groups);
+/// setresgid(2) with real, effective and saved ids all `gid`.
+void setresgid(gid_t gid);
+/// setresuid(2) with real, effective and saved ids all `uid`.
+void setresuid(uid_t uid);
+/// Brings a network interface up: ioctl(SIOCGIFFLAGS) then ioctl(SIOCSIFFLAGS)
+/// with IFF_UP added.
+void set_link_up(const std::string& ifname);
+/// execve(2) of `path` (already resolved). Returns only on failure, with errno.
+int execve(const std::string& path, const std::vector<std::string>& argv,
+           const std::vector<std::string>& envp);
+
+}  // namespace box::sys

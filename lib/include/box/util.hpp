@@ -1,0 +1,40 @@
+/// @file util.hpp
+/// @brief Small helpers: strings, files, random ids.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace box {
+
+/// Splits `s` at every `sep`; empty fields are kept.
+std::vector<std::string> split(std::string_view s, char sep);
+/// True if `s` starts with `prefix`.
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+/// `n` random lowercase hex digits from the kernel's random pool.
+std::string random_hex(size_t n);
+
+/// The whole content of a file; throws box::Error naming the path on failure.
+std::string read_file(const std::string& path);
+/// The content of a file, or nothing if it cannot be read.
+std::optional<std::string> try_read_file(const std::string& path);
+/// Writes a file so that readers see the old or the new content, never a mix:
+/// write to a temporary file beside it, fsync, rename over the old one.
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+/// mkdir -p. Throws box::Error naming the path on failure.
+void make_dirs(const std::string& path);
+/// True if `path` exists (following symlinks).
+bool exists(const std::string& path);
+/// True if `path` is a directory (following symlinks).
+bool is_directory(const std::string& path);
+
+/// The state root: `--root`, else $BOX_ROOT, else /var/lib/box.
+const std::string& state_root();
+/// Sets the state root (done once by the CLI).
+void set_state_root(std::string root);
+
+}  // namespace box

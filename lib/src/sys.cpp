@@ -1,0 +1,194 @@
+#include "box/sys.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "box/error.hpp"
+#include "box/fd.hpp"
+#include "box/trace.hpp"
+
+namespace box::sys {
+namespace {
+
+using trace::quote;
+
+// Traces `call` with the result of a syscall that returned `rc`, and throws
+// box::Error naming the call if it failed.
+long check(const std::string& call, long rc) {
+    int err = errno;
+    trace::line(call + " " + trace::result(rc, err));
+    if (rc == -1) throw_errno(call, err);
+    return rc;
+}
+
+std::string octal(mode_t mode) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "0%o", static_cast<unsigned>(mode));
+    return buf;
+}
+
+}  // namespace
+
+void mount(const char* source, const std::string& target, const char* fstype,
+           unsigned long flags, const char* data) {
+    std::string call = "mount(" + quote(source) + ", " + quote(target) + ", " + quote(fstype) +
+                       ", " + trace::mount_flags(flags) + ", " + quote(data) + ")";
+    check(call, ::mount(source, target.c_str(), fstype, flags, data));
+}
+
+void umount2(const std::string& target, int flags) {
+    std::string f = trace::flags(static_cast<unsigned>(flags), {{MNT_DETACH, "MNT_DETACH"},
+                                                                {MNT_FORCE, "MNT_FORCE"}});
+    check("umount2(" + quote(target) + ", " + f + ")", ::umount2(target.c_str(), flags));
+}
+
+void pivot_root(const std::string& new_root, const std::string& put_old) {
+    // glibc has no wrapper for pivot_root(2).
+    check("pivot_root(" + quote(new_root) + ", " + quote(put_old) + ")",
+          ::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()));
+}
+
+void chdir(const std::string& path) {
+    check("chdir(" + quote(path) + ")", ::chdir(path.c_str()));
+}
+
+void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
+    std::string call = "mkdir(" + quote(path) + ", " + octal(mode) + ")";
+    int rc = ::mkdir(path.c_str(), mode);
+    if (rc == -1 && errno == EEXIST && exist_ok) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            trace::line(call + " " + trace::result(rc, EEXIST) + " (already there)");
+            return;
+        }
+        errno = EEXIST;
+    }
+    check(call, rc);
+}
+
+void rmdir(const std::string& path) {
+    check("rmdir(" + quote(path) + ")", ::rmdir(path.c_str()));
+}
+
+void mknod(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
+    std::string type = S_ISCHR(mode) ? "S_IFCHR|" : S_ISBLK(mode) ? "S_IFBLK|" : "";
+    std::string call = "mknod(" + quote(path) + ", " + type + octal(mode & 07777) + ", makedev(" +
+                       std::to_string(major) + ", " + std::to_string(minor) + "))";
+    check(call, ::mknod(path.c_str(), mode, makedev(major, minor)));
+}
+
+void symlink(const std::string& target, const std::string& linkpath) {
+    check("symlink(" + quote(target) + ", " + quote(linkpath) + ")",
+          ::symlink(target.c_str(), linkpath.c_str()));
+}
+
+void create_file(const std::string& path, mode_t mode) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+    check("open(" + quote(path) + ", O_WRONLY|O_CREAT|O_CLOEXEC, " + octal(mode) + ")", fd);
+    ::close(fd);
+}
+
+void chmod(const std::string& path, mode_t mode) {
+    check("chmod(" + quote(path) + ", " + octal(mode) + ")", ::chmod(path.c_str(), mode));
+}
+
+void sethostname(const std::string& name) {
+    check("sethostname(" + quote(name) + ")", ::sethostname(name.data(), name.size()));
+}
+
+void unshare(int flags) {
+    check("unshare(" + trace::clone_flags(static_cast<unsigned long>(flags)) + ")",
+          ::unshare(flags));
+}
+
+pid_t clone(unsigned long flags) {
+    // The raw system call with a null stack behaves like fork(): the child
+    // continues from here on its own copy of our memory. (glibc's clone()
+    // wrapper instead wants a function and a separately allocated stack.)
+    long rc = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
+    if (rc == 0) return 0;  // the child: nothing to trace here
+    return static_cast<pid_t>(check("clone(" + trace::clone_flags(flags) + ")", rc));
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    std::string call = "write(" + quote(path) + ", " + quote(content) + ")";
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+        int err = errno;
+        trace::line(call + " " + trace::result(-1, err));
+        throw_errno("open(" + quote(path) + ")", err);
+    }
+    ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n >= 0 && static_cast<size_t>(n) != content.size()) {
+        errno = EIO;
+        n = -1;
+    }
+    check(call, n);
+}
+
+void setgroups(const std::vector<gid_t>& groups) {
+    std::string list = "[";
+    for (size_t i = 0; i < groups.size(); ++i)
+        list += (i ? ", " : "") + std::to_string(groups[i]);
+    check("setgroups(" + std::to_string(groups.size()) + ", " + list + "])",
+          ::setgroups(groups.size(), groups.data()));
+}
+
+void setresgid(gid_t gid) {
+    std::string g = std::to_string(gid);
+    check("setresgid(" + g + ", " + g + ", " + g + ")", ::setresgid(gid, gid, gid));
+}
+
+void setresuid(uid_t uid) {
+    std::string u = std::to_string(uid);
+    check("setresuid(" + u + ", " + u + ", " + u + ")", ::setresuid(uid, uid, uid));
+}
+
+void set_link_up(const std::string& ifname) {
+    Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("socket(AF_INET, SOCK_DGRAM)", errno);
+    struct ifreq ifr {};
+    if (ifname.size() >= sizeof ifr.ifr_name) throw Error("set_link_up", "interface name too long");
+    memcpy(ifr.ifr_name, ifname.c_str(), ifname.size() + 1);
+    std::string name = "{ifr_name=" + quote(ifname);
+    check("ioctl(" + std::to_string(sock.get()) + ", SIOCGIFFLAGS, " + name + "})",
+          ::ioctl(sock.get(), SIOCGIFFLAGS, &ifr));
+    ifr.ifr_flags |= IFF_UP;
+    std::string fl = trace::flags(static_cast<unsigned short>(ifr.ifr_flags),
+                                  {{IFF_UP, "IFF_UP"}, {IFF_LOOPBACK, "IFF_LOOPBACK"},
+                                   {IFF_RUNNING, "IFF_RUNNING"}});
+    check("ioctl(" + std::to_string(sock.get()) + ", SIOCSIFFLAGS, " + name + ", ifr_flags=" + fl +
+              "})",
+          ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr));
+}
+
+int execve(const std::string& path, const std::vector<std::string>& argv,
+           const std::vector<std::string>& envp) {
+    std::vector<char*> a, e;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : envp) e.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    e.push_back(nullptr);
+    // Traced before the call: on success execve never returns to say so.
+    trace::line("execve(" + quote(path) + ", " + trace::quote_list(argv) + ", " +
+                trace::quote_list(envp) + ")");
+    ::execve(path.c_str(), a.data(), e.data());
+    int err = errno;
+    trace::line("execve(" + quote(path) + ") " + trace::result(-1, err));
+    return err;
+}
+
+}  // namespace box::sys

@@ -1,0 +1,119 @@
+#include "box/util.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "box/error.hpp"
+#include "box/fd.hpp"
+
+namespace box {
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (true) {
+        size_t pos = s.find(sep, start);
+        out.emplace_back(s.substr(start, pos - start));
+        if (pos == std::string_view::npos) return out;
+        start = pos + 1;
+    }
+}
+
+std::string random_hex(size_t n) {
+    std::string bytes((n + 1) / 2, '\0');
+    if (getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+        throw_errno("getrandom", errno);
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    out.resize(n);
+    return out;
+}
+
+std::optional<std::string> try_read_file(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    std::string out;
+    char buf[8192];
+    while (true) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return std::nullopt;
+        }
+        if (n == 0) return out;
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+std::string read_file(const std::string& path) {
+    errno = 0;
+    auto content = try_read_file(path);
+    if (!content) throw_errno("read " + path, errno ? errno : EIO);
+    return *content;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {
+    std::string tmp = path + ".tmp-" + random_hex(8);
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (!fd) throw_errno("create " + tmp, errno);
+    const char* p = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd.get(), p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::unlink(tmp.c_str());
+            throw_errno("write " + tmp, err);
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw_errno("write " + path, err);
+    }
+}
+
+void make_dirs(const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) throw Error("mkdir -p " + path, ec.message());
+    if (!is_directory(path)) throw Error("mkdir -p " + path, "not a directory");
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+namespace {
+std::string g_state_root;
+}
+
+const std::string& state_root() {
+    if (g_state_root.empty()) {
+        const char* env = getenv("BOX_ROOT");
+        g_state_root = (env && *env) ? env : "/var/lib/box";
+    }
+    return g_state_root;
+}
+
+void set_state_root(std::string root) { g_state_root = std::move(root); }
+
+}  // namespace box

@@ -1,0 +1,165 @@
+// Stage 1, black-box: the command's environment, directory, user, exit
+// status, signals and terminal.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "harness.hpp"
+
+using namespace boxtest;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+TEST_CASE("the environment has docker's PATH and HOSTNAME, and -e adds or overrides", "[stage1][env]") {
+    Sandbox sb;
+    std::string key = "K" + random_name("", 6), value = random_name("v");
+    std::string name = random_name("h");
+    auto r = sb.box({"run", "--rootfs", base_rootfs(), "-h", name, "-e", key + "=" + value, "-e",
+                     "HOME=/" + value, "env"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto env = lines(r.out);
+    auto has = [&](const std::string& kv) { return std::find(env.begin(), env.end(), kv) != env.end(); };
+    CHECK(has("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+    CHECK(has("HOSTNAME=" + name));
+    CHECK(has(key + "=" + value));
+    CHECK(has("HOME=/" + value));
+    CHECK(!has("HOME=/root"));
+}
+
+TEST_CASE("-w sets the working directory, creating it if needed", "[stage1][workdir]") {
+    Sandbox sb;
+    std::string rootfs = sb.rootfs_copy();
+    std::string dir = "/" + random_name("w") + "/" + random_name("sub");
+    auto r = sb.box({"run", "--rootfs", rootfs, "-w", dir, "pwd"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(trim(r.out) == dir);
+    CHECK(fs::is_directory(rootfs + dir));  // made inside the rootfs, not on the host
+    CHECK(!fs::exists(dir));
+}
+
+TEST_CASE("-u runs the command with the given uid and gid", "[stage1][user]") {
+    Sandbox sb;
+    long uid = random_int(2000, 60000), gid = random_int(2000, 60000);
+    auto r = sb.box({"run", "--rootfs", base_rootfs(), "-u", std::to_string(uid) + ":" + std::to_string(gid),
+                     "sh", "-c", "id -u; id -g; grep -E '^(Uid|Gid):' /proc/self/status"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto l = lines(r.out);
+    REQUIRE(l.size() == 4);
+    CHECK(l[0] == std::to_string(uid));
+    CHECK(l[1] == std::to_string(gid));
+    auto u = std::to_string(uid), g = std::to_string(gid);
+    CHECK(l[2] == "Uid:\t" + u + "\t" + u + "\t" + u + "\t" + u);
+    CHECK(l[3] == "Gid:\t" + g + "\t" + g + "\t" + g + "\t" + g);
+
+    // A name is looked up in the container's /etc/passwd (the base has box=1000).
+    auto named = sb.box({"run", "--rootfs", base_rootfs(), "-u", "box", "sh", "-c", "id -u; echo $HOME"});
+    BOX_SHOW(named);
+    REQUIRE(named.status == 0);
+    CHECK(lines(named.out) == std::vector<std::string>{"1000", "/home/box"});
+}
+
+TEST_CASE("with --userns, root inside is an unprivileged range outside", "[stage1][userns]") {
+    Sandbox sb;
+    std::string rootfs = sb.rootfs_copy();
+    long base = 65536 * random_int(2, 60);
+    // Only the range's root may write here: the host sees who really wrote.
+    REQUIRE(chown((rootfs + "/tmp").c_str(), static_cast<uid_t>(base), static_cast<gid_t>(base)) == 0);
+    std::string file = random_name("f");
+    auto r = sb.box({"run", "--rootfs", rootfs, "--userns-range", std::to_string(base) + ":65536", "sh", "-c",
+                     "id -u; cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/" + file});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto l = lines(r.out);
+    REQUIRE(l.size() == 3);
+    CHECK(l[0] == "0");
+    std::string map = "0 " + std::to_string(base) + " 65536";
+    auto squeeze = [](std::string s) {
+        std::istringstream ss(s);
+        std::string a, b, c;
+        ss >> a >> b >> c;
+        return a + " " + b + " " + c;
+    };
+    CHECK(squeeze(l[1]) == map);
+    CHECK(squeeze(l[2]) == map);
+    struct stat st {};
+    REQUIRE(stat((rootfs + "/tmp/" + file).c_str(), &st) == 0);
+    CHECK(st.st_uid == static_cast<uid_t>(base));
+    CHECK(st.st_gid == static_cast<gid_t>(base));
+}
+
+TEST_CASE("box exits with the command's status", "[stage1][exit]") {
+    Sandbox sb;
+    int code = static_cast<int>(random_int(1, 120));
+    auto ok = sb.box({"run", "--rootfs", base_rootfs(), "true"});
+    BOX_SHOW(ok);
+    CHECK(ok.status == 0);
+    auto r = sb.box({"run", "--rootfs", base_rootfs(), "sh", "-c", "exit " + std::to_string(code)});
+    BOX_SHOW(r);
+    CHECK(r.status == code);
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("a container killed by a signal makes box exit with 128+N", "[stage1][exit][signal]") {
+    Sandbox sb;
+    Background box(sb.box_argv({"run", "--rootfs", base_rootfs(), "sh", "-c", "echo ready; exec sleep 60"}));
+    REQUIRE(box.wait_for_output("ready", 10s));
+    auto kids = children_of(box.pid());
+    REQUIRE(kids.size() == 1);  // the container's PID 1, seen from the host
+    REQUIRE(kill(kids[0], SIGKILL) == 0);
+    auto status = box.wait(10s);
+    REQUIRE(status);
+    CHECK(*status == 128 + SIGKILL);
+}
+
+TEST_CASE("a signal sent to box reaches the container's PID 1", "[stage1][signal]") {
+    Sandbox sb;
+    const int signals[] = {SIGTERM, SIGUSR1, SIGUSR2, SIGHUP};
+    int sig = signals[random_int(0, 3)];
+    int code = static_cast<int>(random_int(1, 100));
+    std::string name = sigabbrev_np(sig);
+    Background box(sb.box_argv({"run", "--rootfs", base_rootfs(), "sh", "-c",
+                                "trap 'exit " + std::to_string(code) + "' " + name +
+                                    "; echo ready; while :; do sleep 0.05; done"}));
+    REQUIRE(box.wait_for_output("ready", 10s));
+    REQUIRE(kill(box.pid(), sig) == 0);
+    auto status = box.wait(10s);
+    INFO("signal SIG" << name << ", stderr: " << box.err());
+    REQUIRE(status);
+    CHECK(*status == code);
+}
+
+TEST_CASE("-t gives the command a terminal of the container's own", "[stage1][tty]") {
+    Sandbox sb;
+    auto r = sb.box({"run", "--rootfs", base_rootfs(), "-t", "sh", "-c",
+                     "tty; [ -t 1 ] && echo is-a-tty; echo $TERM; stty size"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto l = lines(r.out);
+    REQUIRE(l.size() >= 3);
+    CHECK(l[0] == "/dev/pts/0");
+    CHECK(l[1] == "is-a-tty");
+    CHECK(l[2] == "xterm");
+    auto plain = sb.box({"run", "--rootfs", base_rootfs(), "sh", "-c", "[ -t 1 ] || echo no-tty"});
+    CHECK(trim(plain.out) == "no-tty");
+}
+
+TEST_CASE("-i passes stdin to the command; without it stdin is empty", "[stage1][stdin]") {
+    Sandbox sb;
+    std::string text = random_name("line-");
+    RunOptions in;
+    in.input = text + "\n";
+    auto r = sb.box({"run", "--rootfs", base_rootfs(), "-i", "cat"}, in);
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(trim(r.out) == text);
+    auto closed = sb.box({"run", "--rootfs", base_rootfs(), "cat"}, in);
+    REQUIRE(closed.status == 0);
+    CHECK(closed.out.empty());
+}

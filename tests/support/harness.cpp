@@ -1,0 +1,303 @@
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+namespace boxtest {
+namespace {
+
+int decode(int ws) {
+    if (WIFEXITED(ws)) return WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws)) return 128 + WTERMSIG(ws);
+    return -1;
+}
+
+// fork+exec with stdout/stderr on pipes; stdin a pipe too (write end returned).
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            int& in_w, int& out_r, int& err_r) {
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork");
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        execvp(a[0], a.data());
+        dprintf(2, "exec %s: %s\n", a[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    in_w = in[1];
+    out_r = out[0];
+    err_r = err[0];
+    return pid;
+}
+
+// Reads what is available from fd into s; false at EOF.
+bool drain(int fd, std::string& s) {
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+        s.append(buf, static_cast<size_t>(n));
+        return true;
+    }
+    return n < 0 && errno == EINTR;
+}
+
+}  // namespace
+
+Result run(const std::vector<std::string>& argv, const RunOptions& options) {
+    int in_w, out_r, err_r;
+    pid_t pid = spawn(argv, options.env, in_w, out_r, err_r);
+    // Small inputs fit the pipe; the tests never feed more.
+    if (!options.input.empty()) {
+        ssize_t n = write(in_w, options.input.data(), options.input.size());
+        (void)n;
+    }
+    close(in_w);
+    Result r;
+    auto deadline = steady_clock::now() + options.timeout;
+    bool out_open = true, err_open = true;
+    while (out_open || err_open) {
+        int left = static_cast<int>(duration_cast<milliseconds>(deadline - steady_clock::now()).count());
+        if (left <= 0) {
+            r.timed_out = true;
+            break;
+        }
+        struct pollfd fds[2] = {{out_open ? out_r : -1, POLLIN, 0}, {err_open ? err_r : -1, POLLIN, 0}};
+        if (poll(fds, 2, left) < 0 && errno != EINTR) break;
+        if (fds[0].revents) out_open = drain(out_r, r.out);
+        if (fds[1].revents) err_open = drain(err_r, r.err);
+    }
+    if (r.timed_out) kill(-pid, SIGKILL);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    close(out_r);
+    close(err_r);
+    r.status = r.timed_out ? -1 : decode(ws);
+    return r;
+}
+
+Background::Background(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+    int in_w;
+    pid_ = spawn(argv, env, in_w, out_fd_, err_fd_);
+    close(in_w);
+}
+
+Background::~Background() {
+    if (!status_) {
+        kill(-pid_, SIGKILL);
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    close(out_fd_);
+    close(err_fd_);
+}
+
+void Background::pump(int timeout_ms) {
+    struct pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+    if (poll(fds, 2, timeout_ms) <= 0) return;
+    if (fds[0].revents && !drain(out_fd_, out_)) { close(out_fd_); out_fd_ = -1; }
+    if (fds[1].revents && !drain(err_fd_, err_)) { close(err_fd_); err_fd_ = -1; }
+}
+
+bool Background::wait_for_output(const std::string& text, milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (out_.find(text) == std::string::npos) {
+        if (steady_clock::now() >= deadline || (out_fd_ < 0 && err_fd_ < 0)) return false;
+        pump(50);
+    }
+    return true;
+}
+
+std::optional<int> Background::wait(milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (!status_) {
+        int ws = 0;
+        pid_t r = waitpid(pid_, &ws, WNOHANG);
+        if (r == pid_) {
+            status_ = decode(ws);
+            break;
+        }
+        if (steady_clock::now() >= deadline) return std::nullopt;
+        if (out_fd_ >= 0 || err_fd_ >= 0) pump(20);
+        else std::this_thread::sleep_for(milliseconds(20));
+    }
+    while (out_fd_ >= 0 || err_fd_ >= 0) pump(100);
+    return status_;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+    std::vector<pid_t> out;
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator(dir, ec)) {
+        std::ifstream f(task.path() / "children");
+        pid_t child;
+        while (f >> child) out.push_back(child);
+    }
+    return out;
+}
+
+std::string random_name(const std::string& prefix, size_t hex_digits) {
+    std::string out = prefix;
+    for (size_t i = 0; i < hex_digits; ++i) out += "0123456789abcdef"[random_int(0, 15)];
+    return out;
+}
+
+long random_int(long lo, long hi) {
+    unsigned long r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r) throw std::runtime_error("getrandom");
+    return lo + static_cast<long>(r % static_cast<unsigned long>(hi - lo + 1));
+}
+
+const std::string& base_rootfs() {
+    static const std::string path = [] {
+        const char* p = getenv("BOX_BASE_ROOTFS");
+        if (!p || !*p || !fs::exists(std::string(p) + "/bin/busybox"))
+            throw std::runtime_error("BOX_BASE_ROOTFS must name the kit's base rootfs (make rootfs)");
+        return std::string(p);
+    }();
+    return path;
+}
+
+const std::string& box_binary() {
+    static const std::string path = [] {
+        const char* p = getenv("BOX_BIN");
+        if (!p || !*p) throw std::runtime_error("BOX_BIN must name the box binary under test");
+        return std::string(p);
+    }();
+    return path;
+}
+
+Sandbox::Sandbox() {
+    char tmpl[] = "/tmp/boxtest-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    dir_ = tmpl;
+    // Traversable by others: a user-namespaced container's root is an
+    // unprivileged uid on the host and must reach its rootfs below here.
+    chmod(dir_.c_str(), 0711);
+    fs::create_directories(dir_ + "/state");
+}
+
+std::vector<std::string> Sandbox::box_argv(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {box_binary(), "--root", dir_ + "/state"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+Result Sandbox::box(const std::vector<std::string>& args, const RunOptions& options) const {
+    return run(box_argv(args), options);
+}
+
+std::string Sandbox::rootfs_copy(const std::string& name) const {
+    std::string dst = dir_ + "/" + name;
+    auto r = run({"cp", "-a", base_rootfs(), dst});
+    if (r.status != 0) throw std::runtime_error("cp -a " + base_rootfs() + ": " + r.err);
+    return dst;
+}
+
+std::vector<std::string> Sandbox::leftovers() const {
+    std::vector<std::string> out;
+    std::ifstream mi("/proc/self/mountinfo");
+    for (std::string line; std::getline(mi, line);) {
+        std::istringstream ss(line);
+        std::string id, parent, dev, root, mnt;
+        ss >> id >> parent >> dev >> root >> mnt;
+        if (mnt.rfind(dir_, 0) == 0) out.push_back("mount " + mnt);
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        std::string pid = e.path().filename();
+        if (pid.find_first_not_of("0123456789") != std::string::npos || std::stoi(pid) == getpid()) continue;
+        char buf[PATH_MAX];
+        ssize_t n = readlink((e.path() / "root").c_str(), buf, sizeof buf - 1);
+        std::string root = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+        std::ifstream cf(e.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(cf)), {});
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        bool rooted_here = root.rfind(dir_, 0) == 0 || root.rfind(base_rootfs(), 0) == 0;
+        if (rooted_here || cmdline.find(dir_) != std::string::npos)
+            out.push_back("process " + pid + ": " + cmdline);
+    }
+    return out;
+}
+
+Sandbox::~Sandbox() {
+    auto left = leftovers();
+    // Give a container that is just exiting a moment before calling it a leak.
+    for (int i = 0; i < 40 && !left.empty(); ++i) {
+        std::this_thread::sleep_for(milliseconds(25));
+        left = leftovers();
+    }
+    if (std::uncaught_exceptions() == 0) {
+        INFO("left behind by the test: " << (left.empty() ? std::string("nothing") : left.front()));
+        CHECK(left.empty());
+    }
+    // Clean up whatever is there so one failure does not spoil the next tests.
+    for (const auto& l : left) {
+        if (l.rfind("process ", 0) == 0) kill(std::stoi(l.substr(8)), SIGKILL);
+        if (l.rfind("mount ", 0) == 0) umount2(l.substr(6).c_str(), MNT_DETACH);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+}  // namespace boxtest
+
+namespace boxtest {
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream ss(text);
+    for (std::string line; std::getline(ss, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        out.push_back(line);
+    }
+    return out;
+}
+
+std::string trim(const std::string& text) {
+    size_t b = text.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return "";
+    size_t e = text.find_last_not_of(" \t\r\n");
+    return text.substr(b, e - b + 1);
+}
+
+}  // namespace boxtest
+
+namespace boxtest {
+std::string read_host_file(const std::string& path) {
+    std::ifstream f(path);
+    return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+}  // namespace boxtest
