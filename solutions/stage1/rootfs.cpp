@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "box/error.hpp"
 #include "box/sys.hpp"
 #include "box/util.hpp"
 #include "stage1.hpp"

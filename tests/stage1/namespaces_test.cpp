@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -158,4 +159,20 @@ TEST_CASE("IPC objects made on the host are invisible inside", "[stage1][ipc]") 
     REQUIRE(r.status == 0);
     CHECK(keys_in(r.out).count(std::to_string(key)) == 0);
     CHECK(lines(r.out).size() == 1);  // the header line only: a fresh IPC namespace
+}
+
+TEST_CASE("the chroot escape that frees a chrooted process stays inside the container", "[stage1][mnt]") {
+    Sandbox sb;
+    std::string rootfs = sb.rootfs_copy();
+    std::string marker = random_name("marker-");
+    std::ofstream(rootfs + "/" + marker) << "";
+    std::string exe = fs::read_symlink("/proc/self/exe").parent_path() / "chroot-escape";
+    fs::copy_file(exe, rootfs + "/escape");
+    // pivot_root plus a detached old root leave nothing above "/" to climb to.
+    auto r = sb.box({"run", "--rootfs", rootfs, "/escape"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto names = lines(r.out);
+    CHECK(std::find(names.begin(), names.end(), marker) != names.end());
+    CHECK(std::find(names.begin(), names.end(), "bin") != names.end());
 }

@@ -109,7 +109,9 @@ TEST_CASE("box exits with the command's status", "[stage1][exit]") {
 TEST_CASE("a container killed by a signal makes box exit with 128+N", "[stage1][exit][signal]") {
     Sandbox sb;
     Background box(sb.box_argv({"run", "--rootfs", base_rootfs(), "sh", "-c", "echo ready; exec sleep 60"}));
-    REQUIRE(box.wait_for_output("ready", 10s));
+    bool ready = box.wait_for_output("ready", 10s);
+    INFO("box's stderr: " << box.err());
+    REQUIRE(ready);
     auto kids = children_of(box.pid());
     REQUIRE(kids.size() == 1);  // the container's PID 1, seen from the host
     REQUIRE(kill(kids[0], SIGKILL) == 0);
@@ -127,7 +129,9 @@ TEST_CASE("a signal sent to box reaches the container's PID 1", "[stage1][signal
     Background box(sb.box_argv({"run", "--rootfs", base_rootfs(), "sh", "-c",
                                 "trap 'exit " + std::to_string(code) + "' " + name +
                                     "; echo ready; while :; do sleep 0.05; done"}));
-    REQUIRE(box.wait_for_output("ready", 10s));
+    bool ready = box.wait_for_output("ready", 10s);
+    INFO("box's stderr: " << box.err());
+    REQUIRE(ready);
     REQUIRE(kill(box.pid(), sig) == 0);
     auto status = box.wait(10s);
     INFO("signal SIG" << name << ", stderr: " << box.err());

@@ -1,0 +1,251 @@
+// Chapter 1: `box run` — how box and the container's first process work
+// together to start a container. Read this file top to bottom: it calls the
+// exercise functions in the order the kernel needs them.
+//
+//   box (parent)                          child (becomes the container)
+//   ------------                          -----------------------------
+//   clone(CLONE_NEW...) ───────────────▶  waits for "go"
+//   writes uid_map/gid_map (--userns)
+//   sends "go" ───────────────────────▶  private mounts, hostname, lo up,
+//                                          /proc /sys /dev, pivot_root,
+//                                          user, workdir, terminal
+//   reads the channel:                     execve(CMD)
+//     EOF      → CMD is running             (the channel closes on exec)
+//     a message → it failed; report it
+//   forwards signals, waits, exits with CMD's status
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <cstdlib>
+#include <memory>
+
+#include "box/channel.hpp"
+#include "box/cli.hpp"
+#include "box/error.hpp"
+#include "box/supervise.hpp"
+#include "box/sys.hpp"
+#include "box/terminal.hpp"
+#include "box/trace.hpp"
+#include "box/util.hpp"
+#include "stage1.hpp"
+
+namespace box::stage1 {
+namespace {
+
+// mkdir -p inside the container, each step traced.
+void make_workdir(const std::string& dir) {
+    std::string path;
+    for (const auto& part : split(dir, '/')) {
+        if (part.empty()) continue;
+        path += "/" + part;
+        sys::mkdir(path, 0755);
+    }
+}
+
+// The container's first process, from clone() to execve(). Never returns: it
+// becomes the command, or reports why it could not over `channel` and exits.
+[[noreturn]] void container_main(const ContainerSpec& spec, Channel& channel) {
+    try {
+        if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
+        if (spec.userns) {
+            // Until now we ran as the host's root, which the maps leave
+            // unmapped; become the namespace's root so files we create
+            // get an owner that exists in here.
+            sys::setresgid(0);
+            sys::setresuid(0);
+        }
+        // Only now, so that a cgroup box has put us in by now is the root
+        // of our cgroup view (chapter 2).
+        if (exists("/proc/self/ns/cgroup")) sys::unshare(CLONE_NEWCGROUP);
+
+        make_mounts_private();
+        sys::sethostname(spec.hostname);
+        if (spec.network == NetworkMode::None) sys::set_link_up("lo");
+
+        // Mount what the container needs while the host's /proc and /dev
+        // are still reachable (a user namespace may only mount proc where a
+        // full proc is already visible, and binds the host's devices), then
+        // swap roots and let go of the host's.
+        bind_rootfs(spec.rootfs);
+        mount_proc_and_sys(spec.rootfs, spec);
+        populate_dev(spec.rootfs, spec);
+        pivot_into(spec.rootfs);
+
+        Identity id = resolve_user(spec.user, try_read_file("/etc/passwd").value_or(""),
+                                   try_read_file("/etc/group").value_or(""));
+        std::string workdir = spec.workdir.empty() ? "/" : spec.workdir;
+        make_workdir(workdir);
+        sys::chdir(workdir);
+
+        if (spec.tty) {
+            take_new_terminal(channel);
+        } else if (!spec.interactive) {
+            int null = open("/dev/null", O_RDONLY);  // no -i: stdin is empty, as in docker
+            if (null < 0 || dup2(null, STDIN_FILENO) < 0) throw_errno("open(\"/dev/null\")", errno);
+            close(null);
+        }
+
+        set_identity(id);
+        std::vector<std::string> env = container_environment(spec, id);
+        std::string path = kDefaultPath;
+        for (const auto& e : env)
+            if (starts_with(e, "PATH=")) path = e.substr(5);
+        std::string program = find_executable(spec.args[0], path);
+
+        SignalForwarder::unblock_in_child();
+        int err = sys::execve(program, spec.args, env);
+        throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
+                    err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+    } catch (const Error& e) {
+        try {
+            channel.send("E" + std::to_string(e.status()) + "\t" + e.tried() + "\t" + e.reason());
+        } catch (...) {
+        }
+        _exit(e.status());
+    } catch (const std::exception& e) {
+        try {
+            channel.send("E125\tcontainer start\t" + std::string(e.what()));
+        } catch (...) {
+        }
+        _exit(kExitBoxError);
+    }
+}
+
+// Kills and reaps the child unless released: a start that fails half-way
+// must not leave a process behind.
+class ChildGuard {
+public:
+    explicit ChildGuard(pid_t pid) : pid_(pid) {}
+    ~ChildGuard() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    void release() { pid_ = -1; }
+
+private:
+    pid_t pid_;
+};
+
+}  // namespace
+
+int run_container(const ContainerSpec& spec) {
+    SignalForwarder signals;  // from here on no signal to box is lost
+    auto [parent_end, child_end] = Channel::pair();
+
+    pid_t pid = sys::clone(namespace_flags(spec) | SIGCHLD);
+    if (pid == 0) {
+        parent_end.close();
+        container_main(spec, child_end);
+    }
+    child_end.close();
+    ChildGuard guard(pid);
+
+    if (spec.userns) write_id_maps(pid, spec);
+    parent_end.send("go");
+
+    Fd terminal;
+    while (auto message = parent_end.receive()) {
+        if (message->fd) {
+            terminal = std::move(message->fd);  // the master side of the container's terminal
+            continue;
+        }
+        // "E<status>\t<what>\t<why>": the child failed before execve.
+        auto parts = split(message->text.substr(1), '\t');
+        int status = parts.empty() ? kExitBoxError : std::atoi(parts[0].c_str());
+        throw Error(parts.size() > 1 ? parts[1] : "container start",
+                    parts.size() > 2 ? parts[2] : "failed", status ? status : kExitBoxError);
+    }
+    // End-of-file: the child's end closed on execve(), so the command runs.
+    guard.release();
+    return supervise(pid, signals, std::move(terminal), spec.interactive);
+}
+
+namespace {
+
+bool valid_hostname(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.front() == '-' || name.front() == '.') return false;
+    for (char c : name)
+        if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+    return true;
+}
+
+// Turns the parsed flags into a spec, refusing bad values before anything is
+// created.
+ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
+                        const std::string& network, const std::string& userns_range) {
+    if (spec.args.empty())
+        throw Error("run", "no command given (usage: box run --rootfs DIR [OPTIONS] CMD [ARG...])");
+    char real[PATH_MAX];
+    if (!realpath(spec.rootfs.c_str(), real)) throw_errno("rootfs " + spec.rootfs, errno);
+    spec.rootfs = real;
+    if (!is_directory(spec.rootfs)) throw Error("rootfs " + spec.rootfs, "not a directory");
+    if (spec.rootfs == "/") throw Error("rootfs /", "the host's own root cannot be a container's root");
+
+    if (spec.hostname.empty()) spec.hostname = random_hex(12);  // like docker's short id
+    if (!valid_hostname(spec.hostname))
+        throw Error("invalid hostname \"" + spec.hostname + "\"", "use letters, digits, '-' and '.' (at most 64)");
+    if (!spec.workdir.empty() && spec.workdir[0] != '/')
+        throw Error("invalid working directory \"" + spec.workdir + "\"", "it needs to be an absolute path");
+    check_user_spec(spec.user);
+    for (const auto& e : env) {
+        if (e.empty() || e[0] == '=') throw Error("invalid environment variable \"" + e + "\"", "expected KEY=VALUE");
+        if (e.find('=') != std::string::npos) {
+            spec.env.push_back(e);
+        } else if (const char* v = getenv(e.c_str())) {  // -e KEY: take the host's value
+            spec.env.push_back(e + "=" + v);
+        }
+    }
+    spec.network = network == "host" ? NetworkMode::Host : NetworkMode::None;
+    if (!userns_range.empty()) {
+        spec.userns = true;
+        spec.uid_map = spec.gid_map = parse_id_range(userns_range);
+    }
+    return spec;
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app) {
+    struct Flags {
+        ContainerSpec spec;
+        std::vector<std::string> env;
+        std::string network = "none";
+        std::string userns_range;
+        CLI::App* command = nullptr;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* run = cli::add_command(app, "run", "Run a command in a new container", [f] {
+        f->spec.args = f->command->remaining();
+        // Options end at CMD; a dash before it is an option box does not know.
+        if (!f->spec.args.empty() && f->spec.args[0].size() > 1 && f->spec.args[0][0] == '-')
+            throw Error("unknown flag", f->spec.args[0] + " (see 'box run --help')");
+        return run_container(make_spec(f->spec, f->env, f->network, f->userns_range));
+    });
+    f->command = run;
+    run->footer("Usage: box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"
+                "Options end at CMD: whatever follows it is the command's own arguments.");
+    run->prefix_command();  // options end at CMD: `box run --rootfs R sh -c ...`
+    run->add_option("--rootfs", f->spec.rootfs, "Root filesystem directory")->required();
+    run->add_option("-h,--hostname", f->spec.hostname, "Container host name (default: a random id)");
+    run->add_option("-e,--env", f->env, "Set environment variables (KEY=VALUE, or KEY to copy it)")
+        ->allow_extra_args(false);
+    run->add_option("-w,--workdir", f->spec.workdir, "Working directory inside the container");
+    run->add_option("-u,--user", f->spec.user, "Username or UID (format: <name|uid>[:<group|gid>])");
+    run->add_flag("-i,--interactive", f->spec.interactive, "Keep STDIN open");
+    run->add_flag("-t,--tty", f->spec.tty, "Allocate a pseudo-TTY");
+    run->add_flag("--userns", f->spec.userns,
+                  "New user namespace: root inside is an unprivileged id outside (100000:65536)");
+    run->add_option("--userns-range", f->userns_range,
+                    "With a user namespace: HOSTID[:COUNT] that ids 0.. inside map to");
+    run->add_option("--network,--net", f->network, "Network: none (own namespace, only lo) or host")
+        ->check(CLI::IsMember({"none", "host"}))
+        ->capture_default_str();
+}
+
+}  // namespace box::stage1

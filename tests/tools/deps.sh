@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the kit needs (build, tests, docs, benchmark).
+# Idempotent: asks apt-get only for what is missing. Run as root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config python3          # build, exercises, grader
+  libcli11-dev nlohmann-json3-dev catch2             # lib/: flags, JSON; tests
+  libarchive-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev   # stages 3-7: tar, HTTP, sha256, YAML
+  busybox-static                                     # the base root filesystem
+  iproute2 iputils-ping util-linux procps            # tests and "try it" commands
+  doxygen                                            # make docs
+  hyperfine crun runc                                # make bench (and the engines it compares with)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing ${missing[*]}; run as root: sudo make deps" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only if they are missing or a day old.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  apt-get update -q
+fi
+apt-get install -y -q --no-install-recommends "${missing[@]}"
