@@ -14,7 +14,7 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: help deps build $(addprefix stage,$(STAGES)) test grade exercises check-exercises docs demo bench rootfs clean
+.PHONY: print-stages help deps build $(addprefix stage,$(STAGES)) test grade exercises check-exercises docs demo bench rootfs clean
 
 help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
@@ -65,5 +65,8 @@ demo: build rootfs
 bench: build rootfs
 	@bash tests/bench/bench.sh $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
 
+print-stages:
+	@echo $(STAGES)
+
 clean:
-	rm -rf build box
+	rm -rf build box grade

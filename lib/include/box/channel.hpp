@@ -20,8 +20,8 @@ class Channel {
 public:
     /// A message: its text, and the descriptor that came with it, if any.
     struct Message {
-        std::string text;
-        Fd fd;
+        std::string text;  ///< the message (empty for a bare descriptor)
+        Fd fd;             ///< the descriptor sent with it, if any
     };
 
     /// Makes a connected pair; give one end to each process.

@@ -7,10 +7,11 @@
 
 namespace box {
 
-/// Exit statuses shared with docker: box's own failure, a command that cannot
-/// be invoked, a command that does not exist.
+/// Exit status for a failure of box itself (as docker's 125).
 inline constexpr int kExitBoxError = 125;
+/// Exit status for a command that exists but cannot be executed.
 inline constexpr int kExitCannotInvoke = 126;
+/// Exit status for a command that does not exist.
 inline constexpr int kExitNotFound = 127;
 
 /// An error box reports as a single line `box: <what>: <why>` and exits with

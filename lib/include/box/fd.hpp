@@ -16,7 +16,9 @@ public:
     explicit Fd(int fd) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
+    /// Takes the descriptor `other` owned.
     Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    /// Closes ours, then takes the descriptor `other` owned.
     Fd& operator=(Fd&& other) noexcept {
         if (this != &other) reset(std::exchange(other.fd_, -1));
         return *this;
@@ -32,6 +34,7 @@ public:
         if (fd_ >= 0) ::close(fd_);
         fd_ = fd;
     }
+    /// True if a descriptor is owned.
     explicit operator bool() const { return fd_ >= 0; }
 
 private:

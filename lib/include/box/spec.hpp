@@ -17,9 +17,9 @@ namespace box {
 /// One line of /proc/PID/uid_map or gid_map: ids [inside, inside+count) in
 /// the new user namespace are ids [outside, outside+count) outside it.
 struct IdMapping {
-    std::uint32_t inside = 0;
-    std::uint32_t outside = 0;
-    std::uint32_t count = 0;
+    std::uint32_t inside = 0;   ///< first id in the new namespace
+    std::uint32_t outside = 0;  ///< the id it is outside
+    std::uint32_t count = 0;    ///< how many consecutive ids
 };
 
 /// What network namespace the container gets.
@@ -38,7 +38,7 @@ struct ContainerSpec {
     std::string user;               ///< -u as given (`uid`, `name`, `uid:gid`...); empty: root
     bool interactive = false;       ///< -i: keep stdin open
     bool tty = false;               ///< -t: give the command a pseudo-terminal
-    NetworkMode network = NetworkMode::None;
+    NetworkMode network = NetworkMode::None;  ///< --network none|host
     bool userns = false;            ///< --userns: a new user namespace
     IdMapping uid_map{0, 100000, 65536};  ///< used with --userns
     IdMapping gid_map{0, 100000, 65536};  ///< used with --userns

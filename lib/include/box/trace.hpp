@@ -29,6 +29,7 @@ void line(const std::string& text);
 
 /// A string argument as C source would spell it: `"a\"b\n"`. nullptr → `NULL`.
 std::string quote(const char* s);
+/// quote() for a std::string.
 std::string quote(const std::string& s);
 /// A list of strings: `["sh", "-c", "echo hi"]`.
 std::string quote_list(const std::vector<std::string>& items);

@@ -12,8 +12,8 @@ namespace box {
 
 /// The ids a container's command runs with.
 struct Identity {
-    uid_t uid = 0;
-    gid_t gid = 0;
+    uid_t uid = 0;  ///< user id
+    gid_t gid = 0;  ///< primary group id
     std::vector<gid_t> groups;  ///< supplementary groups, from /etc/group
     std::string home = "/";     ///< from /etc/passwd, "/" if the user has no entry
 };
