@@ -29,6 +29,7 @@ deps:
 	bash tests/tools/deps.sh
 
 build:
+	@mkdir -p build
 	@cmake -S . -B $(BUILD) -DBOX_STAGE=$(STAGE) -DBOX_FROM=$(FROM) -DBOX_SOLVED=$(SOLVED) $(CMAKE_FLAGS) >$(BUILD).log 2>&1 \
 	  || { cat $(BUILD).log; exit 1; }
 	@cmake --build $(BUILD) -j$(JOBS)
