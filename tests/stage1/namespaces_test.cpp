@@ -78,14 +78,16 @@ TEST_CASE("the container's mount table holds only its own mounts", "[stage1][mnt
     BOX_SHOW(r);
     REQUIRE(r.status == 0);
     std::set<std::string> points;
-    std::string root_source;
+    std::string root_source, sys_options;
     for (const auto& line : lines(r.out)) {
         std::istringstream ss(line);
-        std::string id, parent, dev, root, point;
-        ss >> id >> parent >> dev >> root >> point;
+        std::string id, parent, dev, root, point, options;
+        ss >> id >> parent >> dev >> root >> point >> options;
         points.insert(point);
         if (point == "/") root_source = root;
+        if (point == "/sys") sys_options = options;
     }
+    CHECK(sys_options.rfind("ro,", 0) == 0);  // /sys is read-only
     const std::set<std::string> expected = {"/", "/proc", "/sys", "/dev", "/dev/pts", "/dev/shm"};
     CHECK(points == expected);
     // "/" is the rootfs we gave, not the host's root.

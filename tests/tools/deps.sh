@@ -8,7 +8,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev catch2             # lib/: flags, JSON; tests
   libarchive-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev   # stages 3-7: tar, HTTP, sha256, YAML
   busybox-static                                     # the base root filesystem
-  iproute2 iputils-ping util-linux procps            # tests and "try it" commands
+  iproute2 iputils-ping util-linux procps iptables   # tests, "try it" commands, box doctor
   doxygen                                            # make docs
   hyperfine crun runc                                # make bench (and the engines it compares with)
 )

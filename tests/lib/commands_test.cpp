@@ -1,0 +1,94 @@
+// Black-box tests of the commands lib/ provides in every stage: the base
+// rootfs, box doctor, and the command line's errors.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+TEST_CASE("base-rootfs makes a busybox root filesystem with a minimal /etc", "[lib][rootfs]") {
+    Sandbox sb;
+    std::string dir = sb.dir() + "/" + random_name("base-");
+    auto r = sb.box({"base-rootfs", dir});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(fs::is_regular_file(dir + "/bin/busybox"));
+    CHECK(fs::read_symlink(dir + "/bin/sh") == "/bin/busybox");
+    for (const char* f : {"passwd", "group", "hosts", "resolv.conf", "os-release"})
+        CHECK(fs::is_regular_file(dir + "/etc/" + f));
+    CHECK(read_host_file(dir + "/etc/passwd").rfind("root:x:0:0:", 0) == 0);
+    CHECK(read_host_file(dir + "/etc/os-release").find("ID=box") != std::string::npos);
+    struct stat st {};
+    REQUIRE(stat((dir + "/tmp").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 01777);
+    // Nothing beside it: it was built under a temporary name and renamed.
+    size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(sb.dir())) entries += e.path().filename() != "state";
+    CHECK(entries == 1);
+}
+
+TEST_CASE("base-rootfs refuses to overwrite, and leaves nothing when it fails", "[lib][rootfs][errors]") {
+    Sandbox sb;
+    std::string dir = sb.dir() + "/existing";
+    fs::create_directories(dir);
+    auto r = sb.box({"base-rootfs", dir});
+    REQUIRE_ONE_ERROR_LINE(r, 125);
+    CHECK(r.err.find("already exists") != std::string::npos);
+    std::ofstream(sb.dir() + "/afile") << "x";
+    auto bad = sb.box({"base-rootfs", sb.dir() + "/afile/sub"});
+    REQUIRE_ONE_ERROR_LINE(bad, 125);
+    size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(sb.dir())) entries += e.path().filename() != "state";
+    CHECK(entries == 2);  // "existing" and "afile", no half-made rootfs
+}
+
+TEST_CASE("box doctor reports the cgroup layout this host really has", "[lib][doctor]") {
+    Sandbox sb;
+    auto r = sb.box({"doctor"});
+    BOX_SHOW(r);
+    bool v1 = false, v2 = false;
+    for (const auto& line : lines(read_host_file("/proc/self/mountinfo"))) {
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::string type = line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
+        v1 = v1 || type == "cgroup";
+        v2 = v2 || type == "cgroup2";
+    }
+    std::string expected = v1 && v2 ? "hybrid" : v2 ? "v2 (unified)" : v1 ? "v1 (legacy)" : "none mounted";
+    bool found = false;
+    for (const auto& line : lines(r.out))
+        if (line.rfind("cgroup layout", 0) == 0) found = line.find(expected) != std::string::npos;
+    CHECK(found);
+    for (const char* ns : {"uts", "pid", "mnt", "ipc", "net", "cgroup", "user"}) {
+        bool ok = false;
+        for (const auto& line : lines(r.out))
+            if (line.rfind(std::string("namespace ") + ns + " ", 0) == 0) ok = line.find(" ok ") != std::string::npos;
+        CHECK(ok);
+    }
+    // Exit 0 exactly when no line failed.
+    CHECK((r.status == 0) == (r.out.find("FAIL") == std::string::npos));
+}
+
+TEST_CASE("usage errors are one line and exit 125; help and version exit 0", "[lib][cli]") {
+    Sandbox sb;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"no-such-command"}, {}, {"--log-level", "loud", "doctor"}, {"doctor", "--no-such-flag"}}) {
+        auto r = sb.box(args);
+        REQUIRE_ONE_ERROR_LINE(r, 125);
+    }
+    auto help = sb.box({"--help"});
+    CHECK(help.status == 0);
+    CHECK(help.out.find("run") != std::string::npos);
+    auto run_help = sb.box({"run", "--help"});
+    CHECK(run_help.status == 0);
+    CHECK(run_help.out.find("--rootfs") != std::string::npos);
+    auto version = sb.box({"--version"});
+    CHECK(version.status == 0);
+    CHECK(version.out.rfind("box ", 0) == 0);
+}
