@@ -5,7 +5,9 @@ MAKEFLAGS += --no-print-directory
 
 STAGES   := 1
 STAGE    ?= $(lastword $(STAGES))
-FROM     ?= solutions
+# A student's copy of the kit may come without solutions/: build the exercises then.
+FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
+TESTS    ?=
 SOLVED   ?=
 JOBS     ?= $(shell nproc)
 # one build directory per (stage, source) pair, so switching is cheap
@@ -20,7 +22,7 @@ help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
 	@echo "make demo                 build, make the base rootfs, run a container"
 	@echo "make stageN [FROM=exercises] [SOLVED=1,2]   build the stage-N tool and point ./box at it"
-	@echo "make test [STAGE=N] [FROM=exercises]         unit + black-box tests of stages 1..N"
+	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
 	@echo "make grade [FROM=PATH|exercises]            score a student tree, per stage"
 	@echo "make exercises | check-exercises            regenerate / verify exercises/ from solutions/"
 	@echo "make docs | bench | clean"
@@ -46,7 +48,7 @@ $(BOX_BASE_ROOTFS):
 	$(BUILD)/box base-rootfs --force $@
 
 test: build rootfs
-	@BOX_BIN=$(CURDIR)/$(BUILD)/box bash tests/tools/run-tests.sh $(BUILD) $(STAGE)
+	@BOX_BIN=$(CURDIR)/$(BUILD)/box bash tests/tools/run-tests.sh $(BUILD) $(STAGE) '$(TESTS)'
 
 grade:
 	@python3 tests/tools/grade.py --from '$(FROM)' --stages '$(STAGES)'
@@ -61,7 +63,7 @@ docs:
 	@bash tests/tools/docs.sh
 
 demo: build rootfs
-	./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c 'echo "hello from $$(hostname): I am PID $$$$ and see $$(ls /proc | grep -c "^[0-9]") process(es)"; cat /etc/os-release | head -1'
+	./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$# process(es)"; head -1 /etc/os-release'
 
 bench: build rootfs
 	@bash tests/bench/bench.sh $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)

@@ -180,12 +180,17 @@ long random_int(long lo, long hi) {
     return lo + static_cast<long>(r % static_cast<unsigned long>(hi - lo + 1));
 }
 
+namespace {
+// The directory of the running test binary: build/<dir>/ of the kit.
+fs::path test_binary_dir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+}  // namespace
+
+// Defaults let a student run a test binary by hand: the box built beside it,
+// and the kit's build/base-rootfs one level up.
 const std::string& base_rootfs() {
     static const std::string path = [] {
         const char* p = getenv("BOX_BASE_ROOTFS");
-        if (!p || !*p || !fs::exists(std::string(p) + "/bin/busybox"))
-            throw std::runtime_error("BOX_BASE_ROOTFS must name the kit's base rootfs (make rootfs)");
-        return std::string(p);
+        return (p && *p) ? std::string(p) : (test_binary_dir().parent_path() / "base-rootfs").string();
     }();
     return path;
 }
@@ -193,10 +198,17 @@ const std::string& base_rootfs() {
 const std::string& box_binary() {
     static const std::string path = [] {
         const char* p = getenv("BOX_BIN");
-        if (!p || !*p) throw std::runtime_error("BOX_BIN must name the box binary under test");
-        return std::string(p);
+        return (p && *p) ? std::string(p) : (test_binary_dir() / "box").string();
     }();
     return path;
+}
+
+std::string check_environment() {
+    if (!fs::exists(box_binary())) return "no box binary at " + box_binary() + " (set BOX_BIN)";
+    if (!fs::exists(base_rootfs() + "/bin/busybox"))
+        return "no base rootfs at " + base_rootfs() + " (make rootfs, or set BOX_BASE_ROOTFS)";
+    if (geteuid() != 0) return "the tests create namespaces and mounts: run them as root";
+    return "";
 }
 
 Sandbox::Sandbox() {

@@ -66,12 +66,16 @@ std::string random_name(const std::string& prefix, size_t hex_digits = 8);
 /// A random integer in [lo, hi].
 long random_int(long lo, long hi);
 
-/// The base root filesystem the kit makes (from $BOX_BASE_ROOTFS); read-only
-/// for tests: copy it before changing anything.
+/// The base root filesystem the kit makes ($BOX_BASE_ROOTFS, else the kit's
+/// build/base-rootfs); read-only for tests: copy it before changing anything.
 const std::string& base_rootfs();
 
-/// Path of the box binary under test ($BOX_BIN).
+/// Path of the box binary under test ($BOX_BIN, else the box built beside
+/// the test binary).
 const std::string& box_binary();
+
+/// Empty if the tests can run here; otherwise what is missing.
+std::string check_environment();
 
 /// Each black-box test makes one: a private temporary directory holding the
 /// state root and any rootfs copies. When it goes away it checks — as a test

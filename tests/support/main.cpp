@@ -5,6 +5,19 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "harness.hpp"
+
 int main(int argc, char** argv) {
-    return Catch::Session().run(argc, argv);
+    Catch::Session session;
+    if (int rc = session.applyCommandLine(argc, argv)) return rc;
+    bool listing = session.configData().listTests || session.configData().listTestNamesOnly ||
+                   session.configData().listTags || session.configData().showHelp;
+    if (!listing) {
+        std::string missing = boxtest::check_environment();
+        if (!missing.empty()) {
+            fprintf(stderr, "cannot run the tests: %s\n", missing.c_str());
+            return 2;
+        }
+    }
+    return session.run();
 }

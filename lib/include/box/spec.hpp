@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,24 @@ enum class NetworkMode {
     Host,  ///< the host's own network namespace (no isolation)
 };
 
+/// Resource limits (chapter 2), in docker's terms; an empty value sets nothing.
+struct ResourceLimits {
+    std::optional<std::int64_t> memory;       ///< -m: bytes of memory (cgroup memory.max)
+    std::optional<std::int64_t> memory_swap;  ///< --memory-swap: memory+swap bytes, -1 unlimited
+    std::optional<double> cpus;               ///< --cpus: CPUs' worth of time per period
+    std::optional<std::uint64_t> cpu_shares;  ///< --cpu-shares: relative weight (v1 scale, 2..262144)
+    std::string cpuset_cpus;                  ///< --cpuset-cpus: CPUs allowed, e.g. "0-1" or "0,2"
+    std::optional<std::int64_t> pids;         ///< --pids-limit: most processes, -1 unlimited
+
+    /// True if any limit was asked for.
+    bool any() const {
+        return memory || memory_swap || cpus || cpu_shares || !cpuset_cpus.empty() || pids;
+    }
+};
+
 /// Everything `box run` was asked for.
 struct ContainerSpec {
+    std::string id;                 ///< 64 hex digits, new for every container
     std::string rootfs;             ///< host path of the root filesystem
     std::vector<std::string> args;  ///< the command and its arguments
     std::vector<std::string> env;   ///< KEY=VALUE from -e, in the order given
@@ -42,6 +59,8 @@ struct ContainerSpec {
     bool userns = false;            ///< --userns: a new user namespace
     IdMapping uid_map{0, 100000, 65536};  ///< used with --userns
     IdMapping gid_map{0, 100000, 65536};  ///< used with --userns
+    ResourceLimits limits;          ///< chapter 2: -m, --cpus, --pids-limit, ...
+    bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
 };
 
 /// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.

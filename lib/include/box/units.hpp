@@ -1,0 +1,28 @@
+/// @file units.hpp
+/// @brief docker's units on the command line: `64m`, `0.5` CPUs, `0-1,3`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace box {
+
+/// Parses a size as docker does: a number with an optional unit b, k, m, g
+/// (powers of 1024; upper case and a trailing "b" as in "64mb" accepted).
+/// Throws box::Error naming `flag` on anything else, or a negative size.
+std::int64_t parse_bytes(const std::string& text, const std::string& flag);
+
+/// Formats bytes for people: `512B`, `12.5KiB`, `64MiB`, `1.5GiB`.
+std::string format_bytes(std::int64_t bytes);
+
+/// Parses a decimal number of CPUs (`0.5`, `2`); throws box::Error naming
+/// `flag` unless it is a positive number.
+double parse_cpus(const std::string& text, const std::string& flag);
+
+/// The CPUs in a cpuset list such as `0-2,4`; throws box::Error naming `flag`
+/// on a malformed list or a CPU number not below `cpu_count`.
+std::vector<unsigned> parse_cpu_list(const std::string& text, unsigned cpu_count,
+                                     const std::string& flag);
+
+}  // namespace box

@@ -1,0 +1,91 @@
+#include "box/units.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "box/error.hpp"
+#include "box/util.hpp"
+
+namespace box {
+
+std::int64_t parse_bytes(const std::string& text, const std::string& flag) {
+    auto bad = [&] {
+        return Error("invalid value \"" + text + "\" for " + flag,
+                     "expected a size such as 512k, 64m or 1g (units b, k, m, g)");
+    };
+    size_t digits = 0;
+    while (digits < text.size() && (isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
+        ++digits;
+    if (digits == 0) throw bad();
+    double value = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + digits, value);
+    if (ec != std::errc() || p != text.data() + digits) throw bad();
+    std::string unit;
+    for (char c : text.substr(digits)) unit += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    if (unit.size() == 2 && unit[1] == 'b' && unit[0] != 'b') unit.pop_back();  // "mb" = "m"
+    double scale = unit.empty() || unit == "b" ? 1
+                   : unit == "k"               ? 1024.0
+                   : unit == "m"               ? 1024.0 * 1024
+                   : unit == "g"               ? 1024.0 * 1024 * 1024
+                                               : -1;
+    if (scale < 0) throw bad();
+    double bytes = value * scale;
+    if (bytes > 9.2e18) throw bad();
+    return static_cast<std::int64_t>(bytes);
+}
+
+std::string format_bytes(std::int64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    if (u == 0 || v == std::floor(v)) snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
+    else snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);
+    return buf;
+}
+
+double parse_cpus(const std::string& text, const std::string& flag) {
+    double value = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || p != text.data() + text.size() || !(value > 0) ||
+        !std::isfinite(value))
+        throw Error("invalid value \"" + text + "\" for " + flag, "expected a positive number of CPUs, e.g. 0.5");
+    return value;
+}
+
+std::vector<unsigned> parse_cpu_list(const std::string& text, unsigned cpu_count, const std::string& flag) {
+    auto bad = [&](const std::string& why) { return Error("invalid value \"" + text + "\" for " + flag, why); };
+    auto num = [&](const std::string& s) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+            throw bad("expected CPU numbers such as 0-1 or 0,2");
+        if (v >= cpu_count)
+            throw bad("CPU " + std::to_string(v) + " does not exist (CPUs 0-" + std::to_string(cpu_count - 1) +
+                      " are online)");
+        return v;
+    };
+    std::set<unsigned> cpus;
+    for (const auto& part : split(text, ',')) {
+        auto range = split(part, '-');
+        if (range.size() == 1) {
+            cpus.insert(num(range[0]));
+        } else if (range.size() == 2) {
+            unsigned a = num(range[0]), b = num(range[1]);
+            if (a > b) throw bad("a range must go upwards");
+            for (unsigned c = a; c <= b; ++c) cpus.insert(c);
+        } else {
+            throw bad("expected CPU numbers such as 0-1 or 0,2");
+        }
+    }
+    return {cpus.begin(), cpus.end()};
+}
+
+}  // namespace box
