@@ -123,9 +123,11 @@ pid_t clone(unsigned long flags) {
     return static_cast<pid_t>(check("clone(" + trace::clone_flags(flags) + ")", rc));
 }
 
-void write_file(const std::string& path, const std::string& content, bool create) {
+void write_file(const std::string& path, const std::string& content) {
     std::string call = "write(" + quote(path) + ", " + quote(content) + ")";
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644));
+    // O_TRUNC, as a shell's `echo V > FILE`: control files ignore it, a plain
+    // file (the tests' stand-in hierarchy) gets exactly the new value.
+    Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
     if (!fd) {
         int err = errno;
         trace::line(call + " " + trace::result(-1, err));

@@ -27,6 +27,7 @@
 #include "box/channel.hpp"
 #include "box/cli.hpp"
 #include "box/error.hpp"
+#include "box/extension.hpp"
 #include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/terminal.hpp"
@@ -135,6 +136,10 @@ private:
 }  // namespace
 
 int run_container(const ContainerSpec& spec) {
+    // What later stages add (chapter 2: the cgroup) is made before any process
+    // exists, and undone when `extensions` goes out of scope — after the
+    // ChildGuard below has reaped the child, whatever happens.
+    auto extensions = make_extensions(spec);
     SignalForwarder signals;  // from here on no signal to box is lost
     auto [parent_end, child_end] = Channel::pair();
 
@@ -147,6 +152,7 @@ int run_container(const ContainerSpec& spec) {
     ChildGuard guard(pid);
 
     if (spec.userns) write_id_maps(pid, spec);
+    for (auto& e : extensions) e->before_start(pid);
     parent_end.send("go");
 
     Fd terminal;
@@ -162,8 +168,10 @@ int run_container(const ContainerSpec& spec) {
                     parts.size() > 2 ? parts[2] : "failed", status ? status : kExitBoxError);
     }
     // End-of-file: the child's end closed on execve(), so the command runs.
-    guard.release();
-    return supervise(pid, signals, std::move(terminal), spec.interactive);
+    int status = supervise(pid, signals, std::move(terminal), spec.interactive);
+    guard.release();  // supervise() has reaped it
+    for (auto& e : extensions) e->after_exit(status);
+    return status;
 }
 
 namespace {
@@ -187,7 +195,8 @@ ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
     if (!is_directory(spec.rootfs)) throw Error("rootfs " + spec.rootfs, "not a directory");
     if (spec.rootfs == "/") throw Error("rootfs /", "the host's own root cannot be a container's root");
 
-    if (spec.hostname.empty()) spec.hostname = random_hex(12);  // like docker's short id
+    spec.id = random_hex(64);
+    if (spec.hostname.empty()) spec.hostname = spec.id.substr(0, 12);  // docker's short id
     if (!valid_hostname(spec.hostname))
         throw Error("invalid hostname \"" + spec.hostname + "\"", "use letters, digits, '-' and '.' (at most 64)");
     if (!spec.workdir.empty() && spec.workdir[0] != '/')
@@ -206,6 +215,7 @@ ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
         spec.userns = true;
         spec.uid_map = spec.gid_map = parse_id_range(userns_range);
     }
+    fill_spec(spec);  // the flags later stages add to `run`
     return spec;
 }
 

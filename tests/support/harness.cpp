@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -203,6 +204,37 @@ const std::string& box_binary() {
     return path;
 }
 
+std::string install_fixture(const std::string& name, const std::string& rootfs) {
+    fs::copy_file(test_binary_dir() / name, rootfs + "/" + name, fs::copy_options::overwrite_existing);
+    return "/" + name;
+}
+
+std::vector<std::string> box_cgroups() {
+    std::vector<std::string> out;
+    std::set<std::string> mounts;
+    std::ifstream mi("/proc/self/mountinfo");
+    for (std::string line; std::getline(mi, line);) {
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::string type = line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
+        if (type != "cgroup" && type != "cgroup2") continue;
+        std::istringstream ss(line);
+        std::string id, parent, dev, root, mnt;
+        ss >> id >> parent >> dev >> root >> mnt;
+        mounts.insert(mnt);
+    }
+    for (const auto& m : mounts) {
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(m, fs::directory_options::skip_permission_denied, ec);
+             it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (ec) break;
+            if (it.depth() > 5) it.disable_recursion_pending();
+            if (it->is_directory(ec) && it->path().filename() == "box") out.push_back(it->path().string());
+        }
+    }
+    return out;
+}
+
 std::string check_environment() {
     if (!fs::exists(box_binary())) return "no box binary at " + box_binary() + " (set BOX_BIN)";
     if (!fs::exists(base_rootfs() + "/bin/busybox"))
@@ -261,6 +293,7 @@ std::vector<std::string> Sandbox::leftovers() const {
         if (rooted_here || cmdline.find(dir_) != std::string::npos)
             out.push_back("process " + pid + ": " + cmdline);
     }
+    for (const auto& cg : box_cgroups()) out.push_back("cgroup " + cg);
     return out;
 }
 
@@ -279,6 +312,12 @@ Sandbox::~Sandbox() {
     for (const auto& l : left) {
         if (l.rfind("process ", 0) == 0) kill(std::stoi(l.substr(8)), SIGKILL);
         if (l.rfind("mount ", 0) == 0) umount2(l.substr(6).c_str(), MNT_DETACH);
+        if (l.rfind("cgroup ", 0) == 0) {  // children first, then the parent
+            std::error_code ec;
+            for (const auto& child : fs::directory_iterator(l.substr(7), ec))
+                if (child.is_directory()) rmdir(child.path().c_str());
+            rmdir(l.substr(7).c_str());
+        }
     }
     std::error_code ec;
     fs::remove_all(dir_, ec);

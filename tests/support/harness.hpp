@@ -74,6 +74,14 @@ const std::string& base_rootfs();
 /// the test binary).
 const std::string& box_binary();
 
+/// A static test program built beside the test binary (tests/stageN/fixtures),
+/// copied into `rootfs` as /NAME; returns "/NAME".
+std::string install_fixture(const std::string& name, const std::string& rootfs);
+
+/// Every cgroup directory named "box" (box's parent of containers' cgroups)
+/// in this host's cgroup hierarchies.
+std::vector<std::string> box_cgroups();
+
 /// Empty if the tests can run here; otherwise what is missing.
 std::string check_environment();
 
@@ -96,7 +104,7 @@ public:
     std::vector<std::string> box_argv(const std::vector<std::string>& args) const;
     /// A private copy of the base rootfs that the test may change.
     std::string rootfs_copy(const std::string& name = "rootfs") const;
-    /// Leftovers of this test now: mounts and processes, one line each.
+    /// Leftovers of this test now: mounts, processes and box cgroups, one line each.
     std::vector<std::string> leftovers() const;
 
 private:

@@ -44,10 +44,8 @@ void unshare(int flags);
 /// the child, which runs on a copy of the parent's memory and stack.
 pid_t clone(unsigned long flags);
 /// Writes `content` to an existing file (a /proc or /sys control file), traced
-/// as `write("/proc/42/uid_map", "0 100000 65536\n")`. With `create`, a
-/// missing file is created: cgroupfs refuses that (EACCES) so nothing changes
-/// on a real hierarchy, but the tests' stand-in hierarchy on a tmpfs works.
-void write_file(const std::string& path, const std::string& content, bool create = false);
+/// as `write("/proc/42/uid_map", "0 100000 65536\n")`.
+void write_file(const std::string& path, const std::string& content);
 /// setgroups(2).
 void setgroups(const std::vector<gid_t>& groups);
 /// setresgid(2) with real, effective and saved ids all `gid`.

@@ -1,0 +1,123 @@
+// Chapter 2: `box run`'s resource flags, and the cgroup every container gets.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "box/cgroup_layout.hpp"
+#include "box/error.hpp"
+#include "box/extension.hpp"
+#include "box/log.hpp"
+#include "box/units.hpp"
+#include "stage2.hpp"
+
+namespace box::stage2 {
+namespace {
+
+constexpr std::int64_t kMinMemory = 6 * 1024 * 1024;  // docker's floor: less cannot start a process
+
+// The flags as typed; checked and converted by fill().
+struct Flags {
+    std::string memory, memory_swap, cpus, cpuset_cpus;
+    std::optional<std::int64_t> cpu_shares, pids;
+    bool stats = false;
+};
+
+void fill(const Flags& f, ContainerSpec& spec) {
+    ResourceLimits& l = spec.limits;
+    if (!f.memory.empty()) {
+        l.memory = parse_bytes(f.memory, "--memory");
+        if (*l.memory < kMinMemory)
+            throw Error("invalid value \"" + f.memory + "\" for --memory", "the minimum memory limit is 6MiB");
+    }
+    if (!f.memory_swap.empty()) {
+        if (!l.memory)
+            throw Error("--memory-swap", "set --memory too: --memory-swap is memory plus swap");
+        l.memory_swap = f.memory_swap == "-1" ? -1 : parse_bytes(f.memory_swap, "--memory-swap");
+        if (*l.memory_swap >= 0 && *l.memory_swap < *l.memory)
+            throw Error("invalid value \"" + f.memory_swap + "\" for --memory-swap",
+                        "it must be at least --memory (it counts memory plus swap), or -1 for unlimited swap");
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!f.cpus.empty()) {
+        l.cpus = parse_cpus(f.cpus, "--cpus");
+        if (*l.cpus < 0.01 || *l.cpus > static_cast<double>(online)) {
+            char range[96];
+            snprintf(range, sizeof range, "the range is 0.01 to %ld.00, as this host has %ld CPUs", online, online);
+            throw Error("invalid value \"" + f.cpus + "\" for --cpus", range);
+        }
+    }
+    if (f.cpu_shares) {
+        if (*f.cpu_shares < 0) throw Error("invalid value for --cpu-shares", "it cannot be negative");
+        if (*f.cpu_shares > 0) l.cpu_shares = static_cast<std::uint64_t>(*f.cpu_shares);
+    }
+    if (!f.cpuset_cpus.empty()) {
+        parse_cpu_list(f.cpuset_cpus, static_cast<unsigned>(online), "--cpuset-cpus");
+        l.cpuset_cpus = f.cpuset_cpus;
+    }
+    if (f.pids) {
+        if (*f.pids < -1) throw Error("invalid value for --pids-limit", "use a positive number, or -1 for unlimited");
+        l.pids = *f.pids <= 0 ? -1 : *f.pids;  // docker: 0 and -1 both mean unlimited
+    }
+    spec.print_stats = f.stats;
+}
+
+// The container's cgroup, as one of run_container()'s extensions: created
+// before the clone, joined by the child before it is told to go on, and
+// removed (by ~Cgroup) after the container has been reaped.
+class CgroupExtension : public ContainerExtension {
+public:
+    explicit CgroupExtension(const ContainerSpec& spec)
+        : limits_(spec.limits), stats_(spec.print_stats),
+          cgroup_(open_cgroup(detect_cgroup_layout(), spec.limits, spec.id)) {
+        cgroup_->create();
+        cgroup_->set_limits(spec.limits);
+    }
+
+    void before_start(pid_t child) override { cgroup_->add_process(child); }
+
+    void after_exit(int& status) override {
+        if (cgroup_->oom_kills() > 0) {
+            std::string limit = limits_.memory ? " (memory limit " + format_bytes(*limits_.memory) + ")" : "";
+            log::warn("the container was killed by the OOM killer" + limit + ": it ran out of memory");
+        }
+        if (stats_) {
+            Usage u = cgroup_->usage();
+            auto show = [](const std::optional<std::int64_t>& v, auto fmt) { return v ? fmt(*v) : std::string("?"); };
+            fprintf(stderr, "box: stats: cpu %s, memory peak %s, pids %s\n",
+                    show(u.cpu_usec, [](std::int64_t us) {
+                        char b[32];
+                        snprintf(b, sizeof b, "%.3fs", static_cast<double>(us) / 1e6);
+                        return std::string(b);
+                    }).c_str(),
+                    show(u.memory_peak, format_bytes).c_str(),
+                    show(u.pids, [](std::int64_t n) { return std::to_string(n); }).c_str());
+        }
+        (void)status;
+    }
+
+private:
+    ResourceLimits limits_;
+    bool stats_;
+    std::unique_ptr<Cgroup> cgroup_;
+};
+
+}  // namespace
+
+void add_commands(CLI::App& app) {
+    auto flags = std::make_shared<Flags>();
+    CLI::App* run = app.get_subcommand("run");
+    run->add_option("-m,--memory", flags->memory, "Memory limit (e.g. 64m, 1g; at least 6m)");
+    run->add_option("--memory-swap", flags->memory_swap, "Memory plus swap limit (-1: unlimited swap)");
+    run->add_option("--cpus", flags->cpus, "Number of CPUs' worth of time (e.g. 0.5)");
+    run->add_option("-c,--cpu-shares", flags->cpu_shares, "CPU shares (relative weight; default 1024)");
+    run->add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs in which to allow execution (0-1, 0,2)");
+    run->add_option("--pids-limit", flags->pids, "Most processes at once (-1: unlimited)");
+    run->add_flag("--stats", flags->stats, "When the container ends, print its CPU time, memory peak and pids");
+    add_spec_filler([flags](ContainerSpec& spec) { fill(*flags, spec); });
+    add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
+        return std::make_unique<CgroupExtension>(spec);
+    });
+}
+
+}  // namespace box::stage2

@@ -1,0 +1,50 @@
+/// @file extension.hpp
+/// @brief How later stages add to a container's start without rewriting stage 1.
+///
+/// Stage 1's run_container() makes one ContainerExtension from each registered
+/// factory before it clones, calls before_start() while the child waits for
+/// "go", after_exit() once the container has ended, and destroys them last —
+/// also when the start fails half-way. Chapter 2's cgroup is one; chapter 6's
+/// network will be another.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "box/spec.hpp"
+
+namespace box {
+
+/// One stage's part of a container. Its destructor undoes what it made.
+class ContainerExtension {
+public:
+    virtual ~ContainerExtension() = default;
+    /// In box, after clone(), before the child is told to go on.
+    virtual void before_start(pid_t child) { (void)child; }
+    /// In box, after the container ended; may report on it or change `status`.
+    virtual void after_exit(int& status) { (void)status; }
+};
+
+/// Makes a stage's extension for a container, or nullptr if it has nothing to do.
+using ExtensionFactory = std::function<std::unique_ptr<ContainerExtension>(const ContainerSpec&)>;
+
+/// Registers a factory (a stage does it when its commands are added).
+void add_extension(ExtensionFactory factory);
+
+/// One extension per registered factory that has something to do, in order.
+std::vector<std::unique_ptr<ContainerExtension>> make_extensions(const ContainerSpec& spec);
+
+/// Turns a stage's own `run` flags into spec fields; throws box::Error on a bad
+/// value (before anything is created).
+using SpecFiller = std::function<void(ContainerSpec&)>;
+
+/// Registers a filler (a stage does it when it adds its flags to `run`).
+void add_spec_filler(SpecFiller filler);
+
+/// Runs every registered filler on `spec`, in order (stage 1's make_spec does).
+void fill_spec(ContainerSpec& spec);
+
+}  // namespace box

@@ -1,0 +1,30 @@
+#include "box/extension.hpp"
+
+namespace box {
+namespace {
+std::vector<ExtensionFactory>& factories() {
+    static std::vector<ExtensionFactory> all;
+    return all;
+}
+std::vector<SpecFiller>& fillers() {
+    static std::vector<SpecFiller> all;
+    return all;
+}
+}  // namespace
+
+void add_spec_filler(SpecFiller filler) { fillers().push_back(std::move(filler)); }
+
+void fill_spec(ContainerSpec& spec) {
+    for (const auto& f : fillers()) f(spec);
+}
+
+void add_extension(ExtensionFactory factory) { factories().push_back(std::move(factory)); }
+
+std::vector<std::unique_ptr<ContainerExtension>> make_extensions(const ContainerSpec& spec) {
+    std::vector<std::unique_ptr<ContainerExtension>> out;
+    for (const auto& f : factories())
+        if (auto e = f(spec)) out.push_back(std::move(e));
+    return out;
+}
+
+}  // namespace box

@@ -1,0 +1,281 @@
+// Chapter 2: a container's cgroup on cgroup v2 and on cgroup v1.
+#include <errno.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "box/error.hpp"
+#include "box/log.hpp"
+#include "box/sys.hpp"
+#include "box/trace.hpp"
+#include "box/util.hpp"
+#include "stage2.hpp"
+
+namespace box::stage2 {
+namespace {
+
+// "max" or the number, as v2's files spell "no limit".
+std::string v2_value(std::int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+
+// The value of "KEY N" in a flat-keyed cgroup file (cpu.stat, memory.events).
+std::optional<std::int64_t> keyed(const std::string& text, const std::string& key) {
+    for (const auto& line : split(text, '\n')) {
+        std::istringstream ss(line);
+        std::string k;
+        std::int64_t v;
+        if (ss >> k >> v && k == key) return v;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> number_in(const std::string& path) {
+    auto text = try_read_file(path);
+    if (!text) return std::nullopt;
+    try {
+        return std::stoll(*text);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+// rmdir, waiting a little for a cgroup whose last process is still being
+// torn down (EBUSY); false if it is still there.
+bool remove_dir(const std::string& dir) {
+    for (int i = 0; i < 50; ++i) {
+        int rc = ::rmdir(dir.c_str());
+        int err = errno;
+        if (rc == 0 || err == ENOENT) {
+            trace::line("rmdir(" + trace::quote(dir) + ") " + trace::result(rc, err));
+            return true;
+        }
+        if (err != EBUSY) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+}  // namespace
+
+CpuQuota cpu_quota(double cpus) {
+    // BEGIN EXERCISE 1: cpu_quota()
+    const std::int64_t period = 100000;
+    return {static_cast<std::int64_t>(std::llround(cpus * static_cast<double>(period))), period};
+    // END EXERCISE
+}
+
+std::uint64_t cpu_weight(std::uint64_t shares) {
+    // BEGIN EXERCISE 2: cpu_weight()
+    shares = std::clamp<std::uint64_t>(shares, 2, 262144);
+    return 1 + ((shares - 2) * 9999) / 262142;
+    // END EXERCISE
+}
+
+std::uint64_t oom_kill_count(const std::string& events) {
+    // BEGIN EXERCISE 7: oom_kill_count()
+    auto n = keyed(events, "oom_kill");
+    return n && *n > 0 ? static_cast<std::uint64_t>(*n) : 0;
+    // END EXERCISE
+}
+
+// ---- cgroup v2 -------------------------------------------------------------
+
+CgroupV2::CgroupV2(std::string root, std::string parent, std::string name, std::set<std::string> controllers)
+    : root_(std::move(root)), parent_(root_ + "/" + parent), path_(parent_ + "/" + name),
+      controllers_(std::move(controllers)) {}
+
+void CgroupV2::create() {
+    // BEGIN EXERCISE 3: CgroupV2::create()
+    // A controller's files appear in a cgroup only when its parent enables it
+    // in cgroup.subtree_control — level by level, from the root down.
+    std::string enable;
+    for (const auto& c : controllers_) enable += (enable.empty() ? "+" : " +") + c;
+    sys::write_file(root_ + "/cgroup.subtree_control", enable);
+    sys::mkdir(parent_, 0755);
+    sys::write_file(parent_ + "/cgroup.subtree_control", enable);
+    sys::mkdir(path_, 0755, false);
+    created_ = true;
+    // END EXERCISE
+}
+
+void CgroupV2::set_limits(const ResourceLimits& limits) {
+    // BEGIN EXERCISE 4: CgroupV2::set_limits()
+    if (limits.memory) {
+        sys::write_file(path_ + "/memory.max", std::to_string(*limits.memory));
+        // v2 limits swap alone; docker's --memory-swap counts memory + swap,
+        // and without it allows as much swap again as memory.
+        std::int64_t swap = !limits.memory_swap ? *limits.memory
+                            : *limits.memory_swap < 0 ? -1
+                                                      : *limits.memory_swap - *limits.memory;
+        if (exists(path_ + "/memory.swap.max"))
+            sys::write_file(path_ + "/memory.swap.max", v2_value(swap));
+        else if (limits.memory_swap)
+            log::warn("this kernel has no swap accounting: --memory-swap is ignored");
+    }
+    if (limits.cpus) {
+        CpuQuota q = cpu_quota(*limits.cpus);
+        sys::write_file(path_ + "/cpu.max", std::to_string(q.quota_us) + " " + std::to_string(q.period_us));
+    }
+    if (limits.cpu_shares) sys::write_file(path_ + "/cpu.weight", std::to_string(cpu_weight(*limits.cpu_shares)));
+    if (!limits.cpuset_cpus.empty()) sys::write_file(path_ + "/cpuset.cpus", limits.cpuset_cpus);
+    if (limits.pids) sys::write_file(path_ + "/pids.max", v2_value(*limits.pids));
+    // END EXERCISE
+}
+
+void CgroupV2::add_process(pid_t pid) {
+    // BEGIN EXERCISE 5: CgroupV2::add_process()
+    sys::write_file(path_ + "/cgroup.procs", std::to_string(pid));
+    // END EXERCISE
+}
+
+std::uint64_t CgroupV2::oom_kills() const {
+    return oom_kill_count(try_read_file(path_ + "/memory.events").value_or(""));
+}
+
+Usage CgroupV2::usage() const {
+    Usage u;
+    u.memory_peak = number_in(path_ + "/memory.peak");  // Linux 5.19+
+    if (!u.memory_peak) u.memory_peak = number_in(path_ + "/memory.current");
+    u.cpu_usec = keyed(try_read_file(path_ + "/cpu.stat").value_or(""), "usage_usec");
+    u.pids = number_in(path_ + "/pids.peak");  // Linux 6.1+
+    if (!u.pids) u.pids = number_in(path_ + "/pids.current");
+    return u;
+}
+
+void CgroupV2::remove() noexcept {
+    if (!created_) return;
+    created_ = false;
+    if (!remove_dir(path_)) log::warn("could not remove cgroup " + path_ + ": " + strerror(errno));
+    // Only succeeds once no container is left in it.
+    int rc = ::rmdir(parent_.c_str());
+    trace::line("rmdir(" + trace::quote(parent_) + ") " + trace::result(rc, errno));
+}
+
+// ---- cgroup v1 -------------------------------------------------------------
+
+CgroupV1::CgroupV1(std::map<std::string, std::string> parents, std::string name)
+    : parents_(std::move(parents)), name_(std::move(name)) {}
+
+std::string CgroupV1::dir(const std::string& controller) const {
+    auto it = parents_.find(controller);
+    return it == parents_.end() ? "" : it->second + "/" + name_;
+}
+
+std::string CgroupV1::where() const {
+    std::string out;
+    for (const auto& d : created_) out += (out.empty() ? "" : " ") + d;
+    return out;
+}
+
+void CgroupV1::create() {
+    // One directory per hierarchy; co-mounted controllers share it.
+    std::set<std::string> parents;
+    for (const auto& [controller, parent] : parents_) parents.insert(parent);
+    for (const auto& parent : parents) {
+        sys::mkdir(parent, 0755);
+        sys::mkdir(parent + "/" + name_, 0755, false);
+        created_.insert(parent + "/" + name_);
+    }
+    // A new cpuset cgroup starts with no CPUs and no memory nodes, and a
+    // process cannot join it until both are set: copy them from above.
+    if (parents_.count("cpuset")) {
+        std::string parent = parents_["cpuset"];
+        std::string above = parent.substr(0, parent.rfind('/'));
+        for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+            auto own = try_read_file(parent + "/" + file).value_or("");
+            if (own.empty() || own == "\n") {
+                auto value = try_read_file(above + "/" + file).value_or("");
+                while (!value.empty() && value.back() == '\n') value.pop_back();
+                sys::write_file(parent + "/" + file, value);
+            }
+            auto value = try_read_file(parent + "/" + file).value_or("");
+            while (!value.empty() && value.back() == '\n') value.pop_back();
+            sys::write_file(dir("cpuset") + "/" + file, value);
+        }
+    }
+}
+
+void CgroupV1::set_limits(const ResourceLimits& limits) {
+    // BEGIN EXERCISE 6: CgroupV1::set_limits()
+    if (limits.memory) {
+        std::string mem = dir("memory");
+        sys::write_file(mem + "/memory.limit_in_bytes", std::to_string(*limits.memory));
+        // v1 limits memory+swap together, as docker's --memory-swap does;
+        // without it docker allows as much swap again as memory.
+        std::int64_t total = limits.memory_swap ? *limits.memory_swap : 2 * *limits.memory;
+        if (exists(mem + "/memory.memsw.limit_in_bytes"))
+            sys::write_file(mem + "/memory.memsw.limit_in_bytes", std::to_string(total));
+        else if (limits.memory_swap)
+            log::warn("this kernel has no swap accounting: --memory-swap is ignored");
+    }
+    if (limits.cpus) {
+        CpuQuota q = cpu_quota(*limits.cpus);
+        sys::write_file(dir("cpu") + "/cpu.cfs_period_us", std::to_string(q.period_us));
+        sys::write_file(dir("cpu") + "/cpu.cfs_quota_us", std::to_string(q.quota_us));
+    }
+    if (limits.cpu_shares) sys::write_file(dir("cpu") + "/cpu.shares", std::to_string(*limits.cpu_shares));
+    if (!limits.cpuset_cpus.empty()) sys::write_file(dir("cpuset") + "/cpuset.cpus", limits.cpuset_cpus);
+    if (limits.pids) sys::write_file(dir("pids") + "/pids.max", v2_value(*limits.pids));
+    // END EXERCISE
+}
+
+void CgroupV1::add_process(pid_t pid) {
+    for (const auto& d : created_) sys::write_file(d + "/cgroup.procs", std::to_string(pid));
+}
+
+std::uint64_t CgroupV1::oom_kills() const {
+    return oom_kill_count(try_read_file(dir("memory") + "/memory.oom_control").value_or(""));
+}
+
+Usage CgroupV1::usage() const {
+    Usage u;
+    u.memory_peak = number_in(dir("memory") + "/memory.max_usage_in_bytes");
+    if (auto ns = number_in(dir("cpuacct") + "/cpuacct.usage")) u.cpu_usec = *ns / 1000;
+    u.pids = number_in(dir("pids") + "/pids.peak");
+    if (!u.pids) u.pids = number_in(dir("pids") + "/pids.current");
+    return u;
+}
+
+void CgroupV1::remove() noexcept {
+    for (const auto& d : created_) {
+        if (!remove_dir(d)) log::warn("could not remove cgroup " + d + ": " + strerror(errno));
+        std::string parent = d.substr(0, d.rfind('/'));  // shared: goes once empty
+        int rc = ::rmdir(parent.c_str());
+        trace::line("rmdir(" + trace::quote(parent) + ") " + trace::result(rc, errno));
+    }
+    created_.clear();
+}
+
+// ---- choosing one ------------------------------------------------------------
+
+std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLimits& limits,
+                                    const std::string& id) {
+    std::set<std::string> needed = {"cpu", "memory", "pids"};
+    if (!limits.cpuset_cpus.empty()) needed.insert("cpuset");
+    if (layout.v2_has(needed)) {
+        // v2 forbids processes in a cgroup whose children have controllers,
+        // and box itself runs in such a cgroup: the parent lives at the root.
+        return std::make_unique<CgroupV2>(layout.unified, "box", id, needed);
+    }
+    std::set<std::string> v1_needed = needed;
+    v1_needed.insert("cpuacct");  // for CPU time; often mounted with cpu
+    if (layout.v1_has(v1_needed)) {
+        // v1 has no such rule: nest under the cgroup box runs in, so any
+        // limit on box's own group still covers its containers.
+        std::map<std::string, std::string> parents;
+        for (const auto& c : v1_needed) {
+            auto self = layout.self_v1.count(c) ? layout.self_v1.at(c) : "/";
+            parents[c] = layout.v1.at(c) + (self == "/" ? "" : self) + "/box";
+        }
+        return std::make_unique<CgroupV1>(parents, id);
+    }
+    std::string list;
+    for (const auto& c : needed) list += (list.empty() ? "" : ", ") + c;
+    throw Error("cgroups", "no hierarchy of this host offers " + list + " (run box doctor)");
+}
+
+}  // namespace box::stage2

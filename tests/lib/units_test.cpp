@@ -1,0 +1,47 @@
+// Unit tests of lib/: docker's units for sizes, CPUs and cpusets.
+#include <catch2/catch.hpp>
+
+#include "box/error.hpp"
+#include "box/units.hpp"
+
+using namespace box;
+
+TEST_CASE("sizes take docker's units b, k, m, g in either case", "[lib][units]") {
+    CHECK(parse_bytes("4096", "-m") == 4096);
+    CHECK(parse_bytes("512k", "-m") == 512 * 1024);
+    CHECK(parse_bytes("64m", "-m") == 64LL << 20);
+    CHECK(parse_bytes("64M", "-m") == 64LL << 20);
+    CHECK(parse_bytes("64mb", "-m") == 64LL << 20);
+    CHECK(parse_bytes("1g", "-m") == 1LL << 30);
+    CHECK(parse_bytes("1.5g", "-m") == 3LL << 29);
+    CHECK(parse_bytes("100b", "-m") == 100);
+    for (const char* bad : {"", "-1", "m", "12x", "1.2.3m", "64 m", "1t"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_bytes(bad, "-m"), Error);
+    }
+}
+
+TEST_CASE("sizes print in binary units", "[lib][units]") {
+    CHECK(format_bytes(512) == "512B");
+    CHECK(format_bytes(64LL << 20) == "64MiB");
+    CHECK(format_bytes(1536) == "1.5KiB");
+}
+
+TEST_CASE("CPUs are positive decimals", "[lib][units]") {
+    CHECK(parse_cpus("0.5", "--cpus") == 0.5);
+    CHECK(parse_cpus("2", "--cpus") == 2.0);
+    for (const char* bad : {"", "0", "-1", "abc", "1,5", "nan", "inf"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_cpus(bad, "--cpus"), Error);
+    }
+}
+
+TEST_CASE("cpuset lists are ranges and commas of online CPUs", "[lib][units]") {
+    CHECK(parse_cpu_list("0", 2, "--cpuset-cpus") == std::vector<unsigned>{0});
+    CHECK(parse_cpu_list("0-3,6", 8, "--cpuset-cpus") == std::vector<unsigned>{0, 1, 2, 3, 6});
+    CHECK(parse_cpu_list("1,0,1", 2, "--cpuset-cpus") == std::vector<unsigned>{0, 1});
+    for (const char* bad : {"", "2", "0-2", "1-0", "a", "0,,1", "0-1-2"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_cpu_list(bad, 2, "--cpuset-cpus"), Error);
+    }
+}

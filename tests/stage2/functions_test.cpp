@@ -1,0 +1,119 @@
+// Stage 2, unit tests: the conversions, and the v2 code against a stand-in
+// hierarchy. This host's cgroup v2 has no controllers, so these check what
+// box would write where, not the kernel's enforcement of it.
+#include <catch2/catch.hpp>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "box/cgroup_layout.hpp"
+#include "harness.hpp"
+#include "stage2.hpp"
+
+using namespace box;
+using namespace box::stage2;
+namespace fs = std::filesystem;
+
+TEST_CASE("cpu_quota gives --cpus N as N periods of 100 ms", "[stage2][unit]") {
+    CHECK(cpu_quota(0.5).quota_us == 50000);
+    CHECK(cpu_quota(0.5).period_us == 100000);
+    CHECK(cpu_quota(1.5).quota_us == 150000);
+    CHECK(cpu_quota(0.01).quota_us == 1000);
+    CHECK(cpu_quota(0.333).quota_us == 33300);
+}
+
+TEST_CASE("cpu_weight maps shares onto v2's weight scale", "[stage2][unit]") {
+    CHECK(cpu_weight(2) == 1);
+    CHECK(cpu_weight(1024) == 39);
+    CHECK(cpu_weight(262144) == 10000);
+    CHECK(cpu_weight(0) == 1);           // clamped up
+    CHECK(cpu_weight(1000000) == 10000);  // clamped down
+    CHECK(cpu_weight(512) == 20);
+}
+
+TEST_CASE("oom_kill_count reads v2 memory.events and v1 memory.oom_control", "[stage2][unit]") {
+    CHECK(oom_kill_count("low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n") == 2);
+    CHECK(oom_kill_count("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n") == 1);
+    CHECK(oom_kill_count("oom_kill_disable 0\nunder_oom 0\n") == 0);
+    CHECK(oom_kill_count("") == 0);
+}
+
+namespace {
+// A tmpfs laid out like the root of a cgroup2 mount, unmounted on the way out.
+struct FakeCgroup2 {
+    std::string root;
+    explicit FakeCgroup2(const std::string& dir) : root(dir) {
+        fs::create_directories(root);
+        REQUIRE(mount("boxtest-cgroup", root.c_str(), "tmpfs", 0, "mode=755,size=1m") == 0);
+        write("cgroup.controllers", "cpuset cpu io memory hugetlb pids\n");
+        write("cgroup.subtree_control", "");
+        write("cgroup.procs", "");
+        // An existing delegated parent, as an administrator would make it.
+        fs::create_directory(root + "/box");
+        write("box/cgroup.controllers", "");
+        write("box/cgroup.subtree_control", "");
+        write("box/cgroup.procs", "");
+    }
+    ~FakeCgroup2() { umount2(root.c_str(), MNT_DETACH); }
+    void write(const std::string& rel, const std::string& text) const { std::ofstream(root + "/" + rel) << text; }
+    std::string read(const std::string& rel) const { return boxtest::trim(boxtest::read_host_file(root + "/" + rel)); }
+};
+}  // namespace
+
+TEST_CASE("on cgroup v2, box enables controllers top-down and writes the limits into the leaf", "[stage2][v2]") {
+    boxtest::Sandbox sb;
+    FakeCgroup2 fake(sb.dir() + "/cgroup2");
+    CgroupLayout layout;
+    layout.unified = fake.root;
+    layout.unified_controllers = {"cpuset", "cpu", "io", "memory", "hugetlb", "pids"};
+    std::string id = boxtest::random_name("", 64);
+    ResourceLimits limits;
+    limits.memory = boxtest::random_int(8, 512) << 20;
+    limits.memory_swap = *limits.memory * 2;
+    limits.cpus = static_cast<double>(boxtest::random_int(1, 200)) / 100.0;
+    limits.cpu_shares = static_cast<std::uint64_t>(boxtest::random_int(2, 4096));
+    limits.pids = boxtest::random_int(5, 500);
+    limits.cpuset_cpus = "0-1";
+
+    auto cg = open_cgroup(layout, limits, id);
+    auto* v2 = dynamic_cast<CgroupV2*>(cg.get());
+    REQUIRE(v2 != nullptr);
+    CHECK(v2->path() == fake.root + "/box/" + id);
+    cg->create();
+    CHECK(fake.read("cgroup.subtree_control") == "+cpu +cpuset +memory +pids");
+    CHECK(fake.read("box/cgroup.subtree_control") == "+cpu +cpuset +memory +pids");
+    REQUIRE(fs::is_directory(v2->path()));
+
+    // The kernel would now show the enabled controllers' files in the leaf.
+    std::string leaf = "box/" + id + "/";
+    for (const char* f : {"cgroup.procs", "memory.max", "memory.swap.max", "cpu.max", "cpu.weight",
+                          "cpuset.cpus", "pids.max"})
+        fake.write(leaf + f, "");
+    cg->set_limits(limits);
+    CHECK(fake.read(leaf + "memory.max") == std::to_string(*limits.memory));
+    CHECK(fake.read(leaf + "memory.swap.max") == std::to_string(*limits.memory));  // swap alone
+    CHECK(fake.read(leaf + "cpu.max") == std::to_string(cpu_quota(*limits.cpus).quota_us) + " 100000");
+    CHECK(fake.read(leaf + "cpu.weight") == std::to_string(cpu_weight(*limits.cpu_shares)));
+    CHECK(fake.read(leaf + "cpuset.cpus") == "0-1");
+    CHECK(fake.read(leaf + "pids.max") == std::to_string(*limits.pids));
+
+    limits.memory_swap = -1;
+    limits.pids = -1;
+    cg->set_limits(limits);
+    CHECK(fake.read(leaf + "memory.swap.max") == "max");
+    CHECK(fake.read(leaf + "pids.max") == "max");
+
+    pid_t pid = static_cast<pid_t>(boxtest::random_int(1000, 99999));
+    cg->add_process(pid);
+    CHECK(fake.read(leaf + "cgroup.procs") == std::to_string(pid));
+    // No process in a cgroup whose children have controllers.
+    CHECK(fake.read("cgroup.procs").empty());
+    CHECK(fake.read("box/cgroup.procs").empty());
+
+    // On the real hierarchy rmdir succeeds with the files in; here they must go first.
+    for (const auto& f : fs::directory_iterator(v2->path())) fs::remove(f.path());
+    cg->remove();
+    CHECK_FALSE(fs::exists(v2->path()));
+}
