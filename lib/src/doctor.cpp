@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "box/cgroup_layout.hpp"
 #include "box/commands.hpp"
 #include "box/util.hpp"
 
@@ -71,54 +72,32 @@ std::vector<Check> namespace_checks() {
     return out;
 }
 
-// Each cgroup hierarchy mounted, from /proc/self/mountinfo: mount point →
-// controllers (v1: from the super options; v2: from cgroup.controllers).
+// The layout box's stage 2 will pick from, and each hierarchy's controllers.
 std::vector<Check> cgroup_checks() {
-    std::map<std::string, std::string> v1, v2;
-    auto info = try_read_file("/proc/self/mountinfo").value_or("");
-    for (const auto& line : split(info, '\n')) {
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        auto left = split(line.substr(0, dash), ' ');
-        auto right = split(line.substr(dash + 3), ' ');
-        if (left.size() < 5 || right.size() < 3) continue;
-        const std::string& mnt = left[4];
-        if (right[0] == "cgroup2") {
-            auto c = try_read_file(mnt + "/cgroup.controllers").value_or("");
-            while (!c.empty() && c.back() == '\n') c.pop_back();
-            v2[mnt] = c.empty() ? "(no controllers)" : c;
-        } else if (right[0] == "cgroup") {
-            std::string ctl;
-            for (const auto& opt : split(right[2], ','))
-                if (opt != "rw" && opt != "ro" && !starts_with(opt, "relatime") && opt != "nosuid" &&
-                    opt != "nodev" && opt != "noexec" && !starts_with(opt, "release_agent") &&
-                    opt != "clone_children" && opt != "xattr" && opt != "nsdelegate")
-                    ctl += (ctl.empty() ? "" : ",") + opt;
-            v1[mnt] = ctl;
-        }
-    }
+    CgroupLayout layout = detect_cgroup_layout();
     std::vector<Check> out;
-    std::string layout = v1.empty() && !v2.empty() ? "v2 (unified)"
-                         : !v1.empty() && v2.empty() ? "v1 (legacy)"
-                         : !v1.empty() && !v2.empty() ? "hybrid (v1 controllers, plus a cgroup2 mount)"
-                                                      : "none mounted";
-    out.push_back({"cgroup layout", !v1.empty() || !v2.empty(), layout,
-                   "mount cgroup2: mount -t cgroup2 none /sys/fs/cgroup"});
-    std::set<std::string> have;
-    for (const auto& [mnt, ctl] : v2) {
-        out.push_back({"cgroup2 " + mnt, true, ctl, ""});
-        for (const auto& c : split(ctl, ' ')) have.insert(c);
+    std::string kind = layout.kind();
+    std::string detail = kind == "v2"       ? "v2 (unified)"
+                         : kind == "v1"     ? "v1 (legacy)"
+                         : kind == "hybrid" ? "hybrid (v1 controllers, plus a cgroup2 mount)"
+                                            : "none mounted";
+    out.push_back({"cgroup layout", kind != "none", detail, "mount cgroup2: mount -t cgroup2 none /sys/fs/cgroup"});
+    if (!layout.unified.empty()) {
+        std::string ctl;
+        for (const auto& c : layout.unified_controllers) ctl += (ctl.empty() ? "" : " ") + c;
+        out.push_back({"cgroup2 " + layout.unified, true, ctl.empty() ? "(no controllers)" : ctl, ""});
     }
-    for (const auto& [mnt, ctl] : v1) {
-        out.push_back({"cgroup v1 " + mnt, true, ctl, ""});
-        for (const auto& c : split(ctl, ',')) have.insert(c);
-    }
-    std::string missing;
-    for (const char* c : {"memory", "cpu", "pids"})
-        if (!have.count(c)) missing += (missing.empty() ? "" : ", ") + std::string(c);
-    out.push_back({"cgroup controllers", missing.empty(),
-                   missing.empty() ? "memory, cpu and pids available" : "missing: " + missing,
-                   "enable the missing controllers (kernel command line cgroup_enable=...)"});
+    std::map<std::string, std::string> by_mount;  // co-mounted controllers on one line
+    for (const auto& [controller, mount] : layout.v1)
+        by_mount[mount] += (by_mount[mount].empty() ? "" : ",") + controller;
+    for (const auto& [mount, controllers] : by_mount) out.push_back({"cgroup v1 " + mount, true, controllers, ""});
+    const std::set<std::string> needed = {"cpu", "memory", "pids"};
+    bool v2 = layout.v2_has(needed), v1 = layout.v1_has(needed);
+    out.push_back({"cgroup controllers", v2 || v1,
+                   v2 ? "box uses cgroup v2 (memory, cpu, pids)"
+                   : v1 ? "box uses cgroup v1 (memory, cpu, pids)"
+                        : "no hierarchy offers memory, cpu and pids",
+                   "enable the missing controllers (on v2: in the root's cgroup.subtree_control)"});
     return out;
 }
 

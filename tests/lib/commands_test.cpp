@@ -61,6 +61,17 @@ TEST_CASE("box doctor reports the cgroup layout this host really has", "[lib][do
         v2 = v2 || type == "cgroup2";
     }
     std::string expected = v1 && v2 ? "hybrid" : v2 ? "v2 (unified)" : v1 ? "v1 (legacy)" : "none mounted";
+    // And which one box will use: v2 only if cgroup2's root offers the controllers.
+    std::string controllers;
+    for (const auto& line : lines(read_host_file("/proc/self/mountinfo")))
+        if (line.find(" - cgroup2 ") != std::string::npos) {
+            std::istringstream ss(line);
+            std::string id, parent, dev, root, mnt;
+            ss >> id >> parent >> dev >> root >> mnt;
+            controllers = read_host_file(mnt + "/cgroup.controllers");
+        }
+    bool v2_usable = controllers.find("memory") != std::string::npos && controllers.find("pids") != std::string::npos;
+    CHECK(r.out.find(v2_usable ? "box uses cgroup v2" : "box uses cgroup v1") != std::string::npos);
     bool found = false;
     for (const auto& line : lines(r.out))
         if (line.rfind("cgroup layout", 0) == 0) found = line.find(expected) != std::string::npos;
