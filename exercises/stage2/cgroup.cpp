@@ -61,6 +61,22 @@ bool remove_dir(const std::string& dir) {
 
 }  // namespace
 
+void make_in_shared_parent(const std::string& parent, const std::string& dir,
+                           const std::function<void()>& prepare_parent) {
+    for (int attempt = 1;; ++attempt) {
+        sys::mkdir(parent, 0755);
+        try {
+            if (prepare_parent) prepare_parent();
+            sys::mkdir(dir, 0755, false);
+            return;
+        } catch (const Error&) {
+            // Another box removed the parent when its last container went:
+            // make it again. Any other failure is real.
+            if (exists(parent) || attempt == 5) throw;
+        }
+    }
+}
+
 CpuQuota cpu_quota(double cpus) {
     // EXERCISE 1: write cpu_quota() — see chapters/02-cgroups/README.md, exercise 1.
     // Replace the line below with your code.
@@ -143,30 +159,26 @@ std::string CgroupV1::where() const {
 }
 
 void CgroupV1::create() {
-    // One directory per hierarchy; co-mounted controllers share it.
-    std::set<std::string> parents;
-    for (const auto& [controller, parent] : parents_) parents.insert(parent);
-    for (const auto& parent : parents) {
-        sys::mkdir(parent, 0755);
-        sys::mkdir(parent + "/" + name_, 0755, false);
-        created_.insert(parent + "/" + name_);
-    }
     // A new cpuset cgroup starts with no CPUs and no memory nodes, and a
     // process cannot join it until both are set: copy them from above.
-    if (parents_.count("cpuset")) {
-        std::string parent = parents_["cpuset"];
-        std::string above = parent.substr(0, parent.rfind('/'));
+    auto copy_cpuset = [](const std::string& from, const std::string& to) {
         for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-            auto own = try_read_file(parent + "/" + file).value_or("");
-            if (own.empty() || own == "\n") {
-                auto value = try_read_file(above + "/" + file).value_or("");
-                while (!value.empty() && value.back() == '\n') value.pop_back();
-                sys::write_file(parent + "/" + file, value);
-            }
-            auto value = try_read_file(parent + "/" + file).value_or("");
+            std::string value = try_read_file(from + "/" + file).value_or("");
             while (!value.empty() && value.back() == '\n') value.pop_back();
-            sys::write_file(dir("cpuset") + "/" + file, value);
+            std::string own = try_read_file(to + "/" + file).value_or("");
+            if (own.empty() || own == "\n") sys::write_file(to + "/" + file, value);
         }
+    };
+    // One directory per hierarchy; co-mounted controllers share it.
+    std::map<std::string, bool> parents;  // parent → is it cpuset's
+    for (const auto& [controller, parent] : parents_) parents[parent] |= controller == "cpuset";
+    for (const auto& [parent, cpuset] : parents) {
+        std::string above = parent.substr(0, parent.rfind('/'));
+        make_in_shared_parent(parent, parent + "/" + name_, [&, cpuset = cpuset] {
+            if (cpuset) copy_cpuset(above, parent);
+        });
+        created_.insert(parent + "/" + name_);
+        if (cpuset) copy_cpuset(parent, parent + "/" + name_);
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,6 +126,13 @@ private:
     std::string name_;
     std::set<std::string> created_;  // directories made, to remove
 };
+
+/// Makes directory `dir` in `parent`, a parent that every container shares:
+/// (re)makes the parent and calls `prepare_parent` (if any) on it first, and
+/// tries again if the parent vanished meanwhile — another box removes it as
+/// soon as its last container is gone. Throws box::Error for anything else.
+void make_in_shared_parent(const std::string& parent, const std::string& dir,
+                           const std::function<void()>& prepare_parent);
 
 /// The cgroup for container `id` on a host laid out as `layout`: v2 if its
 /// cgroup2 offers the controllers `limits` needs, else v1. Not yet created.

@@ -1,22 +1,84 @@
 #!/usr/bin/env bash
-# bench.sh BOX ROOTFS — start-to-exit time of `/bin/true` in a fresh container:
-# box against the reference engines crun and runc (/work/shared/TESTING.md,
-# "Reference engines"), all on the same rootfs in the same run, timed by hyperfine
-# without a shell (-N). Target: box median <= 0.5 x crun median.
+# [BOX_STAGE1=STAGE1-BOX] bench.sh BOX ROOTFS — start-to-exit time of `/bin/true` in a
+# fresh container: box against the reference engines crun and runc
+# (/work/shared/TESTING.md, "Reference engines"), all on the same rootfs in the same
+# run, timed by hyperfine without a shell (-N). Rows of the table:
+#   box           BOX, plain
+#   box+limits    BOX with -m 64m --pids-limit 100 (only if BOX is stage >= 2)
+#   box-stage1    $BOX_STAGE1, plain (only if it is set, executable and not BOX itself)
+#   crun, runc    an OCI bundle with `runc spec` (or `crun spec`) defaults
+#   crun+limits   the same with memory.limit 64 MiB and pids.limit 100; runc+limits too
+# Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
+# median; box+limits' median at most 1 ms above box-stage1's (the cost of limits).
 # Exits non-zero only when box itself fails; a missing or broken peer is reported.
+# The box rows run in cgroups of the script's own (see own_cgroups), so that box's
+# cgroups never mix with those of a box someone else runs meanwhile.
+# Leaves the host as found: state dirs, cgroups, hugetlb's binding (see crun_hybrid).
 set -euo pipefail
 export LC_ALL=C   # decimal points for printf
 
 BOX=$(realpath "${1:?usage: bench.sh BOX ROOTFS}")
 ROOTFS=$(realpath "${2:?usage: bench.sh BOX ROOTFS}")
 RUNS=${BENCH_RUNS:-50}
-TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundle live here
+LIMITS=(-m 64m --pids-limit 100)            # box's limits; bundle-limits has the same
+TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundles live here
 ID=box-bench-$$                             # container ids: unique to this script run
 HUGETLB0=$(awk '$1 == "hugetlb" { print $2 }' /proc/cgroups)   # hugetlb's hierarchy now
 export TMP RUNS ID
 
-# rm_cgroups DIR: remove cgroups our containers left under DIR (only if a run was cut short)
-rm_cgroups() { find "$1" -mindepth 1 -type d -name "$ID-*" -exec rmdir {} + 2>/dev/null || true; }
+# rm_cgroups DIR: remove the cgroups named $ID-* under DIR, with everything below them:
+# the peers' containers' (only if a run was cut short) and OWN_CG (see below).
+rm_cgroups() {
+  find "$1" -mindepth 1 -depth -type d \( -name "$ID-*" -o -path "*/$ID-*/*" \) \
+    -exec rmdir {} + 2>/dev/null || true
+}
+
+# A stage-2 box makes each container's cgroup as PARENT/box/<64-hex id> in the v1
+# hierarchies it uses, PARENT being the cgroup box itself runs in, and removes `box` once
+# empty. Every box on the host shares that `box`, and boxes that create and remove it at
+# the same time can fail each other's runs; others may well run box while we do. So the
+# box rows run in cgroups of our own, $ID-box, one per hierarchy box uses (OWN_CG): their
+# `box` is ours alone, and cleanup removes that whole subtree. The path is box's own
+# choice: the hierarchy's first mount point plus our cgroup in /proc/self/cgroup.
+own_cgroups() {
+  local c mnt self
+  for c in cpu cpuacct memory pids; do   # box's v1 controllers, --cpuset-cpus aside
+    mnt=$(awk -v c="$c" '{ for (i = 7; $i != "-"; i++) ;
+      if ($(i + 1) == "cgroup" && index("," $(i + 3) ",", "," c ",")) { print $5; exit } }' /proc/self/mountinfo)
+    self=$(awk -F: -v c="$c" 'index("," $2 ",", "," c ",") { print $3; exit }' /proc/self/cgroup)
+    [[ -n $mnt && -n $self ]] && echo "$mnt${self%/}/$ID-box"
+  done | sort -u
+}
+# in_own_cgroups CMD...: run CMD in a subshell that first joins OWN_CG
+in_own_cgroups() {
+  (
+    for d in "${OWN_CG[@]}"; do echo "$BASHPID" >"$d/cgroup.procs" || true; done
+    "$@"
+  )
+}
+
+# Where box's cgroups do not nest (cgroup v2: `box` sits at the root), a run cut short
+# may leave a container's cgroup and `box` itself. box_cgroups lists those that exist;
+# BOX_CG0 are the ones that were there before this run, which rm_box_cgroups leaves alone.
+box_cgroups() {
+  find /sys/fs/cgroup -type d -regextype posix-extended -regex '.*/box(/[0-9a-f]{64})?' \
+    2>/dev/null | sort || true
+}
+BOX_CG0=$(box_cgroups)
+# rm_box_cgroups: remove the box cgroups that appeared during this run and are still
+# there, container cgroups before their `box` parent. Removed cgroups die
+# asynchronously (EBUSY for a moment), hence the retries; one that still holds
+# processes belongs to a box started meanwhile by someone else, and stays.
+rm_box_cgroups() {
+  local i new
+  for ((i = 0; i < 20; i++)); do
+    new=$(comm -13 <(echo "$BOX_CG0") <(box_cgroups))
+    [[ -z $new ]] && return 0
+    sort -r <<<"$new" | xargs -r -d '\n' rmdir 2>/dev/null || true
+    sleep 0.1
+  done
+  echo "warning: box cgroups still there (a box running meanwhile?): ${new//$'\n'/ }" >&2
+}
 
 # hugetlb_restore: if hugetlb was left bound to a v1 hierarchy of ours (see crun_hybrid),
 # mount that hierarchy once more and unmount it; with no child cgroups left the kernel
@@ -36,8 +98,14 @@ hugetlb_restore() {
 # there leaves the file. Only after an interrupted run: remove the ones that are new.
 CRUN_TMP0=$(ls -d /tmp/crun.?????? 2>/dev/null || true)
 cleanup() {
-  local rc=$?
-  rm_cgroups /sys/fs/cgroup; hugetlb_restore; rm -rf "$TMP"
+  local rc=$? i
+  for ((i = 0; i < 20; i++)); do   # retries: as in rm_box_cgroups
+    rm_cgroups /sys/fs/cgroup
+    [[ -z $(find /sys/fs/cgroup -name "$ID-*" -print -quit 2>/dev/null) ]] && break
+    sleep 0.1
+  done
+  ((rc == 0)) || rm_box_cgroups   # after a normal run, box has removed its own
+  hugetlb_restore; rm -rf "$TMP"
   ((rc == 0)) || comm -13 <(echo "$CRUN_TMP0") <(ls -d /tmp/crun.?????? 2>/dev/null) | xargs -r rm -f
 }
 trap cleanup EXIT
@@ -57,24 +125,37 @@ measure() {  # measure NAME CMD...: hyperfine without a shell -> $TMP/NAME.json,
     -- "$(printf '%q ' "$@")" >/dev/null 2>"$TMP/$name.err"
 }
 
-# oci_bench ENGINE: one probe run (its stderr is the reason shown if it fails), then
-# hyperfine. `run` without -d deletes its container on exit, so one id serves every run;
-# a failed run would show up as "container exists" and stop hyperfine.
+# box_bench NAME BIN [RUN-OPTIONS...]: `BIN run` of /bin/true with its own temporary state
+# root. One probe run first: if it (or hyperfine) fails, show box's own error and stop.
+box_bench() {
+  local name=$1 bin=$2; shift 2
+  local cmd=("$bin" --root "$TMP/$name-state" run "$@" --rootfs "$ROOTFS" /bin/true)
+  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" ||
+    { echo "bench: $name failed: ${cmd[*]}" >&2; cat "$TMP/$name.err" >&2; exit 1; }
+}
+
+# oci_bench NAME: NAME is an engine (crun, runc), with bundle $TMP/bundle, or
+# ENGINE+limits, with $TMP/bundle-limits. One probe run (its stderr is the reason shown
+# if it fails), then hyperfine. `run` without -d deletes its container on exit, so one
+# id serves every run; a failed run would show up as "container exists" and stop hyperfine.
 oci_bench() {
-  local e=$1 st=$TMP/$1-state rc=0
-  local cmd=("$e" --root "$st" run --bundle "$TMP/bundle" "$ID-$e")
-  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$e.err" && measure "$e" "${cmd[@]}" || rc=$?
-  "$e" --root "$st" delete -f "$ID-$e" &>/dev/null || true   # normally already gone
+  local name=$1 e=${1%+limits} bundle=$TMP/bundle rc=0
+  [[ $name == *+limits ]] && bundle=$TMP/bundle-limits
+  local st=$TMP/$e-state id=$ID-${name/+/-}   # ids: box-bench-PID-crun, ...-crun-limits
+  local cmd=("$e" --root "$st" run --bundle "$bundle" "$id")
+  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || rc=$?
+  "$e" --root "$st" delete -f "$id" &>/dev/null || true   # normally already gone
   return $rc
 }
 
-# crun_hybrid: crun 1.8 refuses this host's hybrid cgroup layout while the cgroup2 at
-# /sys/fs/cgroup/unified holds hugetlb. Inside a private mount namespace, cover
+# crun_hybrid NAME...: crun 1.8 refuses this host's hybrid cgroup layout while the cgroup2
+# at /sys/fs/cgroup/unified holds hugetlb. Inside a private mount namespace, cover
 # /sys/fs/cgroup with a fresh tmpfs holding the same hierarchies plus hugetlb mounted as
-# v1, and run crun there. Nothing is added to the host's /sys/fs/cgroup tmpfs; the only
-# global effect, hugetlb's binding to v1 while this runs, is undone by hugetlb_restore.
+# v1, and run oci_bench NAME (crun, crun+limits) there. Nothing is added to the host's
+# /sys/fs/cgroup tmpfs; the only global effect, hugetlb's binding to v1 while this runs,
+# is undone by hugetlb_restore.
 crun_hybrid() {
-  local old=$TMP/cgroup-old c
+  local old=$TMP/cgroup-old c name
   mkdir -p "$old" && mount --rbind /sys/fs/cgroup "$old" &&
     mount -t tmpfs -o mode=755 bench-cgroup /sys/fs/cgroup || return 1
   for c in "$old"/*; do   # from here on, /sys/fs/cgroup is our own tmpfs
@@ -82,53 +163,102 @@ crun_hybrid() {
     else mkdir "/sys/fs/cgroup/${c##*/}" && mount --move "$c" "/sys/fs/cgroup/${c##*/}" || return 1; fi
   done
   mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb bench-hugetlb /sys/fs/cgroup/hugetlb || return 1
-  local rc=0; oci_bench crun || rc=$?
+  local rc=0
+  for name; do oci_bench "$name" || rc=$?; done
   umount /sys/fs/cgroup/hugetlb   # a v1 hierarchy without children dies with its last mount
   return $rc
 }
 
 for t in hyperfine jq; do ensure $t $t || { echo "bench: $t is needed (apt-get install $t)" >&2; exit 1; }; done
-printf 'bench: /bin/true start-to-exit, %s runs after 3 warmups, rootfs %s\n\n' "$RUNS" "$ROOTFS"
 
-# box, with its own temporary state root: one probe run shows box's own error, if any
-box_cmd=("$BOX" --root "$TMP/box-state" run --rootfs "$ROOTFS" /bin/true)
-"${box_cmd[@]}" </dev/null >/dev/null 2>"$TMP/box.err" && measure box "${box_cmd[@]}" ||
-  { echo "bench: box failed: ${box_cmd[*]}" >&2; cat "$TMP/box.err" >&2; exit 1; }
+# Which box rows: box+limits if BOX has the limit flags (stage >= 2); box-stage1 if
+# BOX_STAGE1 is another executable. STAGE1_WHY says why there is no box-stage1 row.
+box_help=$("$BOX" run --help 2>&1 || true)
+[[ $box_help == *--pids-limit* ]] && limits=1 || limits=
+STAGE1=${BOX_STAGE1:-} STAGE1_WHY=
+if [[ -z $STAGE1 ]]; then STAGE1_WHY="BOX_STAGE1 not set"
+elif [[ ! -f $STAGE1 || ! -x $STAGE1 ]]; then
+  STAGE1_WHY="BOX_STAGE1=$STAGE1 is not an executable"; echo "not measured: $STAGE1_WHY" >"$TMP/box-stage1.err"
+elif [[ $(realpath "$STAGE1") == "$BOX" ]]; then STAGE1_WHY="BOX is the stage-1 box"
+else STAGE1=$(realpath "$STAGE1"); fi
 
-# the peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs
+printf 'bench: /bin/true start-to-exit, %s runs after 3 warmups, rootfs %s\n' "$RUNS" "$ROOTFS"
+printf 'box: %s%s\n' "$BOX" "${limits:+ (stage >= 2: box+limits adds ${LIMITS[*]})}"
+[[ -z $STAGE1_WHY ]] && printf 'box-stage1: %s\n' "$STAGE1"
+echo
+
+# The box rows first, while hugetlb is where the host keeps it, in our own cgroups.
+mapfile -t OWN_CG < <(own_cgroups)
+if ((${#OWN_CG[@]})) && ! mkdir "${OWN_CG[@]}"; then
+  echo "warning: box runs in the shared cgroups" >&2; OWN_CG=()
+fi
+in_own_cgroups box_bench box "$BOX" || exit 1
+if [[ -n $limits ]]; then in_own_cgroups box_bench box+limits "$BOX" "${LIMITS[@]}" || exit 1; fi
+if [[ -z $STAGE1_WHY ]]; then in_own_cgroups box_bench box-stage1 "$STAGE1" || exit 1; fi
+
+# The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
+# +limits peers a second one, the same with box's limits (64m = 67108864 bytes).
 for e in crun runc; do ensure "$e" "$e" && spec=$e; done
 if [[ -n ${spec:-} ]]; then
-  mkdir "$TMP/bundle"; (cd "$TMP/bundle" && "$spec" spec)
+  mkdir "$TMP/bundle" "$TMP/bundle-limits"; (cd "$TMP/bundle" && "$spec" spec)
   jq --arg r "$ROOTFS" '.root.path = $r | .process.args = ["/bin/true"] | .process.terminal = false' \
     "$TMP/bundle/config.json" >"$TMP/config.json" && mv "$TMP/config.json" "$TMP/bundle/config.json"
+  jq '.linux.resources.memory.limit = 67108864 | .linux.resources.pids.limit = 100' \
+    "$TMP/bundle/config.json" >"$TMP/bundle-limits/config.json"
 fi
-for e in crun runc; do
-  command -v "$e" >/dev/null || { echo "not installed" >"$TMP/$e.err"; continue; }
-  oci_bench "$e" && continue
-  if [[ $e == crun ]] && grep -q 'hybrid mode not supported' "$TMP/crun.err"; then
-    unshare -m --propagation private bash -c "$(declare -f measure oci_bench crun_hybrid); crun_hybrid" || true
-  fi
+PEERS=(crun runc crun+limits runc+limits)
+hybrid=()   # the crun rows that need crun_hybrid
+for name in "${PEERS[@]}"; do
+  command -v "${name%+limits}" >/dev/null || { echo "not installed" >"$TMP/$name.err"; continue; }
+  oci_bench "$name" && continue
+  [[ $name == crun* ]] && grep -q 'hybrid mode not supported' "$TMP/$name.err" && hybrid+=("$name")
 done
+if ((${#hybrid[@]})); then   # one private namespace, one binding of hugetlb, for all of them
+  unshare -m --propagation private bash -c \
+    "$(declare -f measure oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
+fi
 
-# table: milliseconds from hyperfine's JSON (seconds)
+# Table: milliseconds from hyperfine's JSON (seconds). The ratio compares like with
+# like: plain rows against plain box, +limits rows against box+limits.
 ms() { jq -r ".results[0].$2 * 1000" "$TMP/$1.json"; }
-printf '%-6s %10s %10s %10s %10s %10s\n' engine median_ms mean_ms min_ms max_ms box/engine
-box_med=$(ms box median)
-for e in box crun runc; do
-  if [[ -s $TMP/$e.json ]]; then
-    printf '%-6s %10.2f %10.2f %10.2f %10.2f %10.2f\n' "$e" "$(ms "$e" median)" \
-      "$(ms "$e" mean)" "$(ms "$e" min)" "$(ms "$e" max)" \
-      "$(jq -n "$box_med / $(ms "$e" median)")"
+measured() { [[ -s $TMP/$1.json ]]; }
+rows=(box)
+[[ -n $limits ]] && rows+=(box+limits)
+[[ -z $STAGE1_WHY || -s $TMP/box-stage1.err ]] && rows+=(box-stage1)
+rows+=("${PEERS[@]}")
+printf '%-12s %10s %10s %10s %10s  %s\n' engine median_ms mean_ms min_ms max_ms \
+  'box/engine (medians; +limits rows: box+limits/engine)'
+for r in "${rows[@]}"; do
+  if measured "$r"; then
+    ref=box; [[ $r == *+limits ]] && ref=box+limits
+    if measured "$ref"; then ratio=$(printf '%5.2f  %s/%s' "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r")
+    else ratio="    -  (no $ref: box is stage 1)"; fi
+    printf '%-12s %10.2f %10.2f %10.2f %10.2f  %s\n' "$r" "$(ms "$r" median)" \
+      "$(ms "$r" mean)" "$(ms "$r" min)" "$(ms "$r" max)" "$ratio"
   else
-    printf '%-6s %s\n' "$e" "$(grep -v '^$' "$TMP/$e.err" | tail -n1 || echo failed)"
+    printf '%-12s %s\n' "$r" "$(grep -v '^$' "$TMP/$r.err" | tail -n1 || echo failed)"
   fi
 done
 echo
-if [[ -s $TMP/crun.json ]]; then
-  crun_med=$(ms crun median)
-  verdict=$(jq -rn "if $box_med <= 0.5 * $crun_med then \"PASS\" else \"MISS\" end")
-  printf 'target: box median <= 0.5 x crun median (%.2f ms vs %.2f ms): %s\n' \
-    "$box_med" "$(jq -n "0.5 * $crun_med")" "$verdict"
+
+verdict() { jq -rn "if $1 then \"PASS\" else \"MISS\" end"; }   # verdict JQ-CONDITION
+# half_target A B: target line "A median <= 0.5 x B median"
+half_target() {
+  local what="$1 median <= 0.5 x $2 median"
+  if ! measured "$1"; then echo "target: $what: SKIP ($1 not measured: box is stage 1)"
+  elif ! measured "$2"; then echo "target: $what: SKIP ($2 not measured)"
+  else
+    local a b; a=$(ms "$1" median) b=$(ms "$2" median)
+    printf 'target: %s (%.2f ms vs %.2f ms): %s\n' "$what" "$a" "$(jq -n "0.5 * $b")" \
+      "$(verdict "$a <= 0.5 * $b")"
+  fi
+}
+half_target box crun
+half_target box+limits crun+limits
+what="limits add <= 1 ms to box's median start"
+if ! measured box+limits; then echo "target: $what: SKIP (no box+limits: box is stage 1)"
+elif ! measured box-stage1; then echo "target: $what: SKIP (no box-stage1: $STAGE1_WHY)"
 else
-  echo "target: box median <= 0.5 x crun median: SKIP (crun not measured)"
+  d=$(jq -n "$(ms box+limits median) - $(ms box-stage1 median)")
+  printf 'target: %s (box+limits - box-stage1 = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 1")"
 fi

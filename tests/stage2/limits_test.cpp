@@ -165,6 +165,7 @@ TEST_CASE("inside, /proc/self/cgroup shows the container's cgroup as /", "[stage
 
 TEST_CASE("the cgroup is removed after SIGTERM to box and after a failed start", "[stage2][cleanup]") {
     Sandbox sb;
+    const auto before = box_cgroups();  // containers of others, if any
     Background box(sb.box_argv({"run", "--rootfs", base_rootfs(), "-m", "64m", "sh", "-c",
                                 "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done"}));
     pid_t init = container_pid(box);
@@ -175,16 +176,17 @@ TEST_CASE("the cgroup is removed after SIGTERM to box and after a failed start",
     REQUIRE(status);
     CHECK(*status == 0);
     CHECK_FALSE(fs::exists(mem));
-    CHECK(box_cgroups().empty());
+    CHECK(box_cgroups() == before);
 
     auto failed = sb.box({"run", "--rootfs", base_rootfs(), "-m", "64m", random_name("no-such-command-")});
     BOX_SHOW(failed);
     CHECK(failed.status == 127);
-    CHECK(box_cgroups().empty());
+    CHECK(box_cgroups() == before);
 }
 
 TEST_CASE("bad limits are refused with one line before anything is created", "[stage2][errors]") {
     Sandbox sb;
+    const auto before = box_cgroups();  // containers of others, if any
     const std::vector<std::vector<std::string>> bad = {
         {"-m", "-1"},       {"-m", "12x"},          {"-m", "1m"},   {"--memory-swap", "64m"},
         {"-m", "64m", "--memory-swap", "32m"},      {"--cpus", "0"}, {"--cpus", "999"},
@@ -197,7 +199,7 @@ TEST_CASE("bad limits are refused with one line before anything is created", "[s
         auto r = sb.box(argv);
         INFO("box run " << args[0] << " " << args.back());
         REQUIRE_ONE_ERROR_LINE(r, 125);
-        CHECK(box_cgroups().empty());
+        CHECK(box_cgroups() == before);
     }
     auto good = sb.box({"run", "--rootfs", base_rootfs(), "-m", "64m", "--cpus", "1", "--pids-limit", "50", "true"});
     BOX_SHOW(good);
@@ -238,4 +240,28 @@ TEST_CASE("--stats reports what the kernel counted", "[stage2][stats]") {
     INFO(r.err);
     CHECK(unit.find("MiB") != std::string::npos);
     CHECK(peak >= static_cast<double>(mib));
+}
+
+TEST_CASE("containers started and ended at once share box's parent cgroup safely", "[stage2][concurrency]") {
+    Sandbox sb;
+    const auto before = box_cgroups();
+    // Each box removes the shared parent when its own container was the last;
+    // the others must make it again rather than fail.
+    std::vector<std::unique_ptr<Background>> boxes;
+    for (int i = 0; i < 4; ++i)
+        boxes.push_back(std::make_unique<Background>(sb.box_argv(
+            {"run", "--rootfs", base_rootfs(), "--pids-limit", "50", "sh", "-c",
+             "i=0; while [ $i -lt 15 ]; do i=$((i+1)); done"})));
+    for (int round = 0; round < 10; ++round) {
+        auto r = sb.box({"run", "--rootfs", base_rootfs(), "-m", "32m", "true"});
+        BOX_SHOW(r);
+        REQUIRE(r.status == 0);
+    }
+    for (auto& b : boxes) {
+        auto status = b->wait(20s);
+        INFO(b->err());
+        REQUIRE(status);
+        CHECK(*status == 0);
+    }
+    CHECK(box_cgroups() == before);
 }

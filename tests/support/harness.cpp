@@ -229,7 +229,11 @@ std::vector<std::string> box_cgroups() {
              it != fs::recursive_directory_iterator(); it.increment(ec)) {
             if (ec) break;
             if (it.depth() > 5) it.disable_recursion_pending();
-            if (it->is_directory(ec) && it->path().filename() == "box") out.push_back(it->path().string());
+            if (it->is_directory(ec) && it->path().filename() == "box") {
+                it.disable_recursion_pending();
+                for (const auto& child : fs::directory_iterator(it->path(), ec))
+                    if (child.is_directory(ec)) out.push_back(child.path().string());
+            }
         }
     }
     return out;
@@ -251,6 +255,7 @@ Sandbox::Sandbox() {
     // unprivileged uid on the host and must reach its rootfs below here.
     chmod(dir_.c_str(), 0711);
     fs::create_directories(dir_ + "/state");
+    cgroups_before_ = box_cgroups();
 }
 
 std::vector<std::string> Sandbox::box_argv(const std::vector<std::string>& args) const {
@@ -293,7 +298,9 @@ std::vector<std::string> Sandbox::leftovers() const {
         if (rooted_here || cmdline.find(dir_) != std::string::npos)
             out.push_back("process " + pid + ": " + cmdline);
     }
-    for (const auto& cg : box_cgroups()) out.push_back("cgroup " + cg);
+    for (const auto& cg : box_cgroups())
+        if (std::find(cgroups_before_.begin(), cgroups_before_.end(), cg) == cgroups_before_.end())
+            out.push_back("cgroup " + cg);
     return out;
 }
 
@@ -312,11 +319,10 @@ Sandbox::~Sandbox() {
     for (const auto& l : left) {
         if (l.rfind("process ", 0) == 0) kill(std::stoi(l.substr(8)), SIGKILL);
         if (l.rfind("mount ", 0) == 0) umount2(l.substr(6).c_str(), MNT_DETACH);
-        if (l.rfind("cgroup ", 0) == 0) {  // children first, then the parent
-            std::error_code ec;
-            for (const auto& child : fs::directory_iterator(l.substr(7), ec))
-                if (child.is_directory()) rmdir(child.path().c_str());
-            rmdir(l.substr(7).c_str());
+        if (l.rfind("cgroup ", 0) == 0) {  // the container's, then box's parent if now empty
+            std::string dir = l.substr(7);
+            rmdir(dir.c_str());
+            rmdir(dir.substr(0, dir.rfind('/')).c_str());
         }
     }
     std::error_code ec;

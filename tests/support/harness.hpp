@@ -78,8 +78,9 @@ const std::string& box_binary();
 /// copied into `rootfs` as /NAME; returns "/NAME".
 std::string install_fixture(const std::string& name, const std::string& rootfs);
 
-/// Every cgroup directory named "box" (box's parent of containers' cgroups)
-/// in this host's cgroup hierarchies.
+/// Every container cgroup box has made and not removed: the directories in a
+/// directory named "box" (box's parent of containers' cgroups) in this host's
+/// cgroup hierarchies.
 std::vector<std::string> box_cgroups();
 
 /// Empty if the tests can run here; otherwise what is missing.
@@ -109,6 +110,7 @@ public:
 
 private:
     std::string dir_;
+    std::vector<std::string> cgroups_before_;  // other containers' cgroups are not ours to judge
 };
 
 }  // namespace boxtest

@@ -53,14 +53,21 @@ def first_error(text):
 
 
 def list_tests(binary):
-    """[(name, points)] from Catch2's --list-tests (tags like [2pts] set points)."""
-    out = sh([str(binary), "--list-tests", "--use-colour", "no"]).stdout
-    tests, lines = [], out.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("  ") and not line.startswith("      "):
-            tags = lines[i + 1] if i + 1 < len(lines) and lines[i + 1].startswith("      [") else ""
-            m = POINTS.search(tags)
-            tests.append((line.strip(), int(m.group(1)) if m else 1))
+    """[(name, points)]: names one per line from --list-test-names-only (never
+    wrapped, unlike --list-tests), points from a [Npts] tag (1 if none)."""
+    names = [n for n in sh([str(binary), "--list-test-names-only"]).stdout.splitlines() if n.strip()]
+    tests = []
+    for name in names:
+        points = 1
+        # Tags are per test only in a listing of that test alone.
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+            f.write(catch_spec(name) + "\n")
+            f.flush()
+            alone = sh([str(binary), "-f", f.name, "--list-tests", "--use-colour", "no"]).stdout
+        m = POINTS.search(alone)
+        if m:
+            points = int(m.group(1))
+        tests.append((name, points))
     return tests
 
 
@@ -75,7 +82,8 @@ def reason_from(text):
     m = re.search(r"not implemented yet: [^\n]*?exercise \d+", text.replace("\n  ", " ").replace("\n", " "), re.S)
     if m:
         return "box: " + re.sub(r"\s+", " ", m.group(0)).replace("chapters/01- namespaces", "chapters/01-namespaces")
-    for pat in (r"stderr: (box: [^\n]+)", r"(left behind by the test: [^\n]+)", r"\n\s*((?:REQUIRE|CHECK)\w*\(.*?\))"):
+    for pat in (r"stderr: (box: [^\n]+)", r"(left behind by the test: [^\n]+)",
+                r"(?m)^\s*((?:REQUIRE|CHECK)\w*\(.*)$"):
         m = re.search(pat, text)
         if m:
             return m.group(1).strip()
@@ -90,8 +98,9 @@ def run_test(binary, name, timeout, env):
         names.write(catch_spec(name) + "\n")
         names.flush()
         start = time.monotonic()
-        proc = subprocess.Popen([str(binary), "-f", names.name, "-r", "junit", "-o", report.name,
-                                 "--use-colour", "no"],
+        # --warn NoTests: a name that matches nothing is a failure, never a pass.
+        proc = subprocess.Popen([str(binary), "-f", names.name, "--warn", "NoTests", "-r", "junit",
+                                 "-o", report.name, "--use-colour", "no"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=env, start_new_session=True)
         try:
