@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "box/digest.hpp"
 #include "box/error.hpp"
@@ -72,6 +73,29 @@ std::int64_t BlobStore::put_verified(const Source& source, const std::string& ex
         ::unlink(tmp.c_str());
         throw;
     }
+}
+
+std::string BlobStore::put_file(const std::string& file) {
+    auto read_all = [&](const std::function<void(const char*, size_t)>& sink) {
+        Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno("open " + file, errno);
+        return [fd = std::make_shared<Fd>(std::move(fd)), sink, file](char* buf, size_t size) -> size_t {
+            ssize_t n;
+            while ((n = ::read(fd->get(), buf, size)) < 0 && errno == EINTR) {
+            }
+            if (n < 0) throw_errno("read " + file, errno);
+            if (sink) sink(buf, static_cast<size_t>(n));
+            return static_cast<size_t>(n);
+        };
+    };
+    Sha256 hash;
+    auto first = read_all([&](const char* b, size_t n) { hash.update(b, n); });
+    char buf[1 << 16];
+    while (first(buf, sizeof buf) > 0) {
+    }
+    std::string digest = hash.digest();
+    if (!has(digest)) put_verified(read_all({}), digest);
+    return digest;
 }
 
 void BlobStore::remove(const std::string& digest) { ::unlink(path(digest).c_str()); }

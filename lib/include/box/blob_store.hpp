@@ -38,6 +38,10 @@ public:
     std::int64_t put_verified(const Source& source, const std::string& expected,
                               std::optional<std::int64_t> expected_size = std::nullopt);
 
+    /// Stores a copy of the file at `path` (whatever its digest); returns the
+    /// digest.
+    std::string put_file(const std::string& path);
+
     /// Deletes blob `digest` (absent is fine).
     void remove(const std::string& digest);
 

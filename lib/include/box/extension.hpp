@@ -24,6 +24,10 @@ public:
     virtual ~ContainerExtension() = default;
     /// In box, after clone(), before the child is told to go on.
     virtual void before_start(pid_t child) { (void)child; }
+    /// In the child, in its new mount namespace (already private), before the
+    /// root filesystem is bound and pivoted into (chapter 3 mounts the
+    /// overlay here). Throws box::Error on failure.
+    virtual void in_child_before_rootfs() {}
     /// In box, after the container ended; may report on it or change `status`.
     virtual void after_exit(int& status) { (void)status; }
 };

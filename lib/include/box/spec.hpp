@@ -60,6 +60,9 @@ struct ContainerSpec {
     IdMapping uid_map{0, 100000, 65536};  ///< used with --userns
     IdMapping gid_map{0, 100000, 65536};  ///< used with --userns
     ResourceLimits limits;          ///< chapter 2: -m, --cpus, --pids-limit, ...
+    std::string image;              ///< chapter 3: the image it runs (empty with --rootfs)
+    std::vector<std::string> layers;  ///< chapter 3: the image's layer directories, bottom first
+    bool rootfs_made_later = false;   ///< chapter 3: rootfs is an overlay, made at start
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
 };
 

@@ -1,0 +1,183 @@
+// Stage 3, black-box: images made offline (import, load), run on an overlay
+// of their layers; what the kernel and the store's files show.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "box/digest.hpp"
+#include "support.hpp"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+namespace {
+size_t count_entries(const std::string& dir) {
+    if (!fs::exists(dir)) return 0;
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.is_directory();
+    return n;
+}
+}  // namespace
+
+TEST_CASE("an imported image runs on an overlay whose writes vanish with the container", "[stage3][run]") {
+    Sandbox sb;
+    std::string id = import_busybox(sb);
+    REQUIRE(id.rfind("sha256:", 0) == 0);
+    // The image id is the digest of the config blob, which the store holds.
+    std::string config = read_host_file(sb.dir() + "/state/images/blobs/sha256/" + id.substr(7));
+    CHECK(box::sha256_digest(config) == id);
+
+    std::string file = random_name("/f-");
+    auto r = sb.box({"run", "busybox", "sh", "-c",
+                     "awk '$5 == \"/\"' /proc/self/mountinfo; echo data > " + file + "; cat " + file + "; head -1 /etc/os-release"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto l = lines(r.out);
+    REQUIRE(l.size() == 3);
+    CHECK(l[0].find(" - overlay overlay ") != std::string::npos);
+    CHECK(l[0].find("lowerdir=" + sb.dir() + "/state/layers/") != std::string::npos);
+    CHECK(l[1] == "data");
+    CHECK(l[2] == "NAME=\"box base\"");
+    // The layer was not written to, and the container's own layer is gone.
+    for (const auto& layer : fs::directory_iterator(sb.dir() + "/state/layers"))
+        if (layer.is_directory()) CHECK_FALSE(fs::exists(layer.path().string() + file));
+    CHECK(count_entries(sb.dir() + "/state/containers") == 0);
+}
+
+TEST_CASE("whiteouts in an upper layer hide files, and an opaque directory its lower contents", "[stage3][layers]") {
+    Sandbox sb;
+    std::string l1 = sb.dir() + "/l1.tar", l2 = sb.dir() + "/l2.tar", archive = sb.dir() + "/img.tar";
+    std::string keep = random_name("keep-"), gone = random_name("gone-");
+    write_tar(l1, {{"etc/" + keep, "k"}, {"etc/" + gone, "g"}, {"data/", "", S_IFDIR}, {"data/old1", "1"}, {"data/old2", "2"}});
+    write_tar(l2, {{"etc/.wh." + gone, ""}, {"data/.wh..wh..opq", ""}, {"data/new", "n"}});
+    write_docker_archive(archive, "layered:v1", {base_tar(sb), l1, l2});
+    auto load = sb.box({"load", "-i", archive});
+    BOX_SHOW(load);
+    REQUIRE(load.status == 0);
+    CHECK(trim(load.out) == "Loaded image: layered:v1");
+    auto r = sb.box({"run", "layered:v1", "sh", "-c", "ls /etc/" + keep + " /etc/" + gone + " 2>&1; ls /data"});
+    BOX_SHOW(r);
+    auto l = lines(r.out);
+    REQUIRE(l.size() == 3);
+    CHECK(l[0].find("No such file") != std::string::npos);  // ls reports the missing one first
+    CHECK(l[1] == "/etc/" + keep);
+    CHECK(l[2] == "new");
+    // On disk the upper layer holds overlayfs's own markers.
+    bool whiteout = false, opaque = false;
+    for (const auto& layer : fs::directory_iterator(sb.dir() + "/state/layers")) {
+        struct stat st {};
+        if (stat((layer.path().string() + "/etc/" + gone).c_str(), &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev == makedev(0, 0))
+            whiteout = true;
+        char v[4] = {};
+        if (getxattr((layer.path().string() + "/data").c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y')
+            opaque = true;
+    }
+    CHECK(whiteout);
+    CHECK(opaque);
+}
+
+TEST_CASE("images share a base layer: one copy on disk, kept by rmi while used", "[stage3][layers]") {
+    Sandbox sb;
+    std::string base = base_tar(sb), top1 = sb.dir() + "/t1.tar", top2 = sb.dir() + "/t2.tar";
+    write_tar(top1, {{"one", "1"}});
+    write_tar(top2, {{"two", "2"}});
+    write_docker_archive(sb.dir() + "/a.tar", "app:one", {base, top1});
+    write_docker_archive(sb.dir() + "/b.tar", "app:two", {base, top2});
+    REQUIRE(sb.box({"load", "-q", "-i", sb.dir() + "/a.tar"}).status == 0);
+    REQUIRE(sb.box({"load", "-q", "-i", sb.dir() + "/b.tar"}).status == 0);
+    CHECK(count_entries(sb.dir() + "/state/layers") == 3);  // base, one, two
+    auto rmi = sb.box({"rmi", "app:one"});
+    BOX_SHOW(rmi);
+    REQUIRE(rmi.status == 0);
+    CHECK(rmi.out.find("Untagged: app:one") != std::string::npos);
+    CHECK(count_entries(sb.dir() + "/state/layers") == 2);  // "one" went, the base stayed
+    auto r = sb.box({"run", "app:two", "cat", "/two"});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(r.out == "2");
+}
+
+TEST_CASE("a hostile layer is refused and nothing of it is stored", "[stage3][layers][errors]") {
+    Sandbox sb;
+    std::string evil = sb.dir() + "/evil.tar", archive = sb.dir() + "/evil-img.tar";
+    std::string marker = random_name("pwned-");
+    write_tar(evil, {{"link", sb.dir(), S_IFLNK}, {"link/" + marker, "x"}});
+    write_docker_archive(archive, "evil:latest", {evil});
+    auto r = sb.box({"load", "-i", archive});
+    REQUIRE_ONE_ERROR_LINE(r, 125);
+    CHECK(r.err.find("symlink") != std::string::npos);
+    CHECK_FALSE(fs::exists(sb.dir() + "/" + marker));
+    CHECK(count_entries(sb.dir() + "/state/layers") == 0);
+    size_t blobs = 0;
+    if (fs::exists(sb.dir() + "/state/images/blobs/sha256"))
+        for (const auto& b : fs::directory_iterator(sb.dir() + "/state/images/blobs/sha256")) blobs += b.is_regular_file();
+    CHECK(blobs == 0);
+    auto images = sb.box({"images", "-q"});
+    CHECK(images.out.empty());
+    import_busybox(sb);  // the store still works
+    CHECK(sb.box({"run", "busybox", "true"}).status == 0);
+}
+
+TEST_CASE("the image config gives the command, environment, directory and user", "[stage3][config]") {
+    Sandbox sb;
+    std::string value = random_name("v");
+    auto imp = sb.box({"import", "-c", "ENTRYPOINT [\"/bin/sh\", \"-c\"]", "-c", "CMD [\"echo default $X; pwd; id -u\"]",
+                       "-c", "ENV X=" + value, "-c", "WORKDIR /tmp", "-c", "USER 1000", base_tar(sb), "cfg:1"});
+    BOX_SHOW(imp);
+    REQUIRE(imp.status == 0);
+    auto r = sb.box({"run", "cfg:1"});
+    BOX_SHOW(r);
+    CHECK(lines(r.out) == std::vector<std::string>{"default " + value, "/tmp", "1000"});
+    // Arguments replace Cmd and keep the Entrypoint; flags beat the config.
+    auto own = sb.box({"run", "-e", "X=mine", "-w", "/", "-u", "0", "cfg:1", "echo own $X; pwd; id -u"});
+    BOX_SHOW(own);
+    CHECK(lines(own.out) == std::vector<std::string>{"own mine", "/", "0"});
+}
+
+TEST_CASE("images lists names, ids and sizes; tag and rmi follow docker's rules", "[stage3][commands]") {
+    Sandbox sb;
+    std::string id = import_busybox(sb);
+    REQUIRE(sb.box({"tag", "busybox", "other/name:v2"}).status == 0);
+    auto images = sb.box({"images"});
+    BOX_SHOW(images);
+    auto l = lines(images.out);
+    REQUIRE(l.size() == 3);
+    CHECK(l[0].rfind("REPOSITORY", 0) == 0);
+    CHECK(images.out.find("busybox") != std::string::npos);
+    CHECK(images.out.find("other/name") != std::string::npos);
+    CHECK(images.out.find(id.substr(7, 12)) != std::string::npos);
+    CHECK(trim(sb.box({"images", "-q"}).out) == id.substr(7, 12));
+    // An id with two names needs -f; a name just untags.
+    auto conflict = sb.box({"rmi", id.substr(7, 12)});
+    REQUIRE_ONE_ERROR_LINE(conflict, 1);
+    CHECK(conflict.err.find("must be forced") != std::string::npos);
+    auto untag = sb.box({"rmi", "other/name:v2"});
+    CHECK(untag.out == "Untagged: other/name:v2\n");
+    CHECK(sb.box({"run", "busybox", "true"}).status == 0);
+    auto gone = sb.box({"rmi", "-f", id.substr(7, 12)});
+    CHECK(gone.out.find("Deleted: " + id) != std::string::npos);
+    CHECK(sb.box({"images", "-q"}).out.empty());
+    CHECK(count_entries(sb.dir() + "/state/layers") == 0);
+}
+
+TEST_CASE("bad references and unknown images give one clear line", "[stage3][errors]") {
+    Sandbox sb;
+    import_busybox(sb);
+    auto upper = sb.box({"run", "BusyBox", "true"});
+    REQUIRE_ONE_ERROR_LINE(upper, 125);
+    CHECK(upper.err.find("invalid reference format") != std::string::npos);
+    auto unknown = sb.box({"run", "nosuch/image:v9", "true"});
+    REQUIRE_ONE_ERROR_LINE(unknown, 125);
+    CHECK(unknown.err.find("Unable to find image 'nosuch/image:v9' locally") != std::string::npos);
+    auto rmi = sb.box({"rmi", "nosuch"});
+    REQUIRE_ONE_ERROR_LINE(rmi, 1);
+    auto bad_tar = sb.box({"load", "-i", "/etc/hostname"});
+    REQUIRE_ONE_ERROR_LINE(bad_tar, 125);
+    CHECK(count_entries(sb.dir() + "/state/containers") == 0);
+    CHECK(sb.box({"run", "busybox", "true"}).status == 0);
+}
