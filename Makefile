@@ -16,7 +16,7 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: print-stages help deps build $(addprefix stage,$(STAGES)) test grade exercises check-exercises docs demo bench rootfs clean
+.PHONY: image print-stages help deps build $(addprefix stage,$(STAGES)) test grade exercises check-exercises docs demo bench rootfs clean
 
 help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
@@ -25,6 +25,7 @@ help:
 	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
 	@echo "make grade [FROM=PATH|exercises]            score a student tree, per stage"
 	@echo "make exercises | check-exercises            regenerate / verify exercises/ from solutions/"
+	@echo "make image                busybox:latest from the base rootfs (stage 3 on)"
 	@echo "make docs | bench | clean"
 
 deps:
@@ -66,6 +67,11 @@ demo: build rootfs
 	./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$# process(es)"; head -1 /etc/os-release'
 
 # Stage 2 on adds a figure with limits, compared with the stage-1 tool.
+# The kit's base rootfs as the image busybox:latest (in the default state root,
+# or BOX_ROOT): offline, as a docker user would `docker pull busybox`.
+image: build rootfs
+	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
+
 bench: build rootfs
 	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null;)
 	@BOX_STAGE1=$(CURDIR)/build/stage1-$(notdir $(FROM))-$(TAG)/box \

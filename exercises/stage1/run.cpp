@@ -50,7 +50,8 @@ void make_workdir(const std::string& dir) {
 
 // The container's first process, from clone() to execve(). Never returns: it
 // becomes the command, or reports why it could not over `channel` and exits.
-[[noreturn]] void container_main(const ContainerSpec& spec, Channel& channel) {
+[[noreturn]] void container_main(const ContainerSpec& spec, Channel& channel,
+                                 const std::vector<std::unique_ptr<ContainerExtension>>& extensions) {
     try {
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
         if (spec.userns) {
@@ -65,6 +66,7 @@ void make_workdir(const std::string& dir) {
         if (exists("/proc/self/ns/cgroup")) sys::unshare(CLONE_NEWCGROUP);
 
         make_mounts_private();
+        for (const auto& e : extensions) e->in_child_before_rootfs();  // chapter 3: the overlay
         sys::sethostname(spec.hostname);
         if (spec.network == NetworkMode::None) sys::set_link_up("lo");
 
@@ -146,7 +148,7 @@ int run_container(const ContainerSpec& spec) {
     pid_t pid = sys::clone(namespace_flags(spec) | SIGCHLD);
     if (pid == 0) {
         parent_end.close();
-        container_main(spec, child_end);
+        container_main(spec, child_end, extensions);
     }
     child_end.close();
     ChildGuard guard(pid);
@@ -187,15 +189,18 @@ bool valid_hostname(const std::string& name) {
 // created.
 ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
                         const std::string& network, const std::string& userns_range) {
+    spec.id = random_hex(64);
+    fill_spec(spec);  // the flags later stages add to `run` (chapter 3: the image)
     if (spec.args.empty())
         throw Error("run", "no command given (usage: box run --rootfs DIR [OPTIONS] CMD [ARG...])");
-    char real[PATH_MAX];
-    if (!realpath(spec.rootfs.c_str(), real)) throw_errno("rootfs " + spec.rootfs, errno);
-    spec.rootfs = real;
-    if (!is_directory(spec.rootfs)) throw Error("rootfs " + spec.rootfs, "not a directory");
-    if (spec.rootfs == "/") throw Error("rootfs /", "the host's own root cannot be a container's root");
+    if (!spec.rootfs_made_later) {
+        char real[PATH_MAX];
+        if (!realpath(spec.rootfs.c_str(), real)) throw_errno("rootfs " + spec.rootfs, errno);
+        spec.rootfs = real;
+        if (!is_directory(spec.rootfs)) throw Error("rootfs " + spec.rootfs, "not a directory");
+        if (spec.rootfs == "/") throw Error("rootfs /", "the host's own root cannot be a container's root");
+    }
 
-    spec.id = random_hex(64);
     if (spec.hostname.empty()) spec.hostname = spec.id.substr(0, 12);  // docker's short id
     if (!valid_hostname(spec.hostname))
         throw Error("invalid hostname \"" + spec.hostname + "\"", "use letters, digits, '-' and '.' (at most 64)");
@@ -215,7 +220,6 @@ ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
         spec.userns = true;
         spec.uid_map = spec.gid_map = parse_id_range(userns_range);
     }
-    fill_spec(spec);  // the flags later stages add to `run`
     return spec;
 }
 

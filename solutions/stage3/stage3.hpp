@@ -26,13 +26,16 @@ using json = nlohmann::json;
 
 /// OCI media types box writes (and the docker ones it also reads).
 namespace media {
-inline constexpr const char* kManifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr const char* kIndex = "application/vnd.oci.image.index.v1+json";
-inline constexpr const char* kConfig = "application/vnd.oci.image.config.v1+json";
-inline constexpr const char* kLayer = "application/vnd.oci.image.layer.v1.tar";
-inline constexpr const char* kLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* kManifest = "application/vnd.oci.image.manifest.v1+json";  ///< OCI image manifest
+inline constexpr const char* kIndex = "application/vnd.oci.image.index.v1+json";        ///< OCI image index
+inline constexpr const char* kConfig = "application/vnd.oci.image.config.v1+json";      ///< OCI image config
+inline constexpr const char* kLayer = "application/vnd.oci.image.layer.v1.tar";         ///< OCI layer, plain tar
+inline constexpr const char* kLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";  ///< OCI layer, gzip
+/// docker's image manifest (v2 schema 2)
 inline constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+/// docker's manifest list (an index)
 inline constexpr const char* kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// docker's layer, gzip
 inline constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 }  // namespace media
 

@@ -1,0 +1,318 @@
+// Chapter 3: manifests, whiteouts, and the image store (an OCI image layout).
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "box/blob_store.hpp"
+#include "box/digest.hpp"
+#include "box/error.hpp"
+#include "box/fd.hpp"
+#include "box/util.hpp"
+#include "stage3.hpp"
+
+namespace fs = std::filesystem;
+
+namespace box::stage3 {
+namespace {
+
+constexpr const char* kRefName = "org.opencontainers.image.ref.name";
+
+Descriptor descriptor_of(const json& d) {
+    if (!d.is_object() || !d.contains("digest") || !d.contains("size"))
+        throw Error("descriptor", "needs a digest and a size");
+    return {d.value("mediaType", ""), d.at("digest").get<std::string>(), d.at("size").get<std::int64_t>()};
+}
+
+json to_json(const Descriptor& d) { return {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}}; }
+
+// Serialises writers of the store (box commands may run at the same time).
+class StoreLock {
+public:
+    explicit StoreLock(const std::string& dir) {
+        make_dirs(dir);
+        fd_.reset(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) throw_errno("lock " + dir, errno);
+    }
+
+private:
+    Fd fd_;
+};
+
+std::string media_type_of(const std::string& file) {
+    auto head = try_read_file(file).value_or("").substr(0, 4);
+    if (head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b)
+        return media::kLayerGzip;
+    if (head == std::string("\x28\xb5\x2f\xfd", 4)) return std::string(media::kLayer) + "+zstd";
+    return media::kLayer;
+}
+
+}  // namespace
+
+std::vector<Descriptor> manifest_layers(const json& manifest) {
+    // EXERCISE 3: write manifest_layers() — see chapters/03-images/README.md, exercise 3.
+    // Replace the line below with your code.
+    box::not_implemented("manifest_layers()", "chapters/03-images", 3);
+}
+
+Descriptor select_platform(const json& index, const std::string& os, const std::string& architecture) {
+    // EXERCISE 4: write select_platform() — see chapters/03-images/README.md, exercise 4.
+    // Replace the line below with your code.
+    box::not_implemented("select_platform()", "chapters/03-images", 4);
+}
+
+bool apply_whiteout(const TarEntry& entry, int parent_fd, const std::string& name) {
+    // EXERCISE 2: write apply_whiteout() — see chapters/03-images/README.md, exercise 2.
+    // Replace the line below with your code.
+    box::not_implemented("apply_whiteout()", "chapters/03-images", 2);
+}
+
+// ---- the store --------------------------------------------------------------
+
+ImageStore::ImageStore(std::string root) : root_(std::move(root)) {}
+
+json ImageStore::read_index() const {
+    auto text = try_read_file(root_ + "/images/index.json");
+    if (!text) return {{"schemaVersion", 2}, {"mediaType", media::kIndex}, {"manifests", json::array()}};
+    try {
+        return json::parse(*text);
+    } catch (const json::exception& e) {
+        throw Error(root_ + "/images/index.json", std::string("corrupt: ") + e.what());
+    }
+}
+
+void ImageStore::write_index(const json& index) {
+    make_dirs(root_ + "/images");
+    if (!exists(root_ + "/images/oci-layout"))
+        write_file_atomic(root_ + "/images/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    write_file_atomic(root_ + "/images/index.json", index.dump());
+}
+
+// Unpacks a layer blob once: into a temporary directory, renamed to its
+// diffID when complete (another image may have brought it already).
+std::string ImageStore::unpack_layer(const std::string& blob_path) {
+    std::string layers = root_ + "/layers";
+    make_dirs(layers);
+    std::string tmp = layers + "/tmp-" + random_hex(12);
+    make_dirs(tmp);
+    try {
+        Fd fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno("open " + blob_path, errno);
+        UnpackResult r = unpack_tar(fd.get(), tmp, apply_whiteout);
+        std::string final_dir = layers + "/" + digest_hex(r.diff_id);
+        if (exists(final_dir)) {
+            fs::remove_all(tmp);
+        } else {
+            write_file_atomic(final_dir + ".json", json{{"size", r.bytes}}.dump());
+            fs::rename(tmp, final_dir);
+        }
+        return r.diff_id;
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);  // nothing of a rejected layer stays
+        throw;
+    }
+}
+
+std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref) {
+    StoreLock lock(root_ + "/images");
+    BlobStore blobs(root_ + "/images/blobs");
+    json layers = json::array(), diff_ids = json::array();
+    std::vector<std::string> new_blobs;  // taken back if a layer is rejected
+    try {
+        for (const auto& file : layer_files) {
+            std::string digest = sha256_digest(read_file(file));
+            if (!blobs.has(digest)) new_blobs.push_back(blobs.put_file(file));
+            std::string diff_id = unpack_layer(blobs.path(digest));
+            layers.push_back(to_json({media_type_of(file), digest, static_cast<std::int64_t>(fs::file_size(file))}));
+            diff_ids.push_back(diff_id);
+        }
+    } catch (...) {
+        for (const auto& d : new_blobs) blobs.remove(d);
+        throw;
+    }
+    config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
+    std::string config_text = config.dump();
+    std::string config_digest = blobs.put(config_text);
+    json manifest = {{"schemaVersion", 2},
+                     {"mediaType", media::kManifest},
+                     {"config", to_json({media::kConfig, config_digest, static_cast<std::int64_t>(config_text.size())})},
+                     {"layers", layers}};
+    std::string manifest_text = manifest.dump();
+    std::string manifest_digest = blobs.put(manifest_text);
+
+    json index = read_index();
+    json& entries = index["manifests"];
+    std::string name = ref.empty() ? "" : parse_ref(ref).full();
+    for (auto& e : entries)  // a name points at one image: take it from any other
+        if (!name.empty() && e.value("annotations", json::object()).value(kRefName, "") == name)
+            e.erase("annotations");
+    json entry = to_json({media::kManifest, manifest_digest, static_cast<std::int64_t>(manifest_text.size())});
+    if (!name.empty()) entry["annotations"] = {{kRefName, name}};
+    entries.push_back(entry);
+    // Entries without a name for an image that has a name elsewhere are redundant.
+    std::set<std::string> named;
+    for (const auto& e : entries)
+        if (e.contains("annotations")) named.insert(e["digest"]);
+    json kept = json::array();
+    std::set<std::string> unnamed_seen;
+    for (const auto& e : entries) {
+        if (e.contains("annotations")) kept.push_back(e);
+        else if (!named.count(e["digest"]) && unnamed_seen.insert(e["digest"]).second) kept.push_back(e);
+    }
+    entries = kept;
+    write_index(index);
+    return config_digest;
+}
+
+std::vector<StoredImage> ImageStore::list() const {
+    BlobStore blobs(root_ + "/images/blobs");
+    std::map<std::string, StoredImage> by_manifest;
+    std::vector<std::string> order;
+    const json index = read_index();  // kept alive: the loop walks into it
+    for (const auto& e : index["manifests"]) {
+        std::string digest = e.at("digest");
+        if (!by_manifest.count(digest)) {
+            StoredImage img;
+            img.manifest_digest = digest;
+            json manifest = json::parse(blobs.read(digest));
+            img.id = manifest["config"]["digest"];
+            img.config = json::parse(blobs.read(img.id));
+            for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+                auto meta = try_read_file(root_ + "/layers/" + digest_hex(d) + ".json");
+                if (meta) img.size += json::parse(*meta).value("size", std::int64_t{0});
+            }
+            by_manifest[digest] = img;
+            order.push_back(digest);
+        }
+        std::string name = e.value("annotations", json::object()).value(kRefName, "");
+        if (!name.empty()) by_manifest[digest].refs.push_back(name);
+    }
+    std::vector<StoredImage> out;
+    for (const auto& d : order) out.push_back(by_manifest[d]);
+    std::stable_sort(out.begin(), out.end(), [](const StoredImage& a, const StoredImage& b) {
+        return a.config.value("created", "") > b.config.value("created", "");
+    });
+    return out;
+}
+
+StoredImage ImageStore::find(const std::string& image) const {
+    auto images = list();
+    std::string full;
+    try {
+        full = parse_ref(image).full();
+    } catch (const Error&) {
+    }
+    for (const auto& img : images)
+        if (std::find(img.refs.begin(), img.refs.end(), full) != img.refs.end()) return img;
+    std::string id = starts_with(image, "sha256:") ? image.substr(7) : image;
+    const StoredImage* found = nullptr;
+    if (id.size() >= 4 && id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+        for (const auto& img : images) {
+            if (img.id.compare(7, id.size(), id) == 0) {
+                if (found && found->id != img.id) throw Error("image " + image, "prefix names more than one image");
+                found = &img;
+            }
+        }
+    }
+    if (!found) throw Error("No such image", image);
+    return *found;
+}
+
+std::vector<std::string> ImageStore::layer_dirs(const StoredImage& image) const {
+    std::vector<std::string> dirs;
+    for (const auto& d : image.config["rootfs"]["diff_ids"]) {
+        std::string dir = root_ + "/layers/" + digest_hex(d);
+        if (!is_directory(dir)) throw Error("image " + image.id.substr(7, 12), "layer " + std::string(d) + " is missing");
+        dirs.push_back(dir);
+    }
+    return dirs;
+}
+
+void ImageStore::tag(const std::string& image, const std::string& ref) {
+    StoredImage img = find(image);
+    std::string name = parse_ref(ref).full();
+    StoreLock lock(root_ + "/images");
+    json index = read_index();
+    json kept = json::array();
+    for (const auto& e : index["manifests"])
+        if (e.value("annotations", json::object()).value(kRefName, "") != name) kept.push_back(e);
+    json entry;
+    for (const auto& e : kept)
+        if (e["digest"] == img.manifest_digest) entry = e;
+    entry["annotations"] = {{kRefName, name}};
+    kept.push_back(entry);
+    index["manifests"] = kept;
+    write_index(index);
+}
+
+std::vector<std::string> ImageStore::remove(const std::string& image, bool force) {
+    StoredImage img = find(image);
+    std::vector<std::string> out;
+    std::string full;
+    try {
+        full = parse_ref(image).full();
+    } catch (const Error&) {
+    }
+    bool by_name = std::find(img.refs.begin(), img.refs.end(), full) != img.refs.end();
+    if (!by_name && img.refs.size() > 1 && !force)
+        throw Error("conflict: unable to delete " + img.id.substr(7, 12) + " (must be forced)",
+                    "image is referenced in multiple repositories");
+    StoreLock lock(root_ + "/images");
+    json index = read_index();
+    std::vector<std::string> untag = by_name && !force ? std::vector<std::string>{full} : img.refs;
+    json kept = json::array();
+    for (const auto& e : index["manifests"]) {
+        std::string name = e.value("annotations", json::object()).value(kRefName, "");
+        if (e["digest"] == img.manifest_digest && std::find(untag.begin(), untag.end(), name) != untag.end()) {
+            if (!name.empty()) out.push_back("Untagged: " + parse_ref(name).familiar());
+            continue;
+        }
+        kept.push_back(e);
+    }
+    bool still_named = false;
+    for (const auto& e : kept) still_named = still_named || e["digest"] == img.manifest_digest;
+    if (still_named) {
+        index["manifests"] = kept;
+        write_index(index);
+        return out;
+    }
+    // Nothing names it any more: delete what no other image uses.
+    std::set<std::string> used_blobs, used_layers;
+    BlobStore blobs(root_ + "/images/blobs");
+    for (const auto& e : kept) {
+        json m = json::parse(blobs.read(e["digest"]));
+        used_blobs.insert(e["digest"].get<std::string>());
+        used_blobs.insert(m["config"]["digest"].get<std::string>());
+        for (const auto& l : manifest_layers(m)) used_blobs.insert(l.digest);
+        json c = json::parse(blobs.read(m["config"]["digest"]));
+        for (const auto& d : c["rootfs"]["diff_ids"]) used_layers.insert(d.get<std::string>());
+    }
+    index["manifests"] = kept;
+    write_index(index);  // first the index: a crash now leaves only unreferenced files
+    json manifest = json::parse(blobs.read(img.manifest_digest));
+    for (const auto& l : manifest_layers(manifest))
+        if (!used_blobs.count(l.digest)) blobs.remove(l.digest);
+    for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+        if (used_layers.count(d)) continue;
+        std::string dir = root_ + "/layers/" + digest_hex(d);
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        fs::remove(dir + ".json", ec);
+        out.push_back("Deleted: " + d.get<std::string>());
+    }
+    if (!used_blobs.count(img.id)) blobs.remove(img.id);
+    blobs.remove(img.manifest_digest);
+    out.push_back("Deleted: " + img.id);
+    return out;
+}
+
+}  // namespace box::stage3

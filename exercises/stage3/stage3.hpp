@@ -1,0 +1,124 @@
+/// @file stage3.hpp
+/// @brief Stage 3 (chapter 3, images): image references, the image store, the
+/// functions you write, and the commands that use them.
+///
+/// An image is a stack of layers (tar archives of file changes) plus a config
+/// (the command, environment, ...) and a manifest that names both by digest.
+/// box keeps images as an OCI image layout under STATE/images, unpacks each
+/// layer once into STATE/layers/<diffID>, and runs a container on an overlay
+/// of its image's layers with a writable layer of its own on top.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "box/reference.hpp"
+#include "box/unpack.hpp"
+
+namespace box::stage3 {
+
+using json = nlohmann::json;
+
+/// OCI media types box writes (and the docker ones it also reads).
+namespace media {
+inline constexpr const char* kManifest = "application/vnd.oci.image.manifest.v1+json";  ///< OCI image manifest
+inline constexpr const char* kIndex = "application/vnd.oci.image.index.v1+json";        ///< OCI image index
+inline constexpr const char* kConfig = "application/vnd.oci.image.config.v1+json";      ///< OCI image config
+inline constexpr const char* kLayer = "application/vnd.oci.image.layer.v1.tar";         ///< OCI layer, plain tar
+inline constexpr const char* kLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";  ///< OCI layer, gzip
+/// docker's image manifest (v2 schema 2)
+inline constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+/// docker's manifest list (an index)
+inline constexpr const char* kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// docker's layer, gzip
+inline constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+}  // namespace media
+
+/// A content descriptor: what a manifest or index says about a blob.
+struct Descriptor {
+    std::string media_type;  ///< what the blob is
+    std::string digest;      ///< sha256:...
+    std::int64_t size = 0;   ///< bytes
+};
+
+/// Exercise 1. Mounts an overlay at `merged`: the layer directories (given
+/// bottom first) as read-only lower layers — overlayfs wants them top first
+/// in `lowerdir`, separated by ':' — and `upper` (with its `work` directory)
+/// as the container's writable layer.
+void mount_overlay(const std::vector<std::string>& layers, const std::string& upper,
+                   const std::string& work, const std::string& merged);
+
+/// Exercise 2. The unpacking hook that turns the OCI/AUFS whiteout entries of
+/// a layer into overlayfs's: `.wh..wh..opq` in a directory makes that
+/// directory opaque (xattr `trusted.overlay.opaque` = `y` on the parent);
+/// `.wh.NAME` deletes NAME (a character device 0/0 named NAME). Returns true
+/// for a whiteout entry (handled), false for any other entry.
+bool apply_whiteout(const TarEntry& entry, int parent_fd, const std::string& name);
+
+/// Exercise 3. The layers of an image manifest (OCI, or docker's v2 schema 2),
+/// bottom first. Throws box::Error for any other document, or a manifest
+/// without layers.
+std::vector<Descriptor> manifest_layers(const json& manifest);
+
+/// Exercise 4. From an image index (OCI, or docker's manifest list), the
+/// manifest for platform `os`/`architecture`. Throws box::Error naming the
+/// platforms offered if none matches.
+Descriptor select_platform(const json& index, const std::string& os, const std::string& architecture);
+
+/// One image of the store, as listed.
+struct StoredImage {
+    std::vector<std::string> refs;  ///< full references that name it
+    std::string manifest_digest;    ///< the manifest's digest
+    std::string id;                 ///< the config's digest, docker's IMAGE ID
+    json config;                    ///< the image config
+    std::int64_t size = 0;          ///< uncompressed bytes of its layers
+};
+
+/// The image store under STATE: images/ (an OCI image layout: oci-layout,
+/// index.json, blobs/sha256) and layers/<diffID hex>/ (unpacked layers).
+class ImageStore {
+public:
+    /// The store of state root `root`.
+    explicit ImageStore(std::string root);
+
+    /// Adds an image from layer tars (bottom first; any compression) and a
+    /// config, and names it `ref`. Each layer is stored as a blob, unpacked
+    /// once, and recorded in the config's rootfs.diff_ids. Returns the image id.
+    std::string add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref);
+    /// Names an existing image (by id, digest, or reference) `ref` too.
+    void tag(const std::string& image, const std::string& ref);
+    /// Removes name `ref`; deletes the image (blobs and unused layers) once no
+    /// name is left, or at once with `force`. Returns docker-style lines
+    /// (`Untagged: ...`, `Deleted: ...`).
+    std::vector<std::string> remove(const std::string& image, bool force);
+    /// Every image, newest first.
+    std::vector<StoredImage> list() const;
+    /// The image named by a reference, an id or an id prefix; throws box::Error
+    /// (`No such image: ...`) if there is none.
+    StoredImage find(const std::string& image) const;
+    /// The unpacked layer directories of `image`, bottom first.
+    std::vector<std::string> layer_dirs(const StoredImage& image) const;
+    /// Where containers' writable layers go: STATE/containers.
+    std::string containers_dir() const { return root_ + "/containers"; }
+
+private:
+    json read_index() const;
+    void write_index(const json& index);
+    std::string unpack_layer(const std::string& blob_path);
+    std::string root_;
+};
+
+/// Makes `box run` take an IMAGE (with `--rootfs` now optional) and run it on
+/// an overlay of the image's layers.
+void add_run_image(CLI::App& app);
+
+/// Adds `box import`, `box load`, `box images`, `box tag`, `box rmi` and
+/// `box run IMAGE`.
+void add_commands(CLI::App& app);
+
+}  // namespace box::stage3
