@@ -5,7 +5,7 @@
 /// An image is a stack of layers (tar archives of file changes) plus a config
 /// (the command, environment, ...) and a manifest that names both by digest.
 /// box keeps images as an OCI image layout under STATE/images, unpacks each
-/// layer once into STATE/layers/<diffID>, and runs a container on an overlay
+/// layer once into STATE/layers/DIFFID, and runs a container on an overlay
 /// of its image's layers with a writable layer of its own on top.
 #pragma once
 
@@ -22,6 +22,7 @@
 
 namespace box::stage3 {
 
+/// JSON documents (manifests, configs, indexes).
 using json = nlohmann::json;
 
 /// OCI media types box writes (and the docker ones it also reads).
@@ -80,7 +81,7 @@ struct StoredImage {
 };
 
 /// The image store under STATE: images/ (an OCI image layout: oci-layout,
-/// index.json, blobs/sha256) and layers/<diffID hex>/ (unpacked layers).
+/// index.json, blobs/sha256) and layers/DIFFID-HEX/ (unpacked layers).
 class ImageStore {
 public:
     /// The store of state root `root`.

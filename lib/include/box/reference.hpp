@@ -15,7 +15,7 @@ struct ImageRef {
     std::string tag;     ///< e.g. latest; empty if only a digest was given
     std::string digest;  ///< e.g. sha256:...; empty if none
 
-    /// domain/path:tag (or @digest): the name box stores.
+    /// domain/path:tag (or domain/path\@DIGEST): the name box stores.
     std::string full() const;
     /// As docker prints it: without docker.io/ and library/ (`busybox:latest`).
     std::string familiar() const;
