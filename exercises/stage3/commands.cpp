@@ -227,6 +227,7 @@ int cmd_images(bool quiet, bool digests, const std::string& filter) {
 
 void add_commands(CLI::App& app) {
     add_run_image(app);
+    add_registry_commands(app);
 
     struct Import { std::string file, ref, message; std::vector<std::string> changes; };
     auto imp = std::make_shared<Import>();

@@ -91,6 +91,12 @@ public:
     /// config, and names it `ref`. Each layer is stored as a blob, unpacked
     /// once, and recorded in the config's rootfs.diff_ids. Returns the image id.
     std::string add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref);
+    /// Adds an image whose manifest, config and layer blobs are already in the
+    /// blob store (a pull): unpacks each layer once, checks that the layers'
+    /// diffIDs are those the config lists, and names it `ref`. Returns the id.
+    std::string add_pulled(const std::string& manifest_text, const std::string& config_text, const std::string& ref);
+    /// The blob store of this image store.
+    std::string blobs_dir() const { return root_ + "/images/blobs"; }
     /// Names an existing image (by id, digest, or reference) `ref` too.
     void tag(const std::string& image, const std::string& ref);
     /// Removes name `ref`; deletes the image (blobs and unused layers) once no
@@ -118,8 +124,12 @@ private:
 /// an overlay of the image's layers.
 void add_run_image(CLI::App& app);
 
-/// Adds `box import`, `box load`, `box images`, `box tag`, `box rmi` and
-/// `box run IMAGE`.
+/// Adds `box pull`, `box push`, `box login`, `box logout`, `box search` and
+/// `box info` (the registry client, registry.cpp).
+void add_registry_commands(CLI::App& app);
+
+/// Adds `box import`, `box load`, `box images`, `box tag`, `box rmi`,
+/// `box run IMAGE`, and the registry commands.
 void add_commands(CLI::App& app);
 
 }  // namespace box::stage3

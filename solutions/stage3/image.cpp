@@ -206,6 +206,32 @@ std::string ImageStore::add_image(const std::vector<std::string>& layer_files, j
     return config_digest;
 }
 
+std::string ImageStore::add_pulled(const std::string& manifest_text, const std::string& config_text,
+                                   const std::string& ref) {
+    StoreLock lock(root_ + "/images");
+    BlobStore blobs(blobs_dir());
+    json manifest = json::parse(manifest_text), config = json::parse(config_text);
+    std::vector<std::string> diff_ids;
+    for (const auto& layer : manifest_layers(manifest)) diff_ids.push_back(unpack_layer(blobs.path(layer.digest)));
+    json listed = config.value("rootfs", json::object()).value("diff_ids", json::array());
+    if (listed != json(diff_ids))
+        throw Error("image " + ref, "its layers' content does not match the diff_ids its config lists");
+    std::string manifest_digest = blobs.put(manifest_text);
+    std::string config_digest = blobs.put(config_text);
+    json index = read_index();
+    std::string name = parse_ref(ref).full();
+    json kept = json::array();
+    for (const auto& e : index["manifests"])
+        if (e.value("annotations", json::object()).value(kRefName, "") != name) kept.push_back(e);
+    json entry = to_json({manifest.value("mediaType", media::kManifest), manifest_digest,
+                          static_cast<std::int64_t>(manifest_text.size())});
+    entry["annotations"] = {{kRefName, name}};
+    kept.push_back(entry);
+    index["manifests"] = kept;
+    write_index(index);
+    return config_digest;
+}
+
 std::vector<StoredImage> ImageStore::list() const {
     BlobStore blobs(root_ + "/images/blobs");
     std::map<std::string, StoredImage> by_manifest;

@@ -80,3 +80,93 @@ inline void write_docker_archive(const std::string& path, const std::string& tag
 }
 
 }  // namespace boxtest
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "box/http.hpp"
+
+namespace boxtest {
+
+/// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+inline int free_port() {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/// Debian's docker-registry (the reference registry server) on 127.0.0.1 and a
+/// random port, storing under the sandbox; stopped by PID when this goes away.
+class TestRegistry {
+public:
+    /// With `user` set, htpasswd (basic) authentication with that user and password.
+    explicit TestRegistry(const Sandbox& sb, const std::string& user = "", const std::string& password = "")
+        : port_(free_port()), dir_(sb.dir() + "/registry-" + std::to_string(port_)) {
+        std::string config = dir_ + "/config.yml";
+        run({"mkdir", "-p", dir_ + "/data"});
+        std::ofstream f(config);
+        f << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: " << dir_
+          << "/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" << port_ << "\n";
+        if (!user.empty()) {
+            auto h = run({"htpasswd", "-Bbn", user, password});
+            REQUIRE(h.status == 0);
+            std::ofstream(dir_ + "/htpasswd") << h.out;
+            f << "auth:\n  htpasswd:\n    realm: box-test\n    path: " << dir_ << "/htpasswd\n";
+        }
+        f.close();
+        server_ = std::make_unique<Background>(std::vector<std::string>{"docker-registry", "serve", config});
+        for (int i = 0; i < 100; ++i) {  // up to 5 s for it to listen
+            try {
+                box::HttpRequest req;
+                req.url = "http://" + host() + "/v2/";
+                auto r = box::http_request(req);
+                if (r.status == 200 || r.status == 401) return;
+            } catch (...) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        FAIL("docker-registry did not start: " << server_->err());
+    }
+    /// host:port, e.g. 127.0.0.1:40123.
+    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    /// Where it keeps blobs (the filesystem driver's layout).
+    std::string blob_data(const std::string& digest) const {
+        std::string hex = digest.substr(7);
+        return dir_ + "/data/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+    }
+
+private:
+    int port_;
+    std::string dir_;
+    std::unique_ptr<Background> server_;
+};
+
+/// Puts a busybox image into `registry` as REPO:TAG with the real tools:
+/// umoci builds an OCI layout from the base rootfs, skopeo copies it.
+inline void push_with_skopeo(const Sandbox& sb, const TestRegistry& registry, const std::string& repo_tag) {
+    std::string layout = sb.dir() + "/oci-" + random_name("", 6), bundle = layout + "-bundle";
+    REQUIRE(run({"umoci", "init", "--layout", layout}).status == 0);
+    REQUIRE(run({"umoci", "new", "--image", layout + ":t"}).status == 0);
+    REQUIRE(run({"umoci", "unpack", "--image", layout + ":t", bundle}).status == 0);
+    REQUIRE(run({"cp", "-a", base_rootfs() + "/.", bundle + "/rootfs/"}).status == 0);
+    REQUIRE(run({"umoci", "repack", "--image", layout + ":t", bundle}).status == 0);
+    REQUIRE(run({"umoci", "config", "--image", layout + ":t", "--config.cmd", "sh"}).status == 0);
+    auto r = run({"skopeo", "copy", "--dest-tls-verify=false", "oci:" + layout + ":t",
+                  "docker://" + registry.host() + "/" + repo_tag});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+}
+
+}  // namespace boxtest

@@ -11,6 +11,7 @@ packages=(
   iproute2 iputils-ping util-linux procps iptables   # tests, "try it" commands, box doctor
   doxygen                                            # make docs
   hyperfine crun runc                                # make bench (and the engines it compares with)
+  docker-registry skopeo umoci apache2-utils         # stage 3's tests: a registry, interop peers, htpasswd
 )
 
 missing=()

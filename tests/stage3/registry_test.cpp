@@ -1,0 +1,154 @@
+// Stage 3, black-box: pull and push against a real registry server, with the
+// real tools skopeo and umoci on the other side.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "box/digest.hpp"
+#include "support.hpp"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+namespace {
+size_t blob_count(const Sandbox& sb) {
+    size_t n = 0;
+    std::string dir = sb.dir() + "/state/images/blobs/sha256";
+    if (fs::exists(dir))
+        for (const auto& b : fs::directory_iterator(dir)) n += b.is_regular_file();
+    return n;
+}
+}  // namespace
+
+TEST_CASE("an image made by umoci and pushed by skopeo is pulled and run by box", "[stage3][registry]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    std::string name = registry.host() + "/team/" + random_name("app-", 6) + ":v1";
+    push_with_skopeo(sb, registry, name.substr(registry.host().size() + 1));
+    auto pull = sb.box({"pull", name});
+    BOX_SHOW(pull);
+    REQUIRE(pull.status == 0);
+    auto inspect = run({"skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + name});
+    CHECK(pull.out.find("Digest: " + box::sha256_digest(inspect.out)) != std::string::npos);
+    std::string word = random_name("hi-");
+    auto r = sb.box({"run", name, "echo", word});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(trim(r.out) == word);
+}
+
+TEST_CASE("an image pushed by box is read by skopeo with the digest unchanged", "[stage3][registry]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string name = registry.host() + "/mine/" + random_name("box-", 6) + ":v2";
+    REQUIRE(sb.box({"tag", "busybox", name}).status == 0);
+    auto push = sb.box({"push", name});
+    BOX_SHOW(push);
+    REQUIRE(push.status == 0);
+    // What skopeo reads back hashes to what box pushed, and copies unchanged.
+    auto raw = run({"skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + name});
+    REQUIRE(raw.status == 0);
+    std::string digest = box::sha256_digest(raw.out);
+    CHECK(push.out.find("digest: " + digest) != std::string::npos);
+    std::string copy = sb.dir() + "/copy";
+    auto cp = run({"skopeo", "copy", "--preserve-digests", "--src-tls-verify=false", "docker://" + name,
+                   "oci:" + copy + ":x"});
+    INFO(cp.err);
+    REQUIRE(cp.status == 0);
+    CHECK(read_host_file(copy + "/index.json").find(digest) != std::string::npos);
+    // A second push sends no blob again.
+    auto again = sb.box({"push", name});
+    CHECK(again.out.find("Pushed") == std::string::npos);
+    CHECK(again.out.find("Layer already exists") != std::string::npos);
+    // And box pulls its own push into a fresh store.
+    Sandbox other;
+    auto pull = other.box({"pull", name});
+    BOX_SHOW(pull);
+    CHECK(pull.status == 0);
+    CHECK(other.box({"run", name, "true"}).status == 0);
+}
+
+TEST_CASE("a blob whose content does not match its digest is refused, nothing stored", "[stage3][registry][errors]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    std::string name = registry.host() + "/team/tampered:v1";
+    push_with_skopeo(sb, registry, "team/tampered:v1");
+    auto manifest = nlohmann::json::parse(
+        run({"skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + name}).out);
+    std::string layer = manifest["layers"][0]["digest"];
+    {  // the registry serves what is on its disk: change one byte of it
+        std::fstream f(registry.blob_data(layer), std::ios::in | std::ios::out | std::ios::binary);
+        REQUIRE(f);
+        f.seekp(100);
+        f.put('X');
+    }
+    auto pull = sb.box({"pull", name});
+    BOX_SHOW(pull);
+    CHECK(pull.status == 125);
+    CHECK(pull.err.find(layer) != std::string::npos);
+    CHECK(blob_count(sb) == 0);
+    CHECK(sb.box({"images", "-q"}).out.empty());
+}
+
+TEST_CASE("basic auth: refused without login, works after it, credentials kept private", "[stage3][registry][auth]") {
+    Sandbox sb;
+    std::string password = random_name("pw-");
+    TestRegistry registry(sb, "student", password);
+    import_busybox(sb);
+    std::string name = registry.host() + "/private/busybox:v1";
+    REQUIRE(sb.box({"tag", "busybox", name}).status == 0);
+    auto denied = sb.box({"push", name});
+    REQUIRE_ONE_ERROR_LINE(denied, 125);
+    CHECK(denied.err.find("unauthorized") != std::string::npos);
+
+    RunOptions wrong;
+    wrong.input = "not-" + password + "\n";
+    auto bad = sb.box({"login", "-u", "student", "--password-stdin", registry.host()}, wrong);
+    REQUIRE_ONE_ERROR_LINE(bad, 125);
+    CHECK_FALSE(fs::exists(sb.dir() + "/state/auth.json"));
+
+    RunOptions right;
+    right.input = password + "\n";
+    auto login = sb.box({"login", "-u", "student", "--password-stdin", registry.host()}, right);
+    BOX_SHOW(login);
+    REQUIRE(login.status == 0);
+    struct stat st {};
+    REQUIRE(stat((sb.dir() + "/state/auth.json").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(read_host_file(sb.dir() + "/state/auth.json").find(password) == std::string::npos);  // not in clear
+
+    auto push = sb.box({"push", name});
+    BOX_SHOW(push);
+    REQUIRE(push.status == 0);
+    REQUIRE(sb.box({"rmi", name}).status == 0);
+    auto pull = sb.box({"pull", name});
+    BOX_SHOW(pull);
+    CHECK(pull.status == 0);
+    CHECK(sb.box({"run", name, "true"}).status == 0);
+
+    CHECK(sb.box({"logout", registry.host()}).status == 0);
+    CHECK(read_host_file(sb.dir() + "/state/auth.json").find(registry.host()) == std::string::npos);
+}
+
+TEST_CASE("registry mirrors are tried in order for docker.io images", "[stage3][registry][mirrors]") {
+    Sandbox sb;
+    TestRegistry mirror(sb);
+    push_with_skopeo(sb, mirror, "library/busybox:latest");
+    int dead = free_port();  // nothing listens there
+    std::string config = sb.dir() + "/box-config.json";
+    std::ofstream(config) << nlohmann::json{{"registry-mirrors", {"http://127.0.0.1:" + std::to_string(dead),
+                                                                  "http://" + mirror.host()}}}
+                                 .dump();
+    RunOptions env;
+    env.env["BOX_CONFIG"] = config;
+    auto info = sb.box({"info"}, env);
+    CHECK(info.out.find("http://" + mirror.host()) != std::string::npos);
+    auto pull = sb.box({"pull", "busybox"}, env);
+    BOX_SHOW(pull);
+    REQUIRE(pull.status == 0);
+    auto r = sb.box({"run", "busybox", "echo", "via-mirror"});
+    CHECK(trim(r.out) == "via-mirror");
+}
