@@ -1,6 +1,11 @@
 // Chapter 3: the image commands — import, load, images, tag, rmi.
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <set>
 
 #include <cstdio>
 #include <ctime>
@@ -14,6 +19,7 @@
 #include "box/fd.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
+#include "box/blob_store.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
 #include "stage3.hpp"
@@ -223,6 +229,151 @@ int cmd_images(bool quiet, bool digests, const std::string& filter) {
     return 0;
 }
 
+// A layer blob's tar, uncompressed (docker-archive holds plain tars).
+std::string decompressed(const std::string& blob) {
+    std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_raw(a.get());
+    struct archive_entry* e;
+    if (archive_read_open_filename(a.get(), blob.c_str(), 1 << 16) != ARCHIVE_OK ||
+        archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
+        throw Error("read " + blob, archive_error_string(a.get()) ? archive_error_string(a.get()) : "unreadable");
+    std::string out;
+    char buf[1 << 16];
+    la_ssize_t n;
+    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    if (n < 0) throw Error("read " + blob, archive_error_string(a.get()));
+    return out;
+}
+
+// docker-archive, as `docker save` writes it and `docker load` / `podman load`
+// read it: manifest.json, each config as <hex>.json, each layer as an
+// uncompressed tar <diffID hex>/layer.tar.
+int cmd_save(const std::vector<std::string>& names, const std::string& output) {
+    if (output.empty() && isatty(STDOUT_FILENO))
+        throw Error("save", "refusing to write an archive to a terminal: use -o FILE or redirect stdout");
+    ImageStore store(state_root());
+    struct Item { StoredImage image; std::vector<std::string> tags; };
+    std::vector<Item> items;
+    for (const auto& n : names) {
+        StoredImage img = store.find(n);
+        std::vector<std::string> tags;
+        try {
+            ImageRef ref = parse_ref(n);
+            if (std::find(img.refs.begin(), img.refs.end(), ref.full()) != img.refs.end()) tags.push_back(ref.familiar());
+        } catch (const Error&) {
+        }
+        if (tags.empty())
+            for (const auto& r : img.refs) tags.push_back(parse_ref(r).familiar());
+        items.push_back({img, tags});
+    }
+    std::unique_ptr<struct archive, int (*)(struct archive*)> out(archive_write_new(), archive_write_free);
+    archive_write_set_format_pax_restricted(out.get());
+    std::string tmp_out = output.empty() ? "" : output + ".tmp-" + random_hex(6);
+    if ((output.empty() ? archive_write_open_fd(out.get(), STDOUT_FILENO)
+                        : archive_write_open_filename(out.get(), tmp_out.c_str())) != ARCHIVE_OK)
+        throw Error("save", archive_error_string(out.get()));
+    auto add = [&](const std::string& name, const std::string& data) {
+        std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(archive_entry_new(), archive_entry_free);
+        archive_entry_set_pathname(e.get(), name.c_str());
+        archive_entry_set_filetype(e.get(), name.back() == '/' ? AE_IFDIR : AE_IFREG);
+        archive_entry_set_perm(e.get(), name.back() == '/' ? 0755 : 0644);
+        archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
+        archive_entry_set_mtime(e.get(), 0, 0);
+        if (archive_write_header(out.get(), e.get()) != ARCHIVE_OK) throw Error("save", archive_error_string(out.get()));
+        if (!data.empty() && archive_write_data(out.get(), data.data(), data.size()) < 0)
+            throw Error("save", archive_error_string(out.get()));
+    };
+    BlobStore blobs(store.blobs_dir());
+    json manifest = json::array();
+    std::set<std::string> written;
+    for (const auto& item : items) {
+        json m = json::parse(blobs.read(item.image.manifest_digest));
+        std::string config_name = item.image.id.substr(7) + ".json";
+        if (written.insert(config_name).second) add(config_name, blobs.read(item.image.id));
+        json layers = json::array();
+        auto diff_ids = item.image.config["rootfs"]["diff_ids"];
+        auto descs = manifest_layers(m);
+        for (size_t i = 0; i < descs.size(); ++i) {
+            std::string dir = digest_hex(diff_ids.at(i)) + "/";
+            if (written.insert(dir).second) {
+                add(dir, "");
+                add(dir + "layer.tar", decompressed(blobs.path(descs[i].digest)));
+            }
+            layers.push_back(dir + "layer.tar");
+        }
+        manifest.push_back({{"Config", config_name}, {"RepoTags", item.tags}, {"Layers", layers}});
+    }
+    add("manifest.json", manifest.dump());
+    if (archive_write_close(out.get()) != ARCHIVE_OK) throw Error("save", archive_error_string(out.get()));
+    if (!output.empty() && ::rename(tmp_out.c_str(), output.c_str()) != 0) {
+        ::unlink(tmp_out.c_str());
+        throw_errno("save " + output, errno);
+    }
+    return 0;
+}
+
+int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
+    StoredImage img = ImageStore(state_root()).find(name);
+    std::vector<std::int64_t> sizes;
+    for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+        auto meta = try_read_file(state_root() + "/layers/" + digest_hex(d) + ".json");
+        sizes.push_back(meta ? json::parse(*meta).value("size", std::int64_t{0}) : 0);
+    }
+    json history = img.config.value("history", json::array());
+    if (!quiet) printf("%-12s   %-18s   %-45s   %-8s   %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+    size_t layer = sizes.size();
+    std::vector<std::string> rows;
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {  // newest first, as docker
+        bool empty = it->value("empty_layer", false);
+        std::int64_t size = !empty && layer > 0 ? sizes[--layer] : 0;
+        std::string id = it == history.rbegin() ? img.id.substr(7, 12) : "<missing>";
+        if (quiet) {
+            printf("%s\n", id.c_str());
+            continue;
+        }
+        std::string by = it->value("created_by", "");
+        if (!no_trunc && by.size() > 45) by = by.substr(0, 42) + "...";
+        printf("%-12s   %-18s   %-45s   %-8s   %s\n", id.c_str(), ago(it->value("created", "")).c_str(), by.c_str(),
+               format_bytes(size).c_str(), it->value("comment", "").c_str());
+    }
+    return 0;
+}
+
+int cmd_inspect(const std::vector<std::string>& names) {
+    ImageStore store(state_root());
+    json out = json::array();
+    int status = 0;
+    for (const auto& n : names) {
+        StoredImage img;
+        try {
+            img = store.find(n);
+        } catch (const Error& e) {
+            fprintf(stderr, "box: %s\n", e.what());
+            status = 1;
+            continue;
+        }
+        json tags = json::array(), digests = json::array();
+        for (const auto& r : img.refs) {
+            ImageRef ref = parse_ref(r);
+            tags.push_back(ref.familiar());
+            digests.push_back(ref.repository() + "@" + img.manifest_digest);
+        }
+        out.push_back({{"Id", img.id},
+                       {"RepoTags", tags},
+                       {"RepoDigests", digests},
+                       {"Created", img.config.value("created", "")},
+                       {"Architecture", img.config.value("architecture", "")},
+                       {"Os", img.config.value("os", "")},
+                       {"Config", img.config.value("config", json::object())},
+                       {"Size", img.size},
+                       {"RootFS", {{"Type", "layers"}, {"Layers", img.config["rootfs"]["diff_ids"]}}},
+                       {"Metadata", {{"LastTagTime", ""}}}});
+    }
+    printf("%s\n", out.dump(4).c_str());
+    return status;
+}
+
 }  // namespace
 
 void add_commands(CLI::App& app) {
@@ -280,6 +431,29 @@ void add_commands(CLI::App& app) {
     });
     c->add_option("IMAGE", rmi->images, "Image names or ids")->required();
     c->add_flag("-f,--force", rmi->force, "Force removal of the image");
+
+    struct Save { std::vector<std::string> images; std::string output; };
+    auto save = std::make_shared<Save>();
+    c = cli::add_command(app, "save", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+                         [save] { return cmd_save(save->images, save->output); });
+    c->add_option("IMAGE", save->images, "Images to save")->required();
+    c->add_option("-o,--output", save->output, "Write to a file, instead of STDOUT");
+
+    struct History { std::string image; bool quiet = false, no_trunc = false; };
+    auto history = std::make_shared<History>();
+    c = cli::add_command(app, "history", "Show the history of an image",
+                         [history] { return cmd_history(history->image, history->quiet, history->no_trunc); });
+    c->add_option("IMAGE", history->image, "Image name or id")->required();
+    c->add_flag("-q,--quiet", history->quiet, "Only show image IDs");
+    c->add_flag("--no-trunc", history->no_trunc, "Don't truncate output");
+
+    CLI::App* image = app.add_subcommand("image", "Manage images");
+    image->set_help_flag("--help", "Print usage");
+    image->require_subcommand(1);
+    auto inspect = std::make_shared<std::vector<std::string>>();
+    c = cli::add_command(*image, "inspect", "Display detailed information on one or more images",
+                         [inspect] { return cmd_inspect(*inspect); });
+    c->add_option("IMAGE", *inspect, "Image names or ids")->required();
 }
 
 }  // namespace box::stage3
