@@ -104,10 +104,8 @@ private:
 
     // The registry said 401; returns true if we now have something to retry with.
     bool authenticate(const std::string& challenge) {
-        if (!authorization_.empty() && tried_) return false;
-        tried_ = true;
         if (starts_with(challenge, "Basic")) {
-            if (basic_.empty()) return false;
+            if (basic_.empty() || !authorization_.empty()) return false;  // none, or already refused
             authorization_ = "Basic " + basic_;
             return true;
         }
@@ -116,7 +114,10 @@ private:
         std::regex kv("(\\w+)=\"([^\"]*)\"");
         for (std::sregex_iterator it(challenge.begin(), challenge.end(), kv), end; it != end; ++it)
             params[(*it)[1]] = (*it)[2];
-        if (params["realm"].empty()) return false;
+        // A token is for a scope: a push first asks for pull, then needs
+        // pull,push. Ask again only for a scope we do not hold yet.
+        if (params["realm"].empty() || (!authorization_.empty() && params["scope"] == token_scope_)) return false;
+        token_scope_ = params["scope"];
         std::string url = params["realm"] + "?service=" + params["service"];
         if (!params["scope"].empty()) url += "&scope=" + params["scope"];
         HttpRequest token_req;
@@ -131,8 +132,7 @@ private:
         return true;
     }
 
-    std::string base_, repo_, basic_, authorization_;
-    bool tried_ = false;
+    std::string base_, repo_, basic_, authorization_, token_scope_;
 };
 
 std::string registry_error(const HttpResponse& r) {

@@ -152,3 +152,40 @@ TEST_CASE("registry mirrors are tried in order for docker.io images", "[stage3][
     auto r = sb.box({"run", "busybox", "echo", "via-mirror"});
     CHECK(trim(r.out) == "via-mirror");
 }
+
+#include "token_issuer.hpp"
+
+TEST_CASE("token auth: box fetches a bearer token from the realm the registry names", "[stage3][registry][auth]") {
+    Sandbox sb;
+    std::string password = random_name("pw-");
+    TokenIssuer issuer(sb.dir(), "student", password);
+    TestRegistry registry(sb, "", "", issuer.realm(), issuer.certificate());
+    import_busybox(sb);
+    std::string repo = "team/" + random_name("tok-", 6);
+    std::string name = registry.host() + "/" + repo + ":v1";
+    REQUIRE(sb.box({"tag", "busybox", name}).status == 0);
+
+    // Without credentials the issuer refuses, and box says so.
+    auto denied = sb.box({"push", name});
+    REQUIRE_ONE_ERROR_LINE(denied, 125);
+    CHECK_FALSE(issuer.requests().empty());
+
+    RunOptions pw;
+    pw.input = password + "\n";
+    auto login = sb.box({"login", "-u", "student", "--password-stdin", registry.host()}, pw);
+    BOX_SHOW(login);
+    REQUIRE(login.status == 0);
+    auto push = sb.box({"push", name});
+    BOX_SHOW(push);
+    REQUIRE(push.status == 0);
+    // The issuer was asked for this repository, with the user's credentials.
+    bool scoped = false;
+    for (const auto& [line, authed] : issuer.requests())
+        scoped = scoped || (authed && line.find("scope=repository%3A" + repo + "%3A") != std::string::npos) ||
+                 (authed && line.find("scope=repository:" + repo + ":") != std::string::npos);
+    CHECK(scoped);
+    REQUIRE(sb.box({"rmi", name}).status == 0);
+    auto pull = sb.box({"pull", name});
+    BOX_SHOW(pull);
+    CHECK(pull.status == 0);
+}

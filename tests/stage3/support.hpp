@@ -112,7 +112,10 @@ inline int free_port() {
 class TestRegistry {
 public:
     /// With `user` set, htpasswd (basic) authentication with that user and password.
-    explicit TestRegistry(const Sandbox& sb, const std::string& user = "", const std::string& password = "")
+    /// With `token_realm` set instead, token authentication: tokens from that
+    /// realm, signed by the key of certificate `token_cert`.
+    explicit TestRegistry(const Sandbox& sb, const std::string& user = "", const std::string& password = "",
+                          const std::string& token_realm = "", const std::string& token_cert = "")
         : port_(free_port()), dir_(sb.dir() + "/registry-" + std::to_string(port_)) {
         std::string config = dir_ + "/config.yml";
         run({"mkdir", "-p", dir_ + "/data"});
@@ -124,6 +127,9 @@ public:
             REQUIRE(h.status == 0);
             std::ofstream(dir_ + "/htpasswd") << h.out;
             f << "auth:\n  htpasswd:\n    realm: box-test\n    path: " << dir_ << "/htpasswd\n";
+        } else if (!token_realm.empty()) {
+            f << "auth:\n  token:\n    realm: " << token_realm << "\n    service: box-test-registry\n"
+              << "    issuer: box-test-issuer\n    rootcertbundle: " << token_cert << "\n";
         }
         f.close();
         server_ = std::make_unique<Background>(std::vector<std::string>{"docker-registry", "serve", config});
