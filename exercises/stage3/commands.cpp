@@ -17,6 +17,7 @@
 #include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
+#include "box/http.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
 #include "box/blob_store.hpp"
@@ -92,6 +93,21 @@ std::string copy_input(const std::string& file, const std::string& dir) {
     return out;
 }
 
+// `box import URL`: the tarball fetched over HTTP(S) into `dir`.
+std::string download(const std::string& url, const std::string& dir) {
+    std::string out = dir + "/input";
+    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("create " + out, errno);
+    HttpRequest req;
+    req.url = url;
+    req.sink = [&](const char* data, size_t n) {
+        if (::write(fd.get(), data, n) != static_cast<ssize_t>(n)) throw_errno("write " + out, errno);
+    };
+    HttpResponse r = http_request(req);
+    if (r.status != 200) throw Error("import " + url, "HTTP " + std::to_string(r.status));
+    return out;
+}
+
 // docker import's --change: CMD, ENTRYPOINT, ENV, WORKDIR, USER.
 void apply_change(json& config, const std::string& change) {
     auto space = change.find(' ');
@@ -138,7 +154,8 @@ int cmd_import(const std::string& file, const std::string& ref, const std::vecto
     json config = new_config("box import " + file, message);
     for (const auto& c : changes) apply_change(config, c);
     ScratchDir scratch;
-    std::string input = copy_input(file, scratch.path());
+    std::string input = starts_with(file, "http://") || starts_with(file, "https://") ? download(file, scratch.path())
+                                                                                       : copy_input(file, scratch.path());
     std::string id = ImageStore(state_root()).add_image({input}, config, ref);
     printf("%s\n", id.c_str());
     return 0;
@@ -384,7 +401,7 @@ void add_commands(CLI::App& app) {
     auto imp = std::make_shared<Import>();
     CLI::App* c = cli::add_command(app, "import", "Import the contents from a tarball to create a filesystem image",
                                    [imp] { return cmd_import(imp->file, imp->ref, imp->changes, imp->message); });
-    c->add_option("FILE", imp->file, "A tar archive of a root filesystem, or - for stdin")->required();
+    c->add_option("FILE", imp->file, "A tar archive of a root filesystem: a file, - for stdin, or a URL")->required();
     c->add_option("REPOSITORY", imp->ref, "Name[:TAG] of the new image");
     c->add_option("-c,--change", imp->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER)")
         ->allow_extra_args(false);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -148,6 +149,38 @@ std::string registry_error(const HttpResponse& r) {
     return "HTTP " + std::to_string(r.status);
 }
 
+// A download's progress: on a terminal one line per layer, redrawn at most ten
+// times a second with a bar, bytes and rate; otherwise nothing (the caller
+// prints plain lines).
+class Progress {
+public:
+    Progress(std::string id, std::int64_t total)
+        : id_(std::move(id)), total_(total), tty_(isatty(STDOUT_FILENO)), start_(std::chrono::steady_clock::now()) {}
+    void update(std::int64_t got) {
+        if (!tty_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(100)) return;
+        last_ = now;
+        double secs = std::chrono::duration<double>(now - start_).count();
+        int width = 30, filled = total_ > 0 ? static_cast<int>(width * got / total_) : 0;
+        std::string bar = std::string(static_cast<size_t>(std::min(filled, width)), '=') + ">";
+        bar.resize(static_cast<size_t>(width) + 1, ' ');
+        printf("\r%s: Downloading [%s] %s/%s  %s/s   ", id_.c_str(), bar.c_str(), format_bytes(got).c_str(),
+               format_bytes(total_).c_str(), format_bytes(static_cast<std::int64_t>(got / std::max(secs, 0.001))).c_str());
+        fflush(stdout);
+        drawn_ = true;
+    }
+    void done() {
+        if (drawn_) printf("\r\033[K");
+    }
+
+private:
+    std::string id_;
+    std::int64_t total_;
+    bool tty_, drawn_ = false;
+    std::chrono::steady_clock::time_point start_, last_{};
+};
+
 // Downloads a blob into the store, verifying digest and size as it arrives.
 void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     std::string tmp = state_root() + "/tmp";
@@ -161,14 +194,17 @@ void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     } remove{part};
     Sha256 hash;
     std::int64_t got = 0;
+    Progress progress(d.digest.substr(7, 12), d.size);
     HttpRequest req;
     req.url = reg.path("blobs", d.digest);
     req.sink = [&](const char* data, size_t n) {
         hash.update(data, n);
         got += static_cast<std::int64_t>(n);
         if (::write(fd.get(), data, n) != static_cast<ssize_t>(n)) throw_errno("write " + part, errno);
+        progress.update(got);
     };
     HttpResponse r = reg.send(req);
+    progress.done();
     if (r.status != 200) throw Error("blob " + d.digest, registry_error(r));
     if (d.size && got != d.size)
         throw Error("blob " + d.digest, "got " + std::to_string(got) + " bytes, expected " + std::to_string(d.size));
@@ -240,7 +276,35 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
     return digest;
 }
 
-int cmd_pull(const std::string& name) {
+int cmd_pull(const std::string& name, bool all_tags);
+
+// `pull --all-tags`: every tag the registry lists for the repository.
+int pull_all_tags(const std::string& name) {
+    ImageRef ref = parse_ref(name);
+    if (name.find(':', name.rfind('/') == std::string::npos ? 0 : name.rfind('/')) != std::string::npos ||
+        !ref.digest.empty())
+        throw Error("pull --all-tags " + name, "give a repository without a tag or digest");
+    std::string last_error;
+    for (const auto& base : sources_for(ref)) {
+        try {
+            Registry reg(base, ref.path);
+            HttpRequest req;
+            req.url = "/v2/" + ref.path + "/tags/list";
+            HttpResponse r = reg.send(req);
+            if (r.status != 200) throw Error("tags of " + ref.repository(), registry_error(r));
+            auto tags = json::parse(r.body).value("tags", json::array());
+            if (tags.empty()) throw Error("tags of " + ref.repository(), "the repository has no tags");
+            for (const auto& t : tags) cmd_pull(ref.repository() + ":" + t.get<std::string>(), false);
+            return 0;
+        } catch (const Error& e) {
+            last_error = e.what();
+        }
+    }
+    throw Error("pull --all-tags " + ref.repository(), last_error);
+}
+
+int cmd_pull(const std::string& name, bool all_tags) {
+    if (all_tags) return pull_all_tags(name);
     ImageRef ref = parse_ref(name);
     if (name.find(':') == std::string::npos && name.find('@') == std::string::npos) printf("Using default tag: latest\n");
     ImageStore store(state_root());
@@ -392,9 +456,11 @@ int cmd_info() {
 }  // namespace
 
 void add_registry_commands(CLI::App& app) {
-    auto name = std::make_shared<std::string>();
-    CLI::App* c = cli::add_command(app, "pull", "Download an image from a registry", [name] { return cmd_pull(*name); });
-    c->add_option("NAME", *name, "NAME[:TAG|@DIGEST]")->required();
+    auto name = std::make_shared<std::pair<std::string, bool>>();
+    CLI::App* c = cli::add_command(app, "pull", "Download an image from a registry",
+                                   [name] { return cmd_pull(name->first, name->second); });
+    c->add_option("NAME", name->first, "NAME[:TAG|@DIGEST]")->required();
+    c->add_flag("-a,--all-tags", name->second, "Download all tagged images in the repository");
     auto push = std::make_shared<std::string>();
     c = cli::add_command(app, "push", "Upload an image to a registry", [push] { return cmd_push(*push); });
     c->add_option("NAME", *push, "NAME[:TAG]")->required();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "box/digest.hpp"
 #include "support.hpp"
@@ -235,4 +236,54 @@ TEST_CASE("history and image inspect describe the stored image", "[stage3][comma
         CHECK(fs::is_directory(sb.dir() + "/state/layers/" + layer.get<std::string>().substr(7)));
     auto missing = sb.box({"image", "inspect", "nosuch:v1"});
     CHECK(missing.status == 1);
+}
+
+TEST_CASE("import takes a URL, and layers may be zstd-compressed", "[stage3][import]") {
+    Sandbox sb;
+    std::string tar = base_tar(sb);
+    int port = free_port();
+    Background server({"python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", sb.dir(), std::to_string(port)});
+    std::string url = "http://127.0.0.1:" + std::to_string(port) + "/base.tar";
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {
+        try {
+            box::HttpRequest req;
+            req.method = "HEAD";
+            req.url = url;
+            up = box::http_request(req).status == 200;
+        } catch (...) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    REQUIRE(up);
+    auto imp = sb.box({"import", "-c", "CMD [\"sh\"]", url, "fromurl:v1"});
+    BOX_SHOW(imp);
+    REQUIRE(imp.status == 0);
+    CHECK(sb.box({"run", "fromurl:v1", "true"}).status == 0);
+
+    // A zstd layer (as newer builders write them) on top of a plain one.
+    std::string zst = sb.dir() + "/top.tar.zst";
+    {
+        struct archive* a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        REQUIRE(archive_write_add_filter_zstd(a) == ARCHIVE_OK);
+        REQUIRE(archive_write_open_filename(a, zst.c_str()) == ARCHIVE_OK);
+        struct archive_entry* e = archive_entry_new();
+        std::string body = random_name("zstd-");
+        archive_entry_set_pathname(e, "zfile");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
+        archive_write_header(a, e);
+        archive_write_data(a, body.data(), body.size());
+        archive_entry_free(e);
+        archive_write_close(a);
+        archive_write_free(a);
+        write_docker_archive(sb.dir() + "/z.tar", "zstd:v1", {tar, zst});
+        auto load = sb.box({"load", "-i", sb.dir() + "/z.tar"});
+        BOX_SHOW(load);
+        REQUIRE(load.status == 0);
+        auto r = sb.box({"run", "zstd:v1", "cat", "/zfile"});
+        CHECK(r.out == body);
+    }
 }

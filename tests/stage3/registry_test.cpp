@@ -189,3 +189,22 @@ TEST_CASE("token auth: box fetches a bearer token from the realm the registry na
     BOX_SHOW(pull);
     CHECK(pull.status == 0);
 }
+
+TEST_CASE("pull --all-tags fetches every tag the registry lists", "[stage3][registry]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string repo = registry.host() + "/multi/" + random_name("r-", 6);
+    for (const char* tag : {"one", "two", "three"}) {
+        REQUIRE(sb.box({"tag", "busybox", repo + ":" + tag}).status == 0);
+        REQUIRE(sb.box({"push", repo + ":" + tag}).status == 0);
+    }
+    Sandbox other;
+    auto pull = other.box({"pull", "--all-tags", repo});
+    BOX_SHOW(pull);
+    REQUIRE(pull.status == 0);
+    auto images = other.box({"images"});
+    for (const char* tag : {"one", "two", "three"}) CHECK(images.out.find(std::string("   ") + tag + "   ") != std::string::npos);
+    auto tagged = other.box({"pull", "--all-tags", repo + ":one"});
+    REQUIRE_ONE_ERROR_LINE(tagged, 125);
+}
