@@ -234,6 +234,25 @@ std::vector<std::string> sources_for(const ImageRef& ref) {
 
 std::string short_id(const std::string& digest) { return digest.substr(7, 12); }
 
+// Which repositories (host/path) each blob is known to be in — where it was
+// pulled from or pushed to — so a push to another repository of the same
+// registry can ask it to mount the blob instead of receiving it again.
+std::string sources_file() { return state_root() + "/images/blob-sources.json"; }
+
+json read_sources() {
+    auto text = try_read_file(sources_file());
+    return text ? json::parse(*text) : json::object();
+}
+
+void remember_source(const std::string& digest, const std::string& host, const std::string& path) {
+    json s = read_sources();
+    std::string where = host + "/" + path;
+    auto& list = s[digest];
+    if (std::find(list.begin(), list.end(), where) == list.end()) list.push_back(where);
+    make_dirs(state_root() + "/images");
+    write_file_atomic(sources_file(), s.dump());
+}
+
 // One pull from one source; throws on any failure.
 std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store) {
     Registry reg(base, ref.path);
@@ -268,6 +287,7 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
         }
         printf("%s: Pulling fs layer\n", short_id(layer.digest).c_str());
         fetch_blob(reg, blobs, layer);
+        remember_source(layer.digest, url_host(base), ref.path);
         printf("%s: Download complete (%s)\n", short_id(layer.digest).c_str(), format_bytes(layer.size).c_str());
     }
     fflush(stdout);
@@ -344,10 +364,22 @@ int cmd_push(const std::string& name) {
             printf("%s: Layer already exists\n", short_id(d.digest).c_str());
             continue;
         }
+        // In another repository of this registry? Ask for a mount: 201 means
+        // linked without sending a byte; 202 means "upload it" after all.
+        std::string host = url_host(reg.base()), from;
+        for (const auto& w : read_sources().value(d.digest, json::array())) {
+            std::string where = w.get<std::string>();
+            if (starts_with(where, host + "/") && where != host + "/" + ref.path) from = where.substr(host.size() + 1);
+        }
         HttpRequest start;
         start.method = "POST";
-        start.url = "/v2/" + ref.path + "/blobs/uploads/";
+        start.url = "/v2/" + ref.path + "/blobs/uploads/" + (from.empty() ? "" : "?mount=" + d.digest + "&from=" + from);
         HttpResponse s = reg.send(start);
+        if (!from.empty() && s.status == 201) {
+            printf("%s: Mounted from %s\n", short_id(d.digest).c_str(), from.c_str());
+            remember_source(d.digest, host, ref.path);
+            continue;
+        }
         if (s.status != 202) throw Error("push " + ref.familiar(), "starting an upload: " + registry_error(s));
         std::string location = resolve_url(reg.base(), s.header("location"));
         HttpRequest put;
@@ -357,6 +389,7 @@ int cmd_push(const std::string& name) {
         put.headers = {"Content-Type: application/octet-stream"};
         HttpResponse p = reg.send(put);
         if (p.status != 201) throw Error("push blob " + d.digest, registry_error(p));
+        remember_source(d.digest, host, ref.path);
         printf("%s: Pushed\n", short_id(d.digest).c_str());
     }
     HttpRequest put;

@@ -208,3 +208,65 @@ TEST_CASE("pull --all-tags fetches every tag the registry lists", "[stage3][regi
     auto tagged = other.box({"pull", "--all-tags", repo + ":one"});
     REQUIRE_ONE_ERROR_LINE(tagged, 125);
 }
+
+TEST_CASE("a push to another repository mounts the blobs the registry already has", "[stage3][registry]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string a = registry.host() + "/first/app:v1", b = registry.host() + "/second/app:v1";
+    REQUIRE(sb.box({"tag", "busybox", a}).status == 0);
+    REQUIRE(sb.box({"tag", "busybox", b}).status == 0);
+    REQUIRE(sb.box({"push", a}).status == 0);
+    auto second = sb.box({"push", b});
+    BOX_SHOW(second);
+    REQUIRE(second.status == 0);
+    CHECK(second.out.find("Mounted from first/app") != std::string::npos);
+    CHECK(second.out.find("Pushed") == std::string::npos);
+    // The registry serves the image under the second name.
+    auto copy = run({"skopeo", "inspect", "--tls-verify=false", "docker://" + b});
+    INFO(copy.err);
+    CHECK(copy.status == 0);
+}
+
+TEST_CASE("a tag that names an image index is pulled for linux/amd64", "[stage3][registry][index]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string repo = registry.host() + "/multi/arch";
+    REQUIRE(sb.box({"tag", "busybox", repo + ":amd64"}).status == 0);
+    auto push = sb.box({"push", repo + ":amd64"});
+    REQUIRE(push.status == 0);
+    std::string manifest = run({"skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + repo + ":amd64"}).out;
+    std::string digest = box::sha256_digest(manifest);
+    // Another image, with a marker file, stands for the arm64 variant.
+    std::string marker_layer = sb.dir() + "/marker.tar";
+    write_tar(marker_layer, {{"arm64-variant", "yes"}});
+    write_docker_archive(sb.dir() + "/arm.tar", "armish:v1", {base_tar(sb), marker_layer});
+    REQUIRE(sb.box({"load", "-q", "-i", sb.dir() + "/arm.tar"}).status == 0);
+    REQUIRE(sb.box({"tag", "armish:v1", repo + ":arm64"}).status == 0);
+    REQUIRE(sb.box({"push", repo + ":arm64"}).status == 0);
+    std::string arm = run({"skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + repo + ":arm64"}).out;
+    // An index listing the other platform first, then ours.
+    nlohmann::json index = {
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.index.v1+json"},
+        {"manifests",
+         {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", box::sha256_digest(arm)},
+           {"size", arm.size()}, {"platform", {{"os", "linux"}, {"architecture", "arm64"}}}},
+          {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", digest},
+           {"size", manifest.size()}, {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
+    box::HttpRequest put;
+    put.method = "PUT";
+    put.url = "http://" + registry.host() + "/v2/multi/arch/manifests/latest";
+    put.body = index.dump();
+    put.headers = {"Content-Type: application/vnd.oci.image.index.v1+json"};
+    auto r = box::http_request(put);
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    Sandbox other;
+    auto pull = other.box({"pull", repo + ":latest"});
+    BOX_SHOW(pull);
+    REQUIRE(pull.status == 0);
+    auto run_it = other.box({"run", repo, "sh", "-c", "ls /arm64-variant 2>/dev/null || echo amd64-ok"});
+    CHECK(trim(run_it.out) == "amd64-ok");
+}
