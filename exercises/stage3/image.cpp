@@ -1,5 +1,6 @@
 // Chapter 3: manifests, whiteouts, and the image store (an OCI image layout).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -77,7 +78,22 @@ bool apply_whiteout(const TarEntry& entry, int parent_fd, const std::string& nam
 
 // ---- the store --------------------------------------------------------------
 
-ImageStore::ImageStore(std::string root) : root_(std::move(root)) {}
+ImageStore::ImageStore(std::string root) : root_(std::move(root)) {
+    // A box killed half-way leaves its scratch files, named after its pid:
+    // remove those whose process is gone (a live one may be using its own).
+    for (const char* dir : {"/tmp", "/layers"}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(root_ + dir, ec)) {
+            std::string name = e.path().filename();
+            if (std::string(dir) == "/layers") {
+                if (!starts_with(name, "tmp-")) continue;
+                name = name.substr(4);
+            }
+            pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
+            if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+        }
+    }
+}
 
 json ImageStore::read_index() const {
     auto text = try_read_file(root_ + "/images/index.json");
@@ -101,7 +117,7 @@ void ImageStore::write_index(const json& index) {
 std::string ImageStore::unpack_layer(const std::string& blob_path) {
     std::string layers = root_ + "/layers";
     make_dirs(layers);
-    std::string tmp = layers + "/tmp-" + random_hex(12);
+    std::string tmp = layers + "/tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
     make_dirs(tmp);
     try {
         Fd fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -185,7 +185,7 @@ private:
 void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     std::string tmp = state_root() + "/tmp";
     make_dirs(tmp);
-    std::string part = tmp + "/" + digest_hex(d.digest) + ".download-" + random_hex(6);
+    std::string part = tmp + "/" + std::to_string(getpid()) + "-" + digest_hex(d.digest) + ".download";
     Fd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) throw_errno("create " + part, errno);
     struct Remove {

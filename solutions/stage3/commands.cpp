@@ -64,7 +64,7 @@ std::string ago(const std::string& rfc3339) {
 // A scratch directory under the state root, removed when it goes away.
 class ScratchDir {
 public:
-    ScratchDir() : path_(state_root() + "/tmp/" + random_hex(12)) { make_dirs(path_); }
+    ScratchDir() : path_(state_root() + "/tmp/" + std::to_string(getpid()) + "-" + random_hex(8)) { make_dirs(path_); }
     ~ScratchDir() {
         std::error_code ec;
         fs::remove_all(path_, ec);

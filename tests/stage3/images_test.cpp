@@ -287,3 +287,24 @@ TEST_CASE("import takes a URL, and layers may be zstd-compressed", "[stage3][imp
         CHECK(r.out == body);
     }
 }
+
+TEST_CASE("what a killed box left half-made is cleared by the next command", "[stage3][crash]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // Leftovers named after a process that no longer exists, and one of a live process.
+    std::string gone_pid = "4194303";  // above pid_max's default: never a live process
+    fs::create_directories(sb.dir() + "/state/layers/tmp-" + gone_pid + "-abcdef01/etc");
+    fs::create_directories(sb.dir() + "/state/tmp/" + gone_pid + "-12345678");
+    std::ofstream(sb.dir() + "/state/tmp/" + gone_pid + "-" + std::string(64, 'a') + ".download") << "partial";
+    std::string live = sb.dir() + "/state/tmp/1-live0000";  // pid 1 exists
+    fs::create_directories(live);
+    auto r = sb.box({"images", "-q"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(trim(r.out).size() == 12);  // the store still reads
+    CHECK_FALSE(fs::exists(sb.dir() + "/state/layers/tmp-" + gone_pid + "-abcdef01"));
+    CHECK_FALSE(fs::exists(sb.dir() + "/state/tmp/" + gone_pid + "-12345678"));
+    CHECK_FALSE(fs::exists(sb.dir() + "/state/tmp/" + gone_pid + "-" + std::string(64, 'a') + ".download"));
+    CHECK(fs::exists(live));
+    CHECK(sb.box({"run", "busybox", "true"}).status == 0);
+}
