@@ -267,6 +267,7 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
     std::string digest = sha256_digest(manifest_text);
     if (!ref.digest.empty() && digest != ref.digest)
         throw Error("manifest of " + ref.familiar(), "content has digest " + digest);
+    const std::string named_digest = digest;  // what the tag names (an index, maybe): docker prints it
     if (doc.value("mediaType", "") == media::kIndex || doc.value("mediaType", "") == media::kDockerList ||
         (doc.contains("manifests") && !doc.contains("layers"))) {
         Descriptor d = select_platform(doc, "linux", "amd64");
@@ -293,7 +294,7 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
     fflush(stdout);
     if (!blobs.has(config.digest)) fetch_blob(reg, blobs, config);
     store.add_pulled(manifest_text, blobs.read(config.digest), ref.full());
-    return digest;
+    return named_digest;
 }
 
 int cmd_pull(const std::string& name, bool all_tags);

@@ -6,14 +6,24 @@
 #   box           BOX, plain
 #   box+limits    BOX with -m 64m --pids-limit 100 (only if BOX is stage >= 2)
 #   box-stage1    $BOX_STAGE1, plain (only if it is set, executable and not BOX itself)
+#   box-image     `BOX run busybox /bin/true`: the image busybox, imported once from a
+#                 tar of ROOTFS, run on an overlayfs of its layer (only if stage >= 3)
 #   crun, runc    an OCI bundle with `runc spec` (or `crun spec`) defaults
 #   crun+limits   the same with memory.limit 64 MiB and pids.limit 100; runc+limits too
+#   crun-image    the plain bundle, its rootfs the layer box unpacked for box-image
+#                 (only if stage >= 3)
+# At stage >= 3 a second table: pull throughput of a ~107 MB image of 5 layers (the base
+# and 4 of random data) from a local docker-registry, `BOX pull` against `skopeo copy`
+# to a dir: (see pull_bench).
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
-# median; box+limits' median at most 1 ms above box-stage1's (the cost of limits).
+# median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
+# box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's.
 # Exits non-zero only when box itself fails; a missing or broken peer is reported.
 # The box rows run in cgroups of the script's own (see own_cgroups), so that box's
 # cgroups never mix with those of a box someone else runs meanwhile.
-# Leaves the host as found: state dirs, cgroups, hugetlb's binding (see crun_hybrid).
+# Leaves the host as found: state dirs, cgroups, hugetlb's binding (see crun_hybrid),
+# the registry (stopped by its PID) and its storage, skopeo's blob-info cache (see
+# skopeo_pull).
 set -euo pipefail
 export LC_ALL=C   # decimal points for printf
 
