@@ -37,6 +37,12 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t sent) {
+    const auto* request = static_cast<const HttpRequest*>(user);
+    request->upload_progress(static_cast<std::int64_t>(sent));
+    return 0;
+}
+
 }  // namespace
 
 HttpResponse http_request(const HttpRequest& request) {
@@ -74,6 +80,11 @@ HttpResponse http_request(const HttpRequest& request) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READDATA, upload.get());
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+        if (request.upload_progress) {
+            curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(c, CURLOPT_XFERINFODATA, &request);
+            curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        }
         if (request.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     } else if (request.method != "GET") {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());

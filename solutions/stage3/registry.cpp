@@ -154,8 +154,9 @@ std::string registry_error(const HttpResponse& r) {
 // prints plain lines).
 class Progress {
 public:
-    Progress(std::string id, std::int64_t total)
-        : id_(std::move(id)), total_(total), tty_(isatty(STDOUT_FILENO)), start_(std::chrono::steady_clock::now()) {}
+    Progress(std::string id, std::int64_t total, std::string verb = "Downloading")
+        : id_(std::move(id)), verb_(std::move(verb)), total_(total), tty_(isatty(STDOUT_FILENO)),
+          start_(std::chrono::steady_clock::now()) {}
     void update(std::int64_t got) {
         if (!tty_) return;
         auto now = std::chrono::steady_clock::now();
@@ -165,7 +166,7 @@ public:
         int width = 30, filled = total_ > 0 ? static_cast<int>(width * got / total_) : 0;
         std::string bar = std::string(static_cast<size_t>(std::min(filled, width)), '=') + ">";
         bar.resize(static_cast<size_t>(width) + 1, ' ');
-        printf("\r%s: Downloading [%s] %s/%s  %s/s   ", id_.c_str(), bar.c_str(), format_bytes(got).c_str(),
+        printf("\r%s: %s [%s] %s/%s  %s/s   ", id_.c_str(), verb_.c_str(), bar.c_str(), format_bytes(got).c_str(),
                format_bytes(total_).c_str(), format_bytes(static_cast<std::int64_t>(got / std::max(secs, 0.001))).c_str());
         fflush(stdout);
         drawn_ = true;
@@ -175,7 +176,7 @@ public:
     }
 
 private:
-    std::string id_;
+    std::string id_, verb_;
     std::int64_t total_;
     bool tty_, drawn_ = false;
     std::chrono::steady_clock::time_point start_, last_{};
@@ -388,7 +389,10 @@ int cmd_push(const std::string& name) {
         put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + d.digest;
         put.upload_file = blobs.path(d.digest);
         put.headers = {"Content-Type: application/octet-stream"};
+        Progress progress(short_id(d.digest), d.size, "Pushing");
+        put.upload_progress = [&](std::int64_t sent) { progress.update(sent); };
         HttpResponse p = reg.send(put);
+        progress.done();
         if (p.status != 201) throw Error("push blob " + d.digest, registry_error(p));
         remember_source(d.digest, host, ref.path);
         printf("%s: Pushed\n", short_id(d.digest).c_str());

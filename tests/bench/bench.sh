@@ -30,11 +30,13 @@ export LC_ALL=C   # decimal points for printf
 BOX=$(realpath "${1:?usage: bench.sh BOX ROOTFS}")
 ROOTFS=$(realpath "${2:?usage: bench.sh BOX ROOTFS}")
 RUNS=${BENCH_RUNS:-50}
+PULL_RUNS=${BENCH_PULL_RUNS:-5}             # pulls of the ~107 MB image, per tool
 LIMITS=(-m 64m --pids-limit 100)            # box's limits; bundle-limits has the same
 TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundles live here
 ID=box-bench-$$                             # container ids: unique to this script run
 HUGETLB0=$(awk '$1 == "hugetlb" { print $2 }' /proc/cgroups)   # hugetlb's hierarchy now
-export TMP RUNS ID
+REG_PID=                                    # the pull bench's docker-registry, once started
+export TMP RUNS PULL_RUNS ID
 
 # rm_cgroups DIR: remove the cgroups named $ID-* under DIR, with everything below them:
 # the peers' containers' (only if a run was cut short) and OWN_CG (see below).
@@ -107,8 +109,18 @@ hugetlb_restore() {
 # crun copies itself to /tmp/crun.XXXXXX and unlinks it at once; a crun killed right
 # there leaves the file. Only after an interrupted run: remove the ones that are new.
 CRUN_TMP0=$(ls -d /tmp/crun.?????? 2>/dev/null || true)
+# skopeo (containers/image) run as root keeps a blob-info cache in SKOPEO_CACHE and would
+# record the bench's throwaway image there. Where that directory exists, skopeo_pull
+# hides it behind a tmpfs in a private mount namespace. Where it does not, skopeo makes
+# it: SKOPEO_CACHE_NEW is then the topmost directory skopeo is about to make, and
+# cleanup removes it.
+SKOPEO_CACHE=/var/lib/containers/cache SKOPEO_CACHE_NEW=
 cleanup() {
   local rc=$? i
+  if [[ -n $REG_PID ]]; then   # the registry first: it has its storage in $TMP open
+    kill "$REG_PID" 2>/dev/null || true; wait "$REG_PID" 2>/dev/null || true
+  fi
+  if [[ -n $SKOPEO_CACHE_NEW ]]; then rm -rf "$SKOPEO_CACHE_NEW"; fi
   for ((i = 0; i < 20; i++)); do   # retries: as in rm_box_cgroups
     rm_cgroups /sys/fs/cgroup
     [[ -z $(find /sys/fs/cgroup -name "$ID-*" -print -quit 2>/dev/null) ]] && break
@@ -135,22 +147,28 @@ measure() {  # measure NAME CMD...: hyperfine without a shell -> $TMP/NAME.json,
     -- "$(printf '%q ' "$@")" >/dev/null 2>"$TMP/$name.err"
 }
 
-# box_bench NAME BIN [RUN-OPTIONS...]: `BIN run` of /bin/true with its own temporary state
-# root. One probe run first: if it (or hyperfine) fails, show box's own error and stop.
+# box_bench NAME BIN RUN-ARGS...: `BIN run RUN-ARGS` with its own temporary state root
+# $TMP/NAME-state. One probe run first: if it (or hyperfine) fails, show box's own error
+# and stop.
 box_bench() {
   local name=$1 bin=$2; shift 2
-  local cmd=("$bin" --root "$TMP/$name-state" run "$@" --rootfs "$ROOTFS" /bin/true)
+  local cmd=("$bin" --root "$TMP/$name-state" run "$@")
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" ||
     { echo "bench: $name failed: ${cmd[*]}" >&2; cat "$TMP/$name.err" >&2; exit 1; }
 }
 
+# engine NAME: the OCI engine of peer row NAME (crun-image -> crun, runc+limits -> runc)
+engine() { local e=${1%+limits}; echo "${e%-image}"; }
 # oci_bench NAME: NAME is an engine (crun, runc), with bundle $TMP/bundle, or
-# ENGINE+limits, with $TMP/bundle-limits. One probe run (its stderr is the reason shown
-# if it fails), then hyperfine. `run` without -d deletes its container on exit, so one
-# id serves every run; a failed run would show up as "container exists" and stop hyperfine.
+# ENGINE+limits, with $TMP/bundle-limits, or ENGINE-image, with $TMP/bundle-image. One
+# probe run (its stderr is the reason shown if it fails), then hyperfine. `run` without
+# -d deletes its container on exit, so one id serves every run; a failed run would show
+# up as "container exists" and stop hyperfine.
 oci_bench() {
-  local name=$1 e=${1%+limits} bundle=$TMP/bundle rc=0
+  local name=$1 e bundle=$TMP/bundle rc=0
+  e=$(engine "$name")
   [[ $name == *+limits ]] && bundle=$TMP/bundle-limits
+  [[ $name == *-image ]] && bundle=$TMP/bundle-image
   local st=$TMP/$e-state id=$ID-${name/+/-}   # ids: box-bench-PID-crun, ...-crun-limits
   local cmd=("$e" --root "$st" run --bundle "$bundle" "$id")
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || rc=$?
@@ -179,12 +197,25 @@ crun_hybrid() {
   return $rc
 }
 
+# image_rootfs: the image busybox's one layer as box unpacked it for box-image,
+# STATE/layers/<hex of its diffID>; should a box keep it elsewhere, the same tar
+# unpacked by tar.
+image_rootfs() {
+  local st=$TMP/box-image-state diff dir
+  diff=$("$BOX" --root "$st" image inspect busybox 2>/dev/null | jq -r '.[0].RootFS.Layers[0] // empty') || true
+  dir=$st/layers/${diff#sha256:}
+  if [[ -n $diff && -d $dir ]]; then echo "$dir"; return; fi
+  mkdir -p "$TMP/image-rootfs" && tar -C "$TMP/image-rootfs" -xf "$TMP/base.tar" && echo "$TMP/image-rootfs"
+}
+
 for t in hyperfine jq; do ensure $t $t || { echo "bench: $t is needed (apt-get install $t)" >&2; exit 1; }; done
 
 # Which box rows: box+limits if BOX has the limit flags (stage >= 2); box-stage1 if
 # BOX_STAGE1 is another executable. STAGE1_WHY says why there is no box-stage1 row.
 box_help=$("$BOX" run --help 2>&1 || true)
 [[ $box_help == *--pids-limit* ]] && limits=1 || limits=
+# box-image, crun-image and the pull bench if BOX has images (stage >= 3).
+[[ $("$BOX" --help 2>&1 || true) == *' pull '* ]] && images=1 || images=
 STAGE1=${BOX_STAGE1:-} STAGE1_WHY=
 if [[ -z $STAGE1 ]]; then STAGE1_WHY="BOX_STAGE1 not set"
 elif [[ ! -f $STAGE1 || ! -x $STAGE1 ]]; then
@@ -193,7 +224,8 @@ elif [[ $(realpath "$STAGE1") == "$BOX" ]]; then STAGE1_WHY="BOX is the stage-1 
 else STAGE1=$(realpath "$STAGE1"); fi
 
 printf 'bench: /bin/true start-to-exit, %s runs after 3 warmups, rootfs %s\n' "$RUNS" "$ROOTFS"
-printf 'box: %s%s\n' "$BOX" "${limits:+ (stage >= 2: box+limits adds ${LIMITS[*]})}"
+printf 'box: %s%s%s\n' "$BOX" "${limits:+ (stage >= 2: box+limits adds ${LIMITS[*]})}" \
+  "${images:+ (stage >= 3: box-image runs the image busybox)}"
 [[ -z $STAGE1_WHY ]] && printf 'box-stage1: %s\n' "$STAGE1"
 echo
 
@@ -202,12 +234,25 @@ mapfile -t OWN_CG < <(own_cgroups)
 if ((${#OWN_CG[@]})) && ! mkdir "${OWN_CG[@]}"; then
   echo "warning: box runs in the shared cgroups" >&2; OWN_CG=()
 fi
-in_own_cgroups box_bench box "$BOX" || exit 1
-if [[ -n $limits ]]; then in_own_cgroups box_bench box+limits "$BOX" "${LIMITS[@]}" || exit 1; fi
-if [[ -z $STAGE1_WHY ]]; then in_own_cgroups box_bench box-stage1 "$STAGE1" || exit 1; fi
+in_own_cgroups box_bench box "$BOX" --rootfs "$ROOTFS" /bin/true || exit 1
+if [[ -n $limits ]]; then
+  in_own_cgroups box_bench box+limits "$BOX" "${LIMITS[@]}" --rootfs "$ROOTFS" /bin/true || exit 1
+fi
+if [[ -z $STAGE1_WHY ]]; then in_own_cgroups box_bench box-stage1 "$STAGE1" --rootfs "$ROOTFS" /bin/true || exit 1; fi
+# box-image: the image busybox, imported once (not timed) from a tar of ROOTFS into
+# box-image's state root; each run mounts an overlayfs of its one layer.
+if [[ -n $images ]]; then
+  tar -C "$ROOTFS" -cf "$TMP/base.tar" .
+  "$BOX" --root "$TMP/box-image-state" import -c 'CMD ["sh"]' "$TMP/base.tar" busybox:latest \
+    >/dev/null 2>"$TMP/box-image.err" ||
+    { echo "bench: box import failed" >&2; cat "$TMP/box-image.err" >&2; exit 1; }
+  in_own_cgroups box_bench box-image "$BOX" busybox /bin/true || exit 1
+fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
-# +limits peers a second one, the same with box's limits (64m = 67108864 bytes).
+# +limits peers a second one, the same with box's limits (64m = 67108864 bytes); the
+# -image peer a third one, the first with the image's unpacked layer as its rootfs (see
+# image_rootfs), read-only (as `spec` has it anyway), which keeps box's store intact.
 for e in crun runc; do ensure "$e" "$e" && spec=$e; done
 if [[ -n ${spec:-} ]]; then
   mkdir "$TMP/bundle" "$TMP/bundle-limits"; (cd "$TMP/bundle" && "$spec" spec)
@@ -215,17 +260,23 @@ if [[ -n ${spec:-} ]]; then
     "$TMP/bundle/config.json" >"$TMP/config.json" && mv "$TMP/config.json" "$TMP/bundle/config.json"
   jq '.linux.resources.memory.limit = 67108864 | .linux.resources.pids.limit = 100' \
     "$TMP/bundle/config.json" >"$TMP/bundle-limits/config.json"
+  if [[ -n $images ]]; then
+    mkdir "$TMP/bundle-image"
+    jq --arg r "$(image_rootfs)" '.root.path = $r | .root.readonly = true' \
+      "$TMP/bundle/config.json" >"$TMP/bundle-image/config.json"
+  fi
 fi
 PEERS=(crun runc crun+limits runc+limits)
+[[ -n $images ]] && PEERS+=(crun-image)
 hybrid=()   # the crun rows that need crun_hybrid
 for name in "${PEERS[@]}"; do
-  command -v "${name%+limits}" >/dev/null || { echo "not installed" >"$TMP/$name.err"; continue; }
+  command -v "$(engine "$name")" >/dev/null || { echo "not installed" >"$TMP/$name.err"; continue; }
   oci_bench "$name" && continue
   [[ $name == crun* ]] && grep -q 'hybrid mode not supported' "$TMP/$name.err" && hybrid+=("$name")
 done
 if ((${#hybrid[@]})); then   # one private namespace, one binding of hugetlb, for all of them
   unshare -m --propagation private bash -c \
-    "$(declare -f measure oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
+    "$(declare -f measure engine oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
 fi
 
 # Table: milliseconds from hyperfine's JSON (seconds). The ratio compares like with

@@ -2,6 +2,7 @@
 /// @brief One HTTP request at a time (libcurl), with the body kept or streamed.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -18,6 +19,8 @@ struct HttpRequest {
     std::string upload_file;           ///< send this file's content as the body
     /// If set, the response body is passed here as it arrives (and not kept).
     std::function<void(const char* data, size_t size)> sink;
+    /// If set, called as the body is uploaded with the bytes sent so far.
+    std::function<void(std::int64_t sent)> upload_progress;
 };
 
 /// What came back.
