@@ -1,34 +1,72 @@
 #include "box/digest.hpp"
 
+#include <dlfcn.h>
 #include <openssl/evp.h>
+
+#include <type_traits>
 
 #include "box/error.hpp"
 
 namespace box {
 
+// libcrypto, loaded on first use (see CMakeLists.txt: box's start-up).
+struct Crypto {
+    decltype(&EVP_MD_CTX_new) ctx_new;
+    decltype(&EVP_MD_CTX_free) ctx_free;
+    decltype(&EVP_MD_CTX_copy_ex) ctx_copy;
+    decltype(&EVP_sha256) sha256;
+    decltype(&EVP_DigestInit_ex) init;
+    decltype(&EVP_DigestUpdate) update;
+    decltype(&EVP_DigestFinal_ex) final;
+    decltype(&EVP_EncodeBlock) encode_block;
+
+    Crypto() {
+        void* lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) throw Error("load libcrypto", std::string(dlerror()) + " (install it: apt-get install libssl3)");
+        auto sym = [&](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
+            if (!fn) throw Error("load libcrypto", std::string("no symbol ") + name);
+        };
+        sym(ctx_new, "EVP_MD_CTX_new");
+        sym(ctx_free, "EVP_MD_CTX_free");
+        sym(ctx_copy, "EVP_MD_CTX_copy_ex");
+        sym(sha256, "EVP_sha256");
+        sym(init, "EVP_DigestInit_ex");
+        sym(update, "EVP_DigestUpdate");
+        sym(final, "EVP_DigestFinal_ex");
+        sym(encode_block, "EVP_EncodeBlock");
+    }
+};
+
+const Crypto& crypto() {
+    static const Crypto api;
+    return api;
+}
+
 struct Sha256::State {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~State() { EVP_MD_CTX_free(ctx); }
+    EVP_MD_CTX* ctx = crypto().ctx_new();
+    ~State() { crypto().ctx_free(ctx); }
 };
 
 Sha256::Sha256() : state_(std::make_unique<State>()) {
-    if (!state_->ctx || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1)
+    if (!state_->ctx || crypto().init(state_->ctx, crypto().sha256(), nullptr) != 1)
         throw Error("sha256", "OpenSSL could not start a digest");
 }
 
 Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, size_t size) {
-    if (size && EVP_DigestUpdate(state_->ctx, data, size) != 1) throw Error("sha256", "OpenSSL digest update failed");
+    if (size && crypto().update(state_->ctx, data, size) != 1) throw Error("sha256", "OpenSSL digest update failed");
 }
 
 std::string Sha256::hex() const {
     // Finish a copy, so more bytes may still be added to this one.
-    EVP_MD_CTX* copy = EVP_MD_CTX_new();
+    const Crypto& c = crypto();
+    EVP_MD_CTX* copy = c.ctx_new();
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    bool ok = copy && EVP_MD_CTX_copy_ex(copy, state_->ctx) == 1 && EVP_DigestFinal_ex(copy, out, &len) == 1;
-    EVP_MD_CTX_free(copy);
+    bool ok = copy && c.ctx_copy(copy, state_->ctx) == 1 && c.final(copy, out, &len) == 1;
+    c.ctx_free(copy);
     if (!ok) throw Error("sha256", "OpenSSL digest failed");
     static const char digits[] = "0123456789abcdef";
     std::string hex;
@@ -43,6 +81,14 @@ std::string sha256_digest(std::string_view data) {
     Sha256 h;
     h.update(data);
     return h.digest();
+}
+
+std::string base64(const std::string& data) {
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+    int n = crypto().encode_block(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
 }
 
 std::string digest_hex(const std::string& digest) {

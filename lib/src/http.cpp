@@ -1,20 +1,56 @@
 #include "box/http.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
+#include <dlfcn.h>
 
 #include <cstdio>
 #include <memory>
+#include <type_traits>
 
 #include "box/error.hpp"
 
 namespace box {
 namespace {
 
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-    ~CurlGlobal() { curl_global_cleanup(); }
+// libcurl, loaded on first use. Linked normally it brings some thirty shared
+// libraries into every start of box — 4 ms before a container even starts —
+// though only the registry commands need it. The pointers have the functions'
+// own types (decltype), so calls, variadic ones included, are type-correct.
+struct Curl {
+    decltype(&curl_global_init) global_init;
+    decltype(&curl_easy_init) easy_init;
+    decltype(&curl_easy_setopt) easy_setopt;
+    decltype(&curl_easy_perform) easy_perform;
+    decltype(&curl_easy_getinfo) easy_getinfo;
+    decltype(&curl_easy_cleanup) easy_cleanup;
+    decltype(&curl_easy_strerror) easy_strerror;
+    decltype(&curl_slist_append) slist_append;
+    decltype(&curl_slist_free_all) slist_free_all;
+
+    Curl() {
+        void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) throw Error("load libcurl", std::string(dlerror()) + " (install it: apt-get install libcurl4)");
+        auto sym = [&](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
+            if (!fn) throw Error("load libcurl", std::string("no symbol ") + name);
+        };
+        sym(global_init, "curl_global_init");
+        sym(easy_init, "curl_easy_init");
+        sym(easy_setopt, "curl_easy_setopt");
+        sym(easy_perform, "curl_easy_perform");
+        sym(easy_getinfo, "curl_easy_getinfo");
+        sym(easy_cleanup, "curl_easy_cleanup");
+        sym(easy_strerror, "curl_easy_strerror");
+        sym(slist_append, "curl_slist_append");
+        sym(slist_free_all, "curl_slist_free_all");
+        global_init(CURL_GLOBAL_DEFAULT);
+    }
 };
+
+const Curl& curl_api() {
+    static const Curl api;
+    return api;
+}
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* ctx = static_cast<std::pair<const HttpRequest*, HttpResponse*>*>(user);
@@ -46,54 +82,54 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t sent)
 }  // namespace
 
 HttpResponse http_request(const HttpRequest& request) {
-    static CurlGlobal global;
-    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+    const Curl& api = curl_api();
+    std::unique_ptr<CURL, void (*)(CURL*)> curl(api.easy_init(), api.easy_cleanup);
     if (!curl) throw Error(request.method + " " + request.url, "libcurl could not start");
     HttpResponse response;
     std::pair<const HttpRequest*, HttpResponse*> ctx{&request, &response};
     struct curl_slist* headers = nullptr;
-    for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, curl_slist_free_all);
+    for (const auto& h : request.headers) headers = api.slist_append(headers, h.c_str());
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, api.slist_free_all);
     std::unique_ptr<FILE, int (*)(FILE*)> upload(nullptr, fclose);
 
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);  // a stalled transfer fails after a minute
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "box/" BOX_VERSION);
+    api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
+    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(c, CURLOPT_HEADERDATA, &response);
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+    api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);  // a stalled transfer fails after a minute
+    api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(c, CURLOPT_USERAGENT, "box/" BOX_VERSION);
     if (request.method == "HEAD") {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        api.easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (!request.upload_file.empty()) {
         upload.reset(fopen(request.upload_file.c_str(), "rb"));
         if (!upload) throw_errno("open " + request.upload_file, errno);
         fseek(upload.get(), 0, SEEK_END);
         long size = ftell(upload.get());
         rewind(upload.get());
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READDATA, upload.get());
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+        api.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        api.easy_setopt(c, CURLOPT_READDATA, upload.get());
+        api.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
         if (request.upload_progress) {
-            curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-            curl_easy_setopt(c, CURLOPT_XFERINFODATA, &request);
-            curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+            api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+            api.easy_setopt(c, CURLOPT_XFERINFODATA, &request);
+            api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         }
-        if (request.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        if (request.method != "PUT") api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     } else if (request.method != "GET") {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        api.easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
+        api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) throw Error(request.method + " " + request.url, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    CURLcode rc = api.easy_perform(c);
+    if (rc != CURLE_OK) throw Error(request.method + " " + request.url, api.easy_strerror(rc));
+    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
 }
 
@@ -109,12 +145,5 @@ std::string resolve_url(const std::string& base, const std::string& location) {
     return location.empty() || location[0] != '/' ? origin + "/" + location : origin + location;
 }
 
-std::string base64(const std::string& data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    out.resize(static_cast<size_t>(n));
-    return out;
-}
 
 }  // namespace box

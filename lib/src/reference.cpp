@@ -9,9 +9,18 @@
 namespace box {
 namespace {
 
-const std::regex kComponent("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
-const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-const std::regex kDomain("(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?");
+// Compiled on first use, not when box starts: compiling them took half of
+// box's start-up before any command ran.
+struct Patterns {
+    std::regex component{"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"};
+    std::regex tag{"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"};
+    std::regex domain{"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"};
+};
+
+const Patterns& patterns() {
+    static const Patterns p;
+    return p;
+}
 
 }  // namespace
 
@@ -54,7 +63,7 @@ ImageRef parse_ref(const std::string& text) {
     if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
         ref.tag = rest.substr(colon + 1);
         rest = rest.substr(0, colon);
-        if (!std::regex_match(ref.tag, kTag)) throw bad("a tag is letters, digits, '_', '.' and '-' (at most 128)");
+        if (!std::regex_match(ref.tag, patterns().tag)) throw bad("a tag is letters, digits, '_', '.' and '-' (at most 128)");
     }
     auto first_slash = rest.find('/');
     std::string first = rest.substr(0, first_slash);
@@ -62,14 +71,14 @@ ImageRef parse_ref(const std::string& text) {
         (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost")) {
         ref.domain = first;
         ref.path = rest.substr(first_slash + 1);
-        if (!std::regex_match(ref.domain, kDomain)) throw bad("bad registry host \"" + ref.domain + "\"");
+        if (!std::regex_match(ref.domain, patterns().domain)) throw bad("bad registry host \"" + ref.domain + "\"");
     } else {
         ref.domain = "docker.io";
         ref.path = rest;
     }
     if (ref.path.empty()) throw bad("no repository name");
     for (const auto& c : split(ref.path, '/')) {
-        if (!std::regex_match(c, kComponent)) {
+        if (!std::regex_match(c, patterns().component)) {
             bool upper = false;
             for (char ch : c) upper = upper || (ch >= 'A' && ch <= 'Z');
             throw bad(upper ? "repository name must be lowercase" : "bad repository name component \"" + c + "\"");

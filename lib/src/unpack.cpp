@@ -4,8 +4,6 @@
 // was crafted.
 #include "box/unpack.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -18,6 +16,7 @@
 #include <cstring>
 #include <memory>
 
+#include "box/archive_api.hpp"
 #include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
@@ -92,18 +91,19 @@ void check(int rc, const std::string& what) {
 }  // namespace
 
 UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
+    const ArchiveApi& la = archive_api();
     Fd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open " + dir, errno);
 
     // Two readers: `raw` undoes any compression; `tar` parses the bytes `raw`
     // yields, which are hashed on the way into the diffID.
-    ArchivePtr raw(archive_read_new(), archive_read_free);
-    archive_read_support_filter_all(raw.get());
-    archive_read_support_format_raw(raw.get());
-    if (archive_read_open_fd(raw.get(), fd, 1 << 16) != ARCHIVE_OK)
-        throw Error("layer", archive_error_string(raw.get()) ? archive_error_string(raw.get()) : "cannot read");
+    ArchivePtr raw(la.read_new(), la.read_free);
+    la.read_support_filter_all(raw.get());
+    la.read_support_format_raw(raw.get());
+    if (la.read_open_fd(raw.get(), fd, 1 << 16) != ARCHIVE_OK)
+        throw Error("layer", la.error_string(raw.get()) ? la.error_string(raw.get()) : "cannot read");
     struct archive_entry* raw_entry;
-    if (archive_read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK) throw Error("layer", "empty or unreadable stream");
+    if (la.read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK) throw Error("layer", "empty or unreadable stream");
 
     struct Feed {
         struct archive* raw;
@@ -113,7 +113,7 @@ UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
     } feed{raw.get(), {}, 0, {}};
     auto read_cb = [](struct archive*, void* data, const void** out) -> la_ssize_t {
         auto* f = static_cast<Feed*>(data);
-        la_ssize_t n = archive_read_data(f->raw, f->buf, sizeof f->buf);
+        la_ssize_t n = archive_api().read_data(f->raw, f->buf, sizeof f->buf);
         if (n > 0) {
             f->hash.update(f->buf, static_cast<size_t>(n));
             f->bytes += n;
@@ -121,33 +121,33 @@ UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
         *out = f->buf;
         return n;
     };
-    ArchivePtr tar(archive_read_new(), archive_read_free);
-    archive_read_support_format_tar(tar.get());
-    archive_read_support_format_gnutar(tar.get());
-    if (archive_read_open(tar.get(), &feed, nullptr, read_cb, nullptr) != ARCHIVE_OK)
-        throw Error("layer", archive_error_string(tar.get()) ? archive_error_string(tar.get()) : "not a tar stream");
+    ArchivePtr tar(la.read_new(), la.read_free);
+    la.read_support_format_tar(tar.get());
+    la.read_support_format_gnutar(tar.get());
+    if (la.read_open(tar.get(), &feed, nullptr, read_cb, nullptr) != ARCHIVE_OK)
+        throw Error("layer", la.error_string(tar.get()) ? la.error_string(tar.get()) : "not a tar stream");
 
     UnpackResult result;
     struct archive_entry* e;
     int rc;
-    while ((rc = archive_read_next_header(tar.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-        std::string raw_path = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    while ((rc = la.read_next_header(tar.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+        std::string raw_path = la.entry_pathname(e) ? la.entry_pathname(e) : "";
         TarEntry entry;
         entry.path = normalise(raw_path, "its path");
         if (entry.path.empty()) continue;  // "./": the layer's root itself
-        entry.type = archive_entry_filetype(e);
-        entry.mode = archive_entry_perm(e);
-        entry.uid = static_cast<uid_t>(archive_entry_uid(e));
-        entry.gid = static_cast<gid_t>(archive_entry_gid(e));
-        if (const char* l = archive_entry_symlink(e)) entry.link = l;
-        if (const char* h = archive_entry_hardlink(e)) entry.hardlink = normalise(h, "its hard link target");
-        entry.rdev_major = archive_entry_rdevmajor(e);
-        entry.rdev_minor = archive_entry_rdevminor(e);
-        archive_entry_xattr_reset(e);
+        entry.type = la.entry_filetype(e);
+        entry.mode = la.entry_perm(e);
+        entry.uid = static_cast<uid_t>(la.entry_uid(e));
+        entry.gid = static_cast<gid_t>(la.entry_gid(e));
+        if (const char* l = la.entry_symlink(e)) entry.link = l;
+        if (const char* h = la.entry_hardlink(e)) entry.hardlink = normalise(h, "its hard link target");
+        entry.rdev_major = la.entry_rdevmajor(e);
+        entry.rdev_minor = la.entry_rdevminor(e);
+        la.entry_xattr_reset(e);
         const char* xname;
         const void* xvalue;
         size_t xsize;
-        while (archive_entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK)
+        while (la.entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK)
             entry.xattrs.emplace_back(xname, std::string(static_cast<const char*>(xvalue), xsize));
         ++result.entries;
 
@@ -179,11 +179,11 @@ UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
                 const void* block;
                 size_t size;
                 la_int64_t offset;
-                while ((rc = archive_read_data_block(tar.get(), &block, &size, &offset)) == ARCHIVE_OK) {
+                while ((rc = la.read_data_block(tar.get(), &block, &size, &offset)) == ARCHIVE_OK) {
                     if (::pwrite(file.get(), block, size, offset) != static_cast<ssize_t>(size)) throw_errno(what, errno);
                 }
-                if (rc != ARCHIVE_EOF) throw Error(what, archive_error_string(tar.get()) ? archive_error_string(tar.get()) : "read error");
-                check(::ftruncate(file.get(), archive_entry_size(e)), what);
+                if (rc != ARCHIVE_EOF) throw Error(what, la.error_string(tar.get()) ? la.error_string(tar.get()) : "read error");
+                check(::ftruncate(file.get(), la.entry_size(e)), what);
                 break;
             }
             case S_IFLNK:
@@ -207,12 +207,12 @@ UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
             for (const auto& [key, value] : entry.xattrs)
                 check(::fsetxattr(file.get(), key.c_str(), value.data(), value.size(), 0), what + ": xattr " + key);
         if (entry.type != S_IFDIR) {
-            struct timespec times[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
+            struct timespec times[2] = {{la.entry_mtime(e), 0}, {la.entry_mtime(e), 0}};
             ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
         }
     }
     if (rc != ARCHIVE_EOF)
-        throw Error("layer", archive_error_string(tar.get()) ? archive_error_string(tar.get()) : "corrupt tar stream");
+        throw Error("layer", la.error_string(tar.get()) ? la.error_string(tar.get()) : "corrupt tar stream");
     // The tar reader may stop before the stream's padding: hash all of it.
     const void* out;
     while (read_cb(tar.get(), &feed, &out) > 0) {

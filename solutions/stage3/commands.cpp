@@ -1,6 +1,4 @@
 // Chapter 3: the image commands — import, load, images, tag, rmi.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include "box/http.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
+#include "box/archive_api.hpp"
 #include "box/blob_store.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
@@ -248,18 +247,19 @@ int cmd_images(bool quiet, bool digests, const std::string& filter) {
 
 // A layer blob's tar, uncompressed (docker-archive holds plain tars).
 std::string decompressed(const std::string& blob) {
-    std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_raw(a.get());
+    const ArchiveApi& la = archive_api();
+    std::unique_ptr<struct archive, int (*)(struct archive*)> a(la.read_new(), la.read_free);
+    la.read_support_filter_all(a.get());
+    la.read_support_format_raw(a.get());
     struct archive_entry* e;
-    if (archive_read_open_filename(a.get(), blob.c_str(), 1 << 16) != ARCHIVE_OK ||
-        archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
-        throw Error("read " + blob, archive_error_string(a.get()) ? archive_error_string(a.get()) : "unreadable");
+    if (la.read_open_filename(a.get(), blob.c_str(), 1 << 16) != ARCHIVE_OK ||
+        la.read_next_header(a.get(), &e) != ARCHIVE_OK)
+        throw Error("read " + blob, la.error_string(a.get()) ? la.error_string(a.get()) : "unreadable");
     std::string out;
     char buf[1 << 16];
     la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    if (n < 0) throw Error("read " + blob, archive_error_string(a.get()));
+    while ((n = la.read_data(a.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    if (n < 0) throw Error("read " + blob, la.error_string(a.get()));
     return out;
 }
 
@@ -267,6 +267,7 @@ std::string decompressed(const std::string& blob) {
 // read it: manifest.json, each config as <hex>.json, each layer as an
 // uncompressed tar <diffID hex>/layer.tar.
 int cmd_save(const std::vector<std::string>& names, const std::string& output) {
+    const ArchiveApi& la = archive_api();
     if (output.empty() && isatty(STDOUT_FILENO))
         throw Error("save", "refusing to write an archive to a terminal: use -o FILE or redirect stdout");
     ImageStore store(state_root());
@@ -284,22 +285,22 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
             for (const auto& r : img.refs) tags.push_back(parse_ref(r).familiar());
         items.push_back({img, tags});
     }
-    std::unique_ptr<struct archive, int (*)(struct archive*)> out(archive_write_new(), archive_write_free);
-    archive_write_set_format_pax_restricted(out.get());
+    std::unique_ptr<struct archive, int (*)(struct archive*)> out(la.write_new(), la.write_free);
+    la.write_set_format_pax_restricted(out.get());
     std::string tmp_out = output.empty() ? "" : output + ".tmp-" + random_hex(6);
-    if ((output.empty() ? archive_write_open_fd(out.get(), STDOUT_FILENO)
-                        : archive_write_open_filename(out.get(), tmp_out.c_str())) != ARCHIVE_OK)
-        throw Error("save", archive_error_string(out.get()));
+    if ((output.empty() ? la.write_open_fd(out.get(), STDOUT_FILENO)
+                        : la.write_open_filename(out.get(), tmp_out.c_str())) != ARCHIVE_OK)
+        throw Error("save", la.error_string(out.get()));
     auto add = [&](const std::string& name, const std::string& data) {
-        std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(archive_entry_new(), archive_entry_free);
-        archive_entry_set_pathname(e.get(), name.c_str());
-        archive_entry_set_filetype(e.get(), name.back() == '/' ? AE_IFDIR : AE_IFREG);
-        archive_entry_set_perm(e.get(), name.back() == '/' ? 0755 : 0644);
-        archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
-        archive_entry_set_mtime(e.get(), 0, 0);
-        if (archive_write_header(out.get(), e.get()) != ARCHIVE_OK) throw Error("save", archive_error_string(out.get()));
-        if (!data.empty() && archive_write_data(out.get(), data.data(), data.size()) < 0)
-            throw Error("save", archive_error_string(out.get()));
+        std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(la.entry_new(), la.entry_free);
+        la.entry_set_pathname(e.get(), name.c_str());
+        la.entry_set_filetype(e.get(), name.back() == '/' ? AE_IFDIR : AE_IFREG);
+        la.entry_set_perm(e.get(), name.back() == '/' ? 0755 : 0644);
+        la.entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
+        la.entry_set_mtime(e.get(), 0, 0);
+        if (la.write_header(out.get(), e.get()) != ARCHIVE_OK) throw Error("save", la.error_string(out.get()));
+        if (!data.empty() && la.write_data(out.get(), data.data(), data.size()) < 0)
+            throw Error("save", la.error_string(out.get()));
     };
     BlobStore blobs(store.blobs_dir());
     json manifest = json::array();
@@ -322,7 +323,7 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
         manifest.push_back({{"Config", config_name}, {"RepoTags", item.tags}, {"Layers", layers}});
     }
     add("manifest.json", manifest.dump());
-    if (archive_write_close(out.get()) != ARCHIVE_OK) throw Error("save", archive_error_string(out.get()));
+    if (la.write_close(out.get()) != ARCHIVE_OK) throw Error("save", la.error_string(out.get()));
     if (!output.empty() && ::rename(tmp_out.c_str(), output.c_str()) != 0) {
         ::unlink(tmp_out.c_str());
         throw_errno("save " + output, errno);

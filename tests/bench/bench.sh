@@ -197,6 +197,104 @@ crun_hybrid() {
   return $rc
 }
 
+# --- Pull throughput (stage >= 3) ---------------------------------------------------
+# start_registry: Debian's docker-registry on 127.0.0.1, on a port the kernel picks
+# (addr :0), storing in $TMP/registry. REG_PID: its PID, which cleanup stops; REG_ADDR:
+# HOST:PORT as ss shows it once it listens. False if it does not within 5 s.
+start_registry() {
+  local i
+  mkdir -p "$TMP/registry/data"
+  cat >"$TMP/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $TMP/registry/data}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:0}
+EOF
+  docker-registry serve "$TMP/registry/config.yml" </dev/null >/dev/null 2>"$TMP/registry/log" &
+  REG_PID=$!
+  for ((i = 0; i < 100; i++)); do
+    REG_ADDR=$(ss -Hltnp | awk -v p="pid=$REG_PID," 'index($0, p) { print $4; exit }')
+    [[ -n $REG_ADDR ]] && return 0
+    kill -0 "$REG_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  return 1
+}
+
+# big_image REF: put the image REF into the registry: a docker-archive made with tar, of
+# 5 layers, the base tar and 4 of 25 MiB from /dev/urandom each (random, so no
+# compression shrinks them), `box load`ed into a scratch state root and `box push`ed from
+# there. box keeps and pushes such layers uncompressed, so PULL_BYTES, the sum of the
+# layer tars' sizes, is what a pull downloads (plus a manifest and a config of ~1 KB).
+big_image() {
+  local a=$TMP/big-archive i layers=(base.tar)
+  mkdir "$a" && cp "$TMP/base.tar" "$a/"
+  for i in 1 2 3 4; do
+    mkdir -p "$TMP/big-layer/data" && head -c 25M /dev/urandom >"$TMP/big-layer/data/random-$i"
+    tar -C "$TMP/big-layer" -cf "$a/layer-$i.tar" . && rm -rf "$TMP/big-layer"
+    layers+=("layer-$i.tar")
+  done
+  jq -n --arg arch "$(dpkg --print-architecture)" \
+    '{architecture: $arch, os: "linux", config: {Cmd: ["sh"]}}' >"$a/config.json"
+  jq -n --arg ref "$1" '[{Config: "config.json", RepoTags: [$ref], Layers: $ARGS.positional}]' \
+    --args "${layers[@]}" >"$a/manifest.json"
+  PULL_BYTES=$( (cd "$a" && stat -c %s "${layers[@]}") | awk '{ n += $1 } END { print n }')
+  tar -C "$a" -cf "$TMP/big.tar" . && rm -rf "$a"
+  "$BOX" --root "$TMP/push-state" load -q -i "$TMP/big.tar" >/dev/null 2>"$TMP/box-pull.err" &&
+    "$BOX" --root "$TMP/push-state" push "$1" >/dev/null 2>"$TMP/box-pull.err" ||
+    { echo "bench: box load or push of $1 failed" >&2; cat "$TMP/box-pull.err" >&2; exit 1; }
+  rm -rf "$TMP/push-state" "$TMP/big.tar"   # the registry has it now
+}
+
+# measure_pull NAME DIR CMD...: hyperfine as measure does, PULL_RUNS runs after one
+# warmup, DIR removed before each, so that every run starts from nothing.
+measure_pull() {
+  local name=$1 dir=$2; shift 2
+  hyperfine -N --warmup 1 --runs "$PULL_RUNS" --prepare "$(printf '%q ' rm -rf "$dir")" \
+    --style none --export-json "$TMP/$name.json" -- "$(printf '%q ' "$@")" >/dev/null 2>"$TMP/$name.err"
+}
+# skopeo_measure REF: one probe run of `skopeo copy` REF to a dir: (its stderr is the
+# reason shown if it fails), then measure_pull skopeo-pull.
+skopeo_measure() {
+  local cmd=(skopeo copy -q --src-tls-verify=false "docker://$1" "dir:$TMP/skopeo-pull-dir")
+  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/skopeo-pull.err" &&
+    measure_pull skopeo-pull "$TMP/skopeo-pull-dir" "${cmd[@]}"
+}
+# skopeo_pull REF: skopeo_measure REF, with skopeo's blob-info cache out of the way (see
+# SKOPEO_CACHE): a private mount namespace with a tmpfs over it, or, where it does not
+# exist yet, note what skopeo will make, for cleanup to remove.
+skopeo_pull() {
+  local d
+  if [[ -d $SKOPEO_CACHE ]]; then
+    unshare -m --propagation private bash -c "$(declare -f measure_pull skopeo_measure)
+      mount -t tmpfs -o mode=700 bench-skopeo-cache $SKOPEO_CACHE && skopeo_measure $(printf %q "$1")"
+  else
+    for d in /var/lib/containers "$SKOPEO_CACHE"; do [[ -e $d ]] || { SKOPEO_CACHE_NEW=$d; break; }; done
+    skopeo_measure "$1"
+  fi
+}
+
+# pull_bench: start the registry, put the image into it, then time `BOX pull` of it
+# (fresh state root each run) and `skopeo copy` of it to a dir: (fresh dir each run).
+# Not quite the same work: box pull also unpacks every layer into its store (writing
+# the image twice: blobs and files), skopeo to a dir: only writes the blobs.
+# PULL_WHY says why there is no pull table, if there is none.
+pull_bench() {
+  ensure docker-registry docker-registry || { PULL_WHY="docker-registry is not installed"; return; }
+  start_registry ||
+    { PULL_WHY="docker-registry did not start: $(tail -n1 "$TMP/registry/log")"; return; }
+  PULL_REF=$REG_ADDR/bench/big:v1
+  big_image "$PULL_REF"
+  local cmd=("$BOX" --root "$TMP/box-pull-state" pull "$PULL_REF")
+  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/box-pull.err" &&
+    measure_pull box-pull "$TMP/box-pull-state" "${cmd[@]}" ||
+    { echo "bench: box-pull failed: ${cmd[*]}" >&2; cat "$TMP/box-pull.err" >&2; exit 1; }
+  rm -rf "$TMP/box-pull-state"
+  if ensure skopeo skopeo; then skopeo_pull "$PULL_REF" || true
+  else echo "not installed" >"$TMP/skopeo-pull.err"; fi
+  rm -rf "$TMP/skopeo-pull-dir"
+}
+
 # image_rootfs: the image busybox's one layer as box unpacked it for box-image,
 # STATE/layers/<hex of its diffID>; should a box keep it elsewhere, the same tar
 # unpacked by tar.
@@ -224,8 +322,8 @@ elif [[ $(realpath "$STAGE1") == "$BOX" ]]; then STAGE1_WHY="BOX is the stage-1 
 else STAGE1=$(realpath "$STAGE1"); fi
 
 printf 'bench: /bin/true start-to-exit, %s runs after 3 warmups, rootfs %s\n' "$RUNS" "$ROOTFS"
-printf 'box: %s%s%s\n' "$BOX" "${limits:+ (stage >= 2: box+limits adds ${LIMITS[*]})}" \
-  "${images:+ (stage >= 3: box-image runs the image busybox)}"
+printf 'box: %s%s\n' "$BOX" "${limits:+ (stage >= 2: box+limits adds ${LIMITS[*]})}"
+[[ -n $images ]] && echo "box-image: the image busybox, imported from a tar of the rootfs; crun-image: its unpacked layer"
 [[ -z $STAGE1_WHY ]] && printf 'box-stage1: %s\n' "$STAGE1"
 echo
 
@@ -279,19 +377,24 @@ if ((${#hybrid[@]})); then   # one private namespace, one binding of hugetlb, fo
     "$(declare -f measure engine oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
 fi
 
+PULL_WHY="box is stage < 3" PULL_BYTES=0
+if [[ -n $images ]]; then PULL_WHY=; pull_bench; fi
+
 # Table: milliseconds from hyperfine's JSON (seconds). The ratio compares like with
-# like: plain rows against plain box, +limits rows against box+limits.
+# like: plain rows against plain box, +limits rows against box+limits, -image rows
+# against box-image.
 ms() { jq -r ".results[0].$2 * 1000" "$TMP/$1.json"; }
 measured() { [[ -s $TMP/$1.json ]]; }
 rows=(box)
 [[ -n $limits ]] && rows+=(box+limits)
 [[ -z $STAGE1_WHY || -s $TMP/box-stage1.err ]] && rows+=(box-stage1)
+[[ -n $images ]] && rows+=(box-image)
 rows+=("${PEERS[@]}")
 printf '%-12s %10s %10s %10s %10s  %s\n' engine median_ms mean_ms min_ms max_ms \
-  'box/engine (medians; +limits rows: box+limits/engine)'
+  "box/engine (medians; +limits rows: box+limits/engine${images:+; -image rows: box-image/engine})"
 for r in "${rows[@]}"; do
   if measured "$r"; then
-    ref=box; [[ $r == *+limits ]] && ref=box+limits
+    ref=box; [[ $r == *+limits ]] && ref=box+limits; [[ $r == *-image ]] && ref=box-image
     if measured "$ref"; then ratio=$(printf '%5.2f  %s/%s' "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r")
     else ratio="    -  (no $ref: box is stage 1)"; fi
     printf '%-12s %10.2f %10.2f %10.2f %10.2f  %s\n' "$r" "$(ms "$r" median)" \
@@ -302,11 +405,33 @@ for r in "${rows[@]}"; do
 done
 echo
 
+# Pull table: milliseconds as above; MB/s = PULL_BYTES / median (MB = 10^6 bytes); the
+# ratio is box's throughput over the row's.
+mbps() { jq -n "$PULL_BYTES / $(ms "$1" median) / 1000"; }   # mbps NAME: MB/s at the median
+if [[ -z $PULL_WHY ]]; then
+  printf 'pull: %s, 5 layers, %.1f MB (10^6 bytes) of layer blobs, %s runs after 1 warmup, each from an empty store\n' \
+    "$PULL_REF" "$(jq -n "$PULL_BYTES / 1e6")" "$PULL_RUNS"
+  printf '%-12s %10s %10s %10s %10s %8s  %s\n' tool median_ms mean_ms min_ms max_ms MB/s 'box/tool (throughput)'
+  for r in box-pull skopeo-pull; do
+    if measured "$r"; then
+      printf '%-12s %10.2f %10.2f %10.2f %10.2f %8.1f  %5.2f  box-pull/%s\n' "$r" "$(ms "$r" median)" \
+        "$(ms "$r" mean)" "$(ms "$r" min)" "$(ms "$r" max)" "$(mbps "$r")" \
+        "$(jq -n "$(ms "$r" median) / $(ms box-pull median)")" "$r"
+    else
+      printf '%-12s %s\n' "$r" "$(grep -v '^$' "$TMP/$r.err" | tail -n1 || echo failed)"
+    fi
+  done
+  echo "box-pull: \`box pull\` also unpacks each layer into box's store (the image is written twice,"
+  echo "blobs and files); skopeo-pull: \`skopeo copy\` to a dir: only writes the blobs."
+  echo
+fi
+
 verdict() { jq -rn "if $1 then \"PASS\" else \"MISS\" end"; }   # verdict JQ-CONDITION
-# half_target A B: target line "A median <= 0.5 x B median"
+# half_target A B [WHY]: target line "A median <= 0.5 x B median"; WHY: why A may be
+# missing (default: box is stage 1)
 half_target() {
   local what="$1 median <= 0.5 x $2 median"
-  if ! measured "$1"; then echo "target: $what: SKIP ($1 not measured: box is stage 1)"
+  if ! measured "$1"; then echo "target: $what: SKIP ($1 not measured: ${3:-box is stage 1})"
   elif ! measured "$2"; then echo "target: $what: SKIP ($2 not measured)"
   else
     local a b; a=$(ms "$1" median) b=$(ms "$2" median)
@@ -322,4 +447,12 @@ elif ! measured box-stage1; then echo "target: $what: SKIP (no box-stage1: $STAG
 else
   d=$(jq -n "$(ms box+limits median) - $(ms box-stage1 median)")
   printf 'target: %s (box+limits - box-stage1 = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 1")"
+fi
+half_target box-image crun-image "box is stage < 3"
+what="pull throughput >= 1.0 x skopeo's"
+if [[ -n $PULL_WHY ]]; then echo "target: $what: SKIP ($PULL_WHY)"
+elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not measured)"
+else
+  printf 'target: %s (%.1f MB/s vs %.1f MB/s): %s\n' "$what" "$(mbps box-pull)" "$(mbps skopeo-pull)" \
+    "$(verdict "$(ms box-pull median) <= $(ms skopeo-pull median)")"
 fi
