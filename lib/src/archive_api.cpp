@@ -1,24 +1,14 @@
 #include "box/archive_api.hpp"
 
-#include <dlfcn.h>
-
-#include <string>
-#include <type_traits>
-
-#include "box/error.hpp"
+#include "box/dynamic_library.hpp"
 
 namespace box {
 namespace {
 
 ArchiveApi load() {
-    void* lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) throw Error("load libarchive", std::string(dlerror()) + " (install it: apt-get install libarchive13)");
+    DynamicLibrary lib("libarchive.so.13", "libarchive13");
     ArchiveApi a{};
-    auto sym = [&](auto& fn, const char* name) {
-        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
-        if (!fn) throw Error("load libarchive", std::string("no symbol ") + name);
-    };
-#define BOX_SYM(member) sym(a.member, "archive_" #member)
+#define BOX_SYM(member) lib.get(a.member, "archive_" #member)
     BOX_SYM(read_new); BOX_SYM(read_free); BOX_SYM(read_support_filter_all); BOX_SYM(read_support_format_raw);
     BOX_SYM(read_support_format_tar); BOX_SYM(read_support_format_gnutar); BOX_SYM(read_open);
     BOX_SYM(read_open_fd); BOX_SYM(read_open_filename); BOX_SYM(read_next_header); BOX_SYM(read_data);

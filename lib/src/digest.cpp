@@ -1,10 +1,8 @@
 #include "box/digest.hpp"
 
-#include <dlfcn.h>
 #include <openssl/evp.h>
 
-#include <type_traits>
-
+#include "box/dynamic_library.hpp"
 #include "box/error.hpp"
 
 namespace box {
@@ -21,20 +19,15 @@ struct Crypto {
     decltype(&EVP_EncodeBlock) encode_block;
 
     Crypto() {
-        void* lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-        if (!lib) throw Error("load libcrypto", std::string(dlerror()) + " (install it: apt-get install libssl3)");
-        auto sym = [&](auto& fn, const char* name) {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
-            if (!fn) throw Error("load libcrypto", std::string("no symbol ") + name);
-        };
-        sym(ctx_new, "EVP_MD_CTX_new");
-        sym(ctx_free, "EVP_MD_CTX_free");
-        sym(ctx_copy, "EVP_MD_CTX_copy_ex");
-        sym(sha256, "EVP_sha256");
-        sym(init, "EVP_DigestInit_ex");
-        sym(update, "EVP_DigestUpdate");
-        sym(final, "EVP_DigestFinal_ex");
-        sym(encode_block, "EVP_EncodeBlock");
+        DynamicLibrary lib("libcrypto.so.3", "libssl3");
+        lib.get(ctx_new, "EVP_MD_CTX_new");
+        lib.get(ctx_free, "EVP_MD_CTX_free");
+        lib.get(ctx_copy, "EVP_MD_CTX_copy_ex");
+        lib.get(sha256, "EVP_sha256");
+        lib.get(init, "EVP_DigestInit_ex");
+        lib.get(update, "EVP_DigestUpdate");
+        lib.get(final, "EVP_DigestFinal_ex");
+        lib.get(encode_block, "EVP_EncodeBlock");
     }
 };
 

@@ -1,21 +1,18 @@
 #include "box/http.hpp"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <memory>
 #include <type_traits>
 
+#include "box/dynamic_library.hpp"
 #include "box/error.hpp"
 
 namespace box {
 namespace {
 
-// libcurl, loaded on first use. Linked normally it brings some thirty shared
-// libraries into every start of box — 4 ms before a container even starts —
-// though only the registry commands need it. The pointers have the functions'
-// own types (decltype), so calls, variadic ones included, are type-correct.
+// libcurl, loaded on first use (dynamic_library.hpp says why).
 struct Curl {
     decltype(&curl_global_init) global_init;
     decltype(&curl_easy_init) easy_init;
@@ -28,21 +25,16 @@ struct Curl {
     decltype(&curl_slist_free_all) slist_free_all;
 
     Curl() {
-        void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!lib) throw Error("load libcurl", std::string(dlerror()) + " (install it: apt-get install libcurl4)");
-        auto sym = [&](auto& fn, const char* name) {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
-            if (!fn) throw Error("load libcurl", std::string("no symbol ") + name);
-        };
-        sym(global_init, "curl_global_init");
-        sym(easy_init, "curl_easy_init");
-        sym(easy_setopt, "curl_easy_setopt");
-        sym(easy_perform, "curl_easy_perform");
-        sym(easy_getinfo, "curl_easy_getinfo");
-        sym(easy_cleanup, "curl_easy_cleanup");
-        sym(easy_strerror, "curl_easy_strerror");
-        sym(slist_append, "curl_slist_append");
-        sym(slist_free_all, "curl_slist_free_all");
+        DynamicLibrary lib("libcurl.so.4", "libcurl4");
+        lib.get(global_init, "curl_global_init");
+        lib.get(easy_init, "curl_easy_init");
+        lib.get(easy_setopt, "curl_easy_setopt");
+        lib.get(easy_perform, "curl_easy_perform");
+        lib.get(easy_getinfo, "curl_easy_getinfo");
+        lib.get(easy_cleanup, "curl_easy_cleanup");
+        lib.get(easy_strerror, "curl_easy_strerror");
+        lib.get(slist_append, "curl_slist_append");
+        lib.get(slist_free_all, "curl_slist_free_all");
         global_init(CURL_GLOBAL_DEFAULT);
     }
 };
