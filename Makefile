@@ -63,8 +63,16 @@ check-exercises:
 docs:
 	@bash tests/tools/docs.sh
 
+DEMO_SCRIPT := 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$\# process(es)"; head -1 /etc/os-release'
+# From stage 3 on the demo runs the image busybox:latest (made offline by
+# `make image` if the store lacks it), before that the base rootfs directly.
 demo: build rootfs
-	./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$# process(es)"; head -1 /etc/os-release'
+	@if $(BUILD)/box --help | grep -q ' import '; then \
+	  $(BUILD)/box images -q busybox:latest | grep -q . || $(MAKE) image >/dev/null; \
+	  echo "./box run -h web1 busybox sh -c ..."; ./box run -h web1 busybox sh -c $(DEMO_SCRIPT); \
+	else \
+	  echo "./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c ..."; ./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c $(DEMO_SCRIPT); \
+	fi
 
 # Stage 2 on adds a figure with limits, compared with the stage-1 tool.
 # The kit's base rootfs as the image busybox:latest (in the default state root,
