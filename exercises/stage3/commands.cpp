@@ -288,6 +288,12 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
     std::unique_ptr<struct archive, int (*)(struct archive*)> out(la.write_new(), la.write_free);
     la.write_set_format_pax_restricted(out.get());
     std::string tmp_out = output.empty() ? "" : output + ".tmp-" + random_hex(6);
+    struct RemovePartial {  // a save that fails half-way leaves no partial archive
+        std::string path;
+        ~RemovePartial() {
+            if (!path.empty()) ::unlink(path.c_str());
+        }
+    } partial{tmp_out};
     if ((output.empty() ? la.write_open_fd(out.get(), STDOUT_FILENO)
                         : la.write_open_filename(out.get(), tmp_out.c_str())) != ARCHIVE_OK)
         throw Error("save", la.error_string(out.get()));
@@ -324,10 +330,7 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
     }
     add("manifest.json", manifest.dump());
     if (la.write_close(out.get()) != ARCHIVE_OK) throw Error("save", la.error_string(out.get()));
-    if (!output.empty() && ::rename(tmp_out.c_str(), output.c_str()) != 0) {
-        ::unlink(tmp_out.c_str());
-        throw_errno("save " + output, errno);
-    }
+    if (!output.empty() && ::rename(tmp_out.c_str(), output.c_str()) != 0) throw_errno("save " + output, errno);
     return 0;
 }
 

@@ -114,7 +114,7 @@ void ImageStore::write_index(const json& index) {
 
 // Unpacks a layer blob once: into a temporary directory, renamed to its
 // diffID when complete (another image may have brought it already).
-std::string ImageStore::unpack_layer(const std::string& blob_path) {
+std::string ImageStore::unpack_layer(const std::string& blob_path, bool* created) {
     std::string layers = root_ + "/layers";
     make_dirs(layers);
     std::string tmp = layers + "/tmp-" + std::to_string(getpid()) + "-" + random_hex(8);
@@ -124,12 +124,14 @@ std::string ImageStore::unpack_layer(const std::string& blob_path) {
         if (!fd) throw_errno("open " + blob_path, errno);
         UnpackResult r = unpack_tar(fd.get(), tmp, apply_whiteout);
         std::string final_dir = layers + "/" + digest_hex(r.diff_id);
-        if (exists(final_dir)) {
+        bool is_new = !exists(final_dir);
+        if (!is_new) {
             fs::remove_all(tmp);
         } else {
             write_file_atomic(final_dir + ".json", json{{"size", r.bytes}}.dump());
             fs::rename(tmp, final_dir);
         }
+        if (created) *created = is_new;
         return r.diff_id;
     } catch (...) {
         std::error_code ec;
@@ -194,11 +196,24 @@ std::string ImageStore::add_pulled(const std::string& manifest_text, const std::
     StoreLock lock(root_ + "/images");
     BlobStore blobs(blobs_dir());
     json manifest = json::parse(manifest_text), config = json::parse(config_text);
-    std::vector<std::string> diff_ids;
-    for (const auto& layer : manifest_layers(manifest)) diff_ids.push_back(unpack_layer(blobs.path(layer.digest)));
-    json listed = config.value("rootfs", json::object()).value("diff_ids", json::array());
-    if (listed != json(diff_ids))
-        throw Error("image " + ref, "its layers' content does not match the diff_ids its config lists");
+    std::vector<std::string> diff_ids, made;  // `made`: layers this call unpacked first
+    try {
+        for (const auto& layer : manifest_layers(manifest)) {
+            bool created = false;
+            diff_ids.push_back(unpack_layer(blobs.path(layer.digest), &created));
+            if (created) made.push_back(diff_ids.back());
+        }
+        json listed = config.value("rootfs", json::object()).value("diff_ids", json::array());
+        if (listed != json(diff_ids))
+            throw Error("image " + ref, "its layers' content does not match the diff_ids its config lists");
+    } catch (...) {
+        for (const auto& d : made) {
+            std::error_code ec;
+            fs::remove_all(root_ + "/layers/" + digest_hex(d), ec);
+            fs::remove(root_ + "/layers/" + digest_hex(d) + ".json", ec);
+        }
+        throw;
+    }
     std::string manifest_digest = blobs.put(manifest_text);
     std::string config_digest = blobs.put(config_text);
     json index = read_index();

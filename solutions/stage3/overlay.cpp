@@ -34,7 +34,13 @@ namespace {
 class OverlayExtension : public ContainerExtension {
 public:
     OverlayExtension(const ContainerSpec& spec, std::string dir) : layers_(spec.layers), dir_(std::move(dir)) {
-        for (const char* d : {"upper", "work", "merged"}) make_dirs(dir_ + "/" + d);
+        try {
+            for (const char* d : {"upper", "work", "merged"}) make_dirs(dir_ + "/" + d);
+        } catch (...) {  // the destructor does not run for a constructor that throws
+            std::error_code ec;
+            fs::remove_all(dir_, ec);
+            throw;
+        }
     }
     ~OverlayExtension() override {
         std::error_code ec;

@@ -282,6 +282,17 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
     }
     printf("%s: Pulling from %s\n", ref.tag.empty() ? ref.digest.c_str() : ref.tag.c_str(), ref.path.c_str());
     Descriptor config = {doc["config"].value("mediaType", ""), doc["config"].at("digest"), doc["config"].at("size")};
+    // A pull that fails half-way takes back the blobs it brought: no partial image.
+    std::vector<std::string> fetched;
+    struct TakeBack {
+        BlobStore& blobs;
+        std::vector<std::string>& fetched;
+        bool done = false;
+        ~TakeBack() {
+            if (!done)
+                for (const auto& d : fetched) blobs.remove(d);
+        }
+    } take_back{blobs, fetched};
     for (const auto& layer : manifest_layers(doc)) {
         if (blobs.has(layer.digest)) {
             printf("%s: Already exists\n", short_id(layer.digest).c_str());
@@ -289,12 +300,17 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
         }
         printf("%s: Pulling fs layer\n", short_id(layer.digest).c_str());
         fetch_blob(reg, blobs, layer);
+        fetched.push_back(layer.digest);
         remember_source(layer.digest, url_host(base), ref.path);
         printf("%s: Download complete (%s)\n", short_id(layer.digest).c_str(), format_bytes(layer.size).c_str());
     }
     fflush(stdout);
-    if (!blobs.has(config.digest)) fetch_blob(reg, blobs, config);
+    if (!blobs.has(config.digest)) {
+        fetch_blob(reg, blobs, config);
+        fetched.push_back(config.digest);
+    }
     store.add_pulled(manifest_text, blobs.read(config.digest), ref.full());
+    take_back.done = true;
     return named_digest;
 }
 

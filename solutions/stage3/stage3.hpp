@@ -116,7 +116,7 @@ public:
 private:
     json read_index() const;
     void write_index(const json& index);
-    std::string unpack_layer(const std::string& blob_path);
+    std::string unpack_layer(const std::string& blob_path, bool* created = nullptr);
     std::string root_;
 };
 

@@ -270,3 +270,55 @@ TEST_CASE("a tag that names an image index is pulled for linux/amd64", "[stage3]
     auto run_it = other.box({"run", repo, "sh", "-c", "ls /arm64-variant 2>/dev/null || echo amd64-ok"});
     CHECK(trim(run_it.out) == "amd64-ok");
 }
+
+TEST_CASE("an image whose config lists other diffIDs than its layers have is refused, nothing kept", "[stage3][registry][errors]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string base = "http://" + registry.host() + "/v2/lying/image";
+    REQUIRE(sb.box({"tag", "busybox", registry.host() + "/lying/image:good"}).status == 0);
+    REQUIRE(sb.box({"push", registry.host() + "/lying/image:good"}).status == 0);
+    auto get = [&](const std::string& url) {
+        box::HttpRequest req;
+        req.url = url;
+        req.headers = {"Accept: application/vnd.oci.image.manifest.v1+json"};
+        auto r = box::http_request(req);
+        REQUIRE(r.status == 200);
+        return r.body;
+    };
+    auto manifest = nlohmann::json::parse(get(base + "/manifests/good"));
+    auto config = nlohmann::json::parse(get(base + "/blobs/" + manifest["config"]["digest"].get<std::string>()));
+    config["rootfs"]["diff_ids"][0] = box::sha256_digest("not this layer");  // a config that lies
+    std::string config_text = config.dump();
+    box::HttpRequest start;
+    start.method = "POST";
+    start.url = base + "/blobs/uploads/";
+    auto s = box::http_request(start);
+    REQUIRE(s.status == 202);
+    box::HttpRequest put;
+    put.method = "PUT";
+    put.url = box::resolve_url(base, s.header("location")) + "&digest=" + box::sha256_digest(config_text);
+    std::ofstream(sb.dir() + "/lying-config.json") << config_text;
+    put.upload_file = sb.dir() + "/lying-config.json";
+    put.headers = {"Content-Type: application/octet-stream"};
+    REQUIRE(box::http_request(put).status == 201);
+    manifest["config"]["digest"] = box::sha256_digest(config_text);
+    manifest["config"]["size"] = config_text.size();
+    box::HttpRequest put_manifest;
+    put_manifest.method = "PUT";
+    put_manifest.url = base + "/manifests/bad";
+    put_manifest.body = manifest.dump();
+    put_manifest.headers = {"Content-Type: application/vnd.oci.image.manifest.v1+json"};
+    REQUIRE(box::http_request(put_manifest).status == 201);
+
+    Sandbox other;
+    auto pull = other.box({"pull", registry.host() + "/lying/image:bad"});
+    REQUIRE_ONE_ERROR_LINE(pull, 125);
+    CHECK(pull.err.find("diff_ids") != std::string::npos);
+    CHECK(blob_count(other) == 0);
+    size_t layers = 0;
+    if (fs::exists(other.dir() + "/state/layers"))
+        for (const auto& l : fs::directory_iterator(other.dir() + "/state/layers")) layers += l.is_directory();
+    CHECK(layers == 0);
+    CHECK(other.box({"images", "-q"}).out.empty());
+}
