@@ -93,4 +93,6 @@ std::string digest_hex(const std::string& digest) {
     return digest.substr(prefix.size());
 }
 
+std::string short_id(const std::string& digest) { return digest_hex(digest).substr(0, 12); }
+
 }  // namespace box

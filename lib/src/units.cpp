@@ -37,14 +37,29 @@ std::int64_t parse_bytes(const std::string& text, const std::string& flag) {
     return static_cast<std::int64_t>(bytes);
 }
 
+namespace {
+// `bytes` in the largest of `units` (each `base` times the one before) that
+// keeps the number at least 1; returns the number and sets `unit`.
+double scale(std::int64_t bytes, double base, int units, int& unit) {
+    double v = static_cast<double>(bytes);
+    for (unit = 0; v >= base && unit < units - 1; ++unit) v /= base;
+    return v;
+}
+}  // namespace
+
+std::string human_size(std::int64_t bytes, int digits) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u;
+    double v = scale(bytes, 1000, 6, u);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*g%s", digits, v, units[u]);
+    return buf;
+}
+
 std::string format_bytes(std::int64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
+    int u;
+    double v = scale(bytes, 1024, 5, u);
     char buf[32];
     if (u == 0 || v == std::floor(v)) snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
     else snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);

@@ -16,6 +16,7 @@
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/http.hpp"
+#include "box/progress.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
 #include "box/archive_api.hpp"
@@ -190,7 +191,12 @@ int cmd_load(const std::string& file, bool quiet) {
         for (const auto& l : image.at("Layers")) layers.push_back(dir + "/" + l.get<std::string>());
         std::vector<std::string> tags;
         for (const auto& t : image.value("RepoTags", json::array())) tags.push_back(t);
-        std::string id = store.add_image(layers, config, tags.empty() ? "" : tags.front());
+        std::int64_t total = 0;
+        for (const auto& l : layers) total += static_cast<std::int64_t>(fs::file_size(l));
+        Progress progress(short_id(sha256_digest(*config_text)), total, "Loading layers");
+        std::string id = store.add_image(layers, config, tags.empty() ? "" : tags.front(),
+                                         [&](std::int64_t done) { progress.update(done); });
+        progress.finish();
         for (size_t i = 1; i < tags.size(); ++i) store.tag(id, tags[i]);
         if (quiet) continue;
         if (tags.empty()) printf("Loaded image ID: %s\n", id.c_str());
@@ -199,19 +205,19 @@ int cmd_load(const std::string& file, bool quiet) {
     return 0;
 }
 
-int cmd_images(bool quiet, bool digests, const std::string& filter) {
+int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filter) {
     ImageStore store(state_root());
     std::string want;
     if (!filter.empty()) want = filter.find(':') == std::string::npos ? parse_ref(filter).repository() : parse_ref(filter).familiar();
     struct Row { std::string repo, tag, digest, id, created, size; };
     std::vector<Row> rows;
     for (const auto& img : store.list()) {
-        std::string id = img.id.substr(7, 12);
+        std::string id = no_trunc ? img.id : short_id(img.id);
         std::string created = ago(img.config.value("created", ""));
         std::vector<std::string> refs = img.refs;
         if (refs.empty()) refs.push_back("");
         for (const auto& r : refs) {
-            Row row{"<none>", "<none>", "<none>", id, created, format_bytes(img.size)};
+            Row row{"<none>", "<none>", "<none>", id, created, human_size(img.size)};
             if (!r.empty()) {
                 ImageRef ref = parse_ref(r);
                 row.repo = ref.repository();
@@ -238,7 +244,7 @@ int cmd_images(bool quiet, bool digests, const std::string& filter) {
     auto line = [&](const Row& r) {
         printf("%-*s   %-*s   ", static_cast<int>(w_repo), r.repo.c_str(), static_cast<int>(w_tag), r.tag.c_str());
         if (digests) printf("%-*s   ", static_cast<int>(w_digest), r.digest.c_str());
-        printf("%-12s   %-*s   %s\n", r.id.c_str(), static_cast<int>(w_created), r.created.c_str(), r.size.c_str());
+        printf("%-*s   %-*s   %s\n", no_trunc ? 71 : 12, r.id.c_str(), static_cast<int>(w_created), r.created.c_str(), r.size.c_str());
     };
     line({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"});
     for (const auto& r : rows) line(r);
@@ -311,6 +317,11 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
     BlobStore blobs(store.blobs_dir());
     json manifest = json::array();
     std::set<std::string> written;
+    std::int64_t total = 0, done = 0;
+    for (const auto& item : items)
+        for (const auto& d : manifest_layers(json::parse(blobs.read(item.image.manifest_digest)))) total += d.size;
+    // The archive may be on stdout: the bar goes to stderr (drawn only on a terminal).
+    Progress progress(names.size() == 1 ? short_id(items.front().image.id) : "images", total, "Saving layers", stderr);
     for (const auto& item : items) {
         json m = json::parse(blobs.read(item.image.manifest_digest));
         std::string config_name = item.image.id.substr(7) + ".json";
@@ -324,11 +335,13 @@ int cmd_save(const std::vector<std::string>& names, const std::string& output) {
                 add(dir, "");
                 add(dir + "layer.tar", decompressed(blobs.path(descs[i].digest)));
             }
+            progress.update(done += descs[i].size);
             layers.push_back(dir + "layer.tar");
         }
         manifest.push_back({{"Config", config_name}, {"RepoTags", item.tags}, {"Layers", layers}});
     }
     add("manifest.json", manifest.dump());
+    progress.finish();
     if (la.write_close(out.get()) != ARCHIVE_OK) throw Error("save", la.error_string(out.get()));
     if (!output.empty() && ::rename(tmp_out.c_str(), output.c_str()) != 0) throw_errno("save " + output, errno);
     return 0;
@@ -348,7 +361,7 @@ int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
     for (auto it = history.rbegin(); it != history.rend(); ++it) {  // newest first, as docker
         bool empty = it->value("empty_layer", false);
         std::int64_t size = !empty && layer > 0 ? sizes[--layer] : 0;
-        std::string id = it == history.rbegin() ? img.id.substr(7, 12) : "<missing>";
+        std::string id = it == history.rbegin() ? short_id(img.id) : "<missing>";
         if (quiet) {
             printf("%s\n", id.c_str());
             continue;
@@ -356,7 +369,7 @@ int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
         std::string by = it->value("created_by", "");
         if (!no_trunc && by.size() > 45) by = by.substr(0, 42) + "...";
         printf("%-12s   %-18s   %-45s   %-8s   %s\n", id.c_str(), ago(it->value("created", "")).c_str(), by.c_str(),
-               format_bytes(size).c_str(), it->value("comment", "").c_str());
+               human_size(size).c_str(), it->value("comment", "").c_str());
     }
     return 0;
 }
@@ -418,12 +431,13 @@ void add_commands(CLI::App& app) {
     c->add_option("-i,--input", load->input, "Read from a tar archive file, instead of STDIN");
     c->add_flag("-q,--quiet", load->quiet, "Suppress the load output");
 
-    struct Images { bool quiet = false, digests = false, all = false; std::string filter; };
+    struct Images { bool quiet = false, digests = false, all = false, no_trunc = false; std::string filter; };
     auto images = std::make_shared<Images>();
     c = cli::add_command(app, "images", "List images",
-                         [images] { return cmd_images(images->quiet, images->digests, images->filter); });
+                         [images] { return cmd_images(images->quiet, images->digests, images->no_trunc, images->filter); });
     c->add_flag("-q,--quiet", images->quiet, "Only show image IDs");
     c->add_flag("--digests", images->digests, "Show digests");
+    c->add_flag("--no-trunc", images->no_trunc, "Don't truncate output (full image IDs)");
     c->add_flag("-a,--all", images->all, "Show all images (box keeps no intermediate images yet)");
     c->add_option("REPOSITORY", images->filter, "Only images of this repository[:tag]");
 

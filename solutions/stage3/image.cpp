@@ -173,18 +173,22 @@ std::string ImageStore::unpack_layer(const std::string& blob_path, bool* created
     }
 }
 
-std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref) {
+std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
+                                  const std::function<void(std::int64_t)>& progress) {
     StoreLock lock(root_ + "/images");
     BlobStore blobs(root_ + "/images/blobs");
     json layers = json::array(), diff_ids = json::array();
     std::vector<std::string> new_blobs;  // taken back if a layer is rejected
+    std::int64_t done = 0;
     try {
         for (const auto& file : layer_files) {
             std::string digest = sha256_digest(read_file(file));
             if (!blobs.has(digest)) new_blobs.push_back(blobs.put_file(file));
             std::string diff_id = unpack_layer(blobs.path(digest));
-            layers.push_back(to_json({media_type_of(file), digest, static_cast<std::int64_t>(fs::file_size(file))}));
+            auto size = static_cast<std::int64_t>(fs::file_size(file));
+            layers.push_back(to_json({media_type_of(file), digest, size}));
             diff_ids.push_back(diff_id);
+            if (progress) progress(done += size);
         }
     } catch (...) {
         for (const auto& d : new_blobs) blobs.remove(d);
@@ -321,7 +325,7 @@ std::vector<std::string> ImageStore::layer_dirs(const StoredImage& image) const 
     std::vector<std::string> dirs;
     for (const auto& d : image.config["rootfs"]["diff_ids"]) {
         std::string dir = root_ + "/layers/" + digest_hex(d);
-        if (!is_directory(dir)) throw Error("image " + image.id.substr(7, 12), "layer " + std::string(d) + " is missing");
+        if (!is_directory(dir)) throw Error("image " + short_id(image.id), "layer " + std::string(d) + " is missing");
         dirs.push_back(dir);
     }
     return dirs;
@@ -354,7 +358,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     }
     bool by_name = std::find(img.refs.begin(), img.refs.end(), full) != img.refs.end();
     if (!by_name && img.refs.size() > 1 && !force)
-        throw Error("conflict: unable to delete " + img.id.substr(7, 12) + " (must be forced)",
+        throw Error("conflict: unable to delete " + short_id(img.id) + " (must be forced)",
                     "image is referenced in multiple repositories");
     StoreLock lock(root_ + "/images");
     json index = read_index();

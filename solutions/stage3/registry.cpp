@@ -18,6 +18,7 @@
 #include "box/fd.hpp"
 #include "box/http.hpp"
 #include "box/log.hpp"
+#include "box/progress.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
 #include "stage3.hpp"
@@ -149,39 +150,6 @@ std::string registry_error(const HttpResponse& r) {
     return "HTTP " + std::to_string(r.status);
 }
 
-// A download's progress: on a terminal one line per layer, redrawn at most ten
-// times a second with a bar, bytes and rate; otherwise nothing (the caller
-// prints plain lines).
-class Progress {
-public:
-    Progress(std::string id, std::int64_t total, std::string verb = "Downloading")
-        : id_(std::move(id)), verb_(std::move(verb)), total_(total), tty_(isatty(STDOUT_FILENO)),
-          start_(std::chrono::steady_clock::now()) {}
-    void update(std::int64_t got) {
-        if (!tty_) return;
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_ < std::chrono::milliseconds(100)) return;
-        last_ = now;
-        double secs = std::chrono::duration<double>(now - start_).count();
-        int width = 30, filled = total_ > 0 ? static_cast<int>(width * got / total_) : 0;
-        std::string bar = std::string(static_cast<size_t>(std::min(filled, width)), '=') + ">";
-        bar.resize(static_cast<size_t>(width) + 1, ' ');
-        printf("\r%s: %s [%s] %s/%s  %s/s   ", id_.c_str(), verb_.c_str(), bar.c_str(), format_bytes(got).c_str(),
-               format_bytes(total_).c_str(), format_bytes(static_cast<std::int64_t>(got / std::max(secs, 0.001))).c_str());
-        fflush(stdout);
-        drawn_ = true;
-    }
-    void done() {
-        if (drawn_) printf("\r\033[K");
-    }
-
-private:
-    std::string id_, verb_;
-    std::int64_t total_;
-    bool tty_, drawn_ = false;
-    std::chrono::steady_clock::time_point start_, last_{};
-};
-
 // Downloads a blob into the store, verifying digest and size as it arrives.
 void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     std::string tmp = state_root() + "/tmp";
@@ -195,7 +163,7 @@ void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     } remove{part};
     Sha256 hash;
     std::int64_t got = 0;
-    Progress progress(d.digest.substr(7, 12), d.size);
+    Progress progress(short_id(d.digest), d.size, "Downloading");
     HttpRequest req;
     req.url = reg.path("blobs", d.digest);
     req.sink = [&](const char* data, size_t n) {
@@ -205,7 +173,7 @@ void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
         progress.update(got);
     };
     HttpResponse r = reg.send(req);
-    progress.done();
+    progress.finish();
     if (r.status != 200) throw Error("blob " + d.digest, registry_error(r));
     if (d.size && got != d.size)
         throw Error("blob " + d.digest, "got " + std::to_string(got) + " bytes, expected " + std::to_string(d.size));
@@ -232,8 +200,6 @@ std::vector<std::string> sources_for(const ImageRef& ref) {
     }
     return out;
 }
-
-std::string short_id(const std::string& digest) { return digest.substr(7, 12); }
 
 // Which repositories (host/path) each blob is known to be in — where it was
 // pulled from or pushed to — so a push to another repository of the same
@@ -302,7 +268,7 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
         fetch_blob(reg, blobs, layer);
         fetched.push_back(layer.digest);
         remember_source(layer.digest, url_host(base), ref.path);
-        printf("%s: Download complete (%s)\n", short_id(layer.digest).c_str(), format_bytes(layer.size).c_str());
+        printf("%s: Download complete (%s)\n", short_id(layer.digest).c_str(), human_size(layer.size).c_str());
     }
     fflush(stdout);
     if (!blobs.has(config.digest)) {
@@ -408,7 +374,7 @@ int cmd_push(const std::string& name) {
         Progress progress(short_id(d.digest), d.size, "Pushing");
         put.upload_progress = [&](std::int64_t sent) { progress.update(sent); };
         HttpResponse p = reg.send(put);
-        progress.done();
+        progress.finish();
         if (p.status != 201) throw Error("push blob " + d.digest, registry_error(p));
         remember_source(d.digest, host, ref.path);
         printf("%s: Pushed\n", short_id(d.digest).c_str());

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,9 @@ public:
     /// Adds an image from layer tars (bottom first; any compression) and a
     /// config, and names it `ref`. Each layer is stored as a blob, unpacked
     /// once, and recorded in the config's rootfs.diff_ids. Returns the image id.
-    std::string add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref);
+    /// `progress`, if given, is told the bytes of layer files done after each one.
+    std::string add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
+                          const std::function<void(std::int64_t)>& progress = {});
     /// Adds an image whose manifest, config and layer blobs are already in the
     /// blob store (a pull): unpacks each layer once, checks that the layers'
     /// diffIDs are those the config lists, and names it `ref`. Returns the id.

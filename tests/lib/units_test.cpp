@@ -25,6 +25,13 @@ TEST_CASE("sizes print in binary units", "[lib][units]") {
     CHECK(format_bytes(512) == "512B");
     CHECK(format_bytes(64LL << 20) == "64MiB");
     CHECK(format_bytes(1536) == "1.5KiB");
+    // Image and transfer sizes: docker's decimal units, 3 significant digits.
+    CHECK(human_size(0) == "0B");
+    CHECK(human_size(999) == "999B");
+    CHECK(human_size(1200) == "1.2kB");
+    CHECK(human_size(2140000) == "2.14MB");
+    CHECK(human_size(125800000) == "126MB");
+    CHECK(human_size(1234567, 4) == "1.235MB");
 }
 
 TEST_CASE("CPUs are positive decimals", "[lib][units]") {

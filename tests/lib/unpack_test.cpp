@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,6 +30,11 @@ struct E {
     mode_t type;
     std::string data;      // file content, or symlink target
     std::string hardlink;  // for a hard link
+    dev_t rdev = 0;        // for a device node
+    mode_t perm = 0;       // 0: 0755 for a directory, 0644 otherwise
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<std::pair<std::string, std::string>> xattrs;
 };
 
 // Writes a tar (gzip-compressed if `gzip`) with libarchive; returns the path.
@@ -39,9 +46,11 @@ std::string make_tar(const std::string& path, const std::vector<E>& entries, boo
     for (const auto& e : entries) {
         struct archive_entry* ae = archive_entry_new();
         archive_entry_set_pathname(ae, e.path.c_str());
-        archive_entry_set_perm(ae, e.type == S_IFDIR ? 0755 : 0644);
-        archive_entry_set_uid(ae, 0);
-        archive_entry_set_gid(ae, 0);
+        archive_entry_set_perm(ae, e.perm ? e.perm : e.type == S_IFDIR ? 0755 : 0644);
+        archive_entry_set_uid(ae, e.uid);
+        archive_entry_set_gid(ae, e.gid);
+        archive_entry_set_rdev(ae, e.rdev);
+        for (const auto& [key, value] : e.xattrs) archive_entry_xattr_add_entry(ae, key.c_str(), value.data(), value.size());
         if (!e.hardlink.empty()) {
             archive_entry_set_filetype(ae, S_IFREG);
             archive_entry_set_hardlink(ae, e.hardlink.c_str());
@@ -100,6 +109,59 @@ TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[
     fs::create_directories(sb.dir() + "/p1");
     fs::create_directories(sb.dir() + "/p2");
     CHECK(unpack_file(plain, sb.dir() + "/p1").diff_id == unpack_file(gz, sb.dir() + "/p2").diff_id);
+}
+
+TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpacking", "[lib][unpack]") {
+    boxtest::Sandbox sb;
+    std::string dir = sb.dir() + "/layer";
+    fs::create_directories(dir);
+    auto owner = static_cast<uid_t>(boxtest::random_int(1000, 60000));
+    std::string label = boxtest::random_name("label-");
+    E null_dev("dev/null", S_IFCHR);
+    null_dev.rdev = makedev(1, 3);
+    null_dev.perm = 0666;
+    E loop_dev("dev/loop7", S_IFBLK);
+    loop_dev.rdev = makedev(7, 7);
+    loop_dev.perm = 0660;
+    E fifo("run/pipe", S_IFIFO);
+    fifo.perm = 0620;
+    E tool("usr/bin/su-tool", S_IFREG, "#!/bin/sh\n");
+    tool.perm = 04755;
+    tool.uid = owner;
+    tool.gid = owner + 1;
+    tool.xattrs = {{"user.box.label", label}, {"trusted.box.secret", "t"}};
+    E data_dir("srv/data", S_IFDIR);
+    data_dir.perm = 01777;
+    data_dir.xattrs = {{"user.box.dir", "d"}};
+    std::string tar = make_tar(sb.dir() + "/l.tar", {null_dev, loop_dev, fifo, tool, data_dir});
+    CHECK(unpack_file(tar, dir).entries == 5);
+
+    struct stat st {};
+    REQUIRE(lstat((dir + "/dev/null").c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+    CHECK((major(st.st_rdev) == 1 && minor(st.st_rdev) == 3));
+    CHECK((st.st_mode & 07777) == 0666);
+    REQUIRE(lstat((dir + "/dev/loop7").c_str(), &st) == 0);
+    CHECK(S_ISBLK(st.st_mode));
+    CHECK((major(st.st_rdev) == 7 && minor(st.st_rdev) == 7));
+    REQUIRE(lstat((dir + "/run/pipe").c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0620);
+    REQUIRE(lstat((dir + "/usr/bin/su-tool").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 04755);  // set-uid kept: chmod comes after chown
+    CHECK(st.st_uid == owner);
+    CHECK(st.st_gid == owner + 1);
+    REQUIRE(lstat((dir + "/srv/data").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 01777);
+
+    auto xattr = [](const std::string& path, const char* key) {
+        char buf[256];
+        ssize_t n = lgetxattr(path.c_str(), key, buf, sizeof buf);
+        return n < 0 ? std::string("<none>") : std::string(buf, static_cast<size_t>(n));
+    };
+    CHECK(xattr(dir + "/usr/bin/su-tool", "user.box.label") == label);
+    CHECK(xattr(dir + "/usr/bin/su-tool", "trusted.box.secret") == "t");
+    CHECK(xattr(dir + "/srv/data", "user.box.dir") == "d");
 }
 
 TEST_CASE("hostile layers are refused and write nothing outside", "[lib][unpack][hostile]") {

@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "box/digest.hpp"
+#include "http_host.hpp"
 #include "support.hpp"
 
 using namespace boxtest;
@@ -321,4 +323,101 @@ TEST_CASE("an image whose config lists other diffIDs than its layers have is ref
         for (const auto& l : fs::directory_iterator(other.dir() + "/state/layers")) layers += l.is_directory();
     CHECK(layers == 0);
     CHECK(other.box({"images", "-q"}).out.empty());
+}
+
+TEST_CASE("blobs redirected to another host are fetched without the registry's credentials",
+          "[stage3][registry][auth]") {
+    Sandbox sb;
+    std::string password = random_name("pw-");
+    TestRegistry registry(sb, "student", password);
+    import_busybox(sb);
+    std::string repo = "/private/" + random_name("app-", 6) + ":v1";
+    REQUIRE(sb.box({"tag", "busybox", registry.host() + repo}).status == 0);
+    RunOptions creds;
+    creds.input = password + "\n";
+    REQUIRE(sb.box({"login", "-u", "student", "--password-stdin", registry.host()}, creds).status == 0);
+    REQUIRE(sb.box({"push", registry.host() + repo}).status == 0);
+    REQUIRE(sb.box({"rmi", registry.host() + repo, "busybox"}).status == 0);  // nothing left to reuse
+
+    // Blob storage on another host (127.0.0.2), as registries backed by a cloud
+    // store have: it serves blobs straight from the registry's storage directory.
+    HttpHost storage("127.0.0.2", [&](const std::string& head) {
+        std::string line = head.substr(0, head.find("\r\n"));
+        std::string digest = line.substr(line.rfind("/blobs/") + 7);
+        digest = digest.substr(0, digest.find(' '));
+        if (!fs::exists(registry.blob_data(digest))) return HttpHost::response("404 Not Found", "", "");
+        return HttpHost::response("200 OK", "Content-Type: application/octet-stream\r\n",
+                                  read_host_file(registry.blob_data(digest)), line.rfind("HEAD ", 0) == 0);
+    });
+    // In front, the registry's own API, except that blob downloads are redirected.
+    HttpHost front("127.0.0.1", [&](const std::string& head) {
+        static const std::regex blob(R"(^GET /v2/.+/blobs/(sha256:[0-9a-f]{64}) )");
+        std::smatch m;
+        std::string line = head.substr(0, head.find("\r\n"));
+        if (std::regex_search(line, m, blob))
+            return HttpHost::response("307 Temporary Redirect",
+                                      "Location: http://" + storage.host() + "/blobs/" + m[1].str() + "\r\n", "");
+        return HttpHost::forward(head, registry.port());
+    });
+    REQUIRE(sb.box({"login", "-u", "student", "--password-stdin", front.host()}, creds).status == 0);
+    auto pull = sb.box({"pull", front.host() + repo});
+    BOX_SHOW(pull);
+    REQUIRE(pull.status == 0);
+    std::string word = random_name("hi-");
+    auto r = sb.box({"run", front.host() + repo, "echo", word});
+    CHECK(trim(r.out) == word);
+
+    auto has_authorization = [](const std::string& head) {
+        std::string lower = head;
+        for (auto& c : lower) c = static_cast<char>(tolower(c));
+        return lower.find("\r\nauthorization:") != std::string::npos;
+    };
+    size_t blob_gets_with_credentials = 0;
+    for (const auto& head : front.heads())
+        blob_gets_with_credentials += head.find("/blobs/") != std::string::npos && has_authorization(head);
+    CHECK(blob_gets_with_credentials >= 2);  // the registry itself was sent them: config and layer
+    auto fetched = storage.heads();
+    CHECK(fetched.size() >= 2);
+    for (const auto& head : fetched) {
+        INFO(head);
+        CHECK_FALSE(has_authorization(head));
+    }
+}
+
+TEST_CASE("on a terminal pull, push, save and load draw progress bars; elsewhere plain lines",
+          "[stage3][registry][progress]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    import_busybox(sb);
+    std::string name = registry.host() + "/team/" + random_name("bar-", 6) + ":v1";
+    std::string archive = sb.dir() + "/saved.tar";
+    REQUIRE(sb.box({"tag", "busybox", name}).status == 0);
+    // `script` gives box a pseudo-terminal as stdin, stdout and stderr.
+    auto on_terminal = [&](const std::string& args) {
+        std::string cmd = box_binary() + " --root " + sb.dir() + "/state " + args;
+        auto r = run({"script", "-qefc", cmd, "/dev/null"});
+        INFO(cmd << "\n" << r.out << r.err);
+        CHECK(r.status == 0);
+        return r.out;
+    };
+    auto has_bar = [](const std::string& out, const std::string& verb) {
+        static const std::regex bar(R"(\[=*> *\] [0-9.]+[kMG]?B/[0-9.]+[kMG]?B +[0-9.]+[kMG]?B/s)");
+        return out.find(verb + " [") != std::string::npos && std::regex_search(out, bar);
+    };
+    CHECK(has_bar(on_terminal("push " + name), "Pushing"));
+    CHECK(has_bar(on_terminal("save -o " + archive + " " + name), "Saving layers"));
+    REQUIRE(sb.box({"rmi", name, "busybox"}).status == 0);
+    CHECK(has_bar(on_terminal("pull " + name), "Downloading"));
+    REQUIRE(sb.box({"rmi", name}).status == 0);
+    CHECK(has_bar(on_terminal("load -i " + archive), "Loading layers"));
+
+    // Not a terminal: no bars, no control characters, the outcome in plain lines.
+    REQUIRE(sb.box({"rmi", name}).status == 0);
+    auto pull = sb.box({"pull", name});
+    REQUIRE(pull.status == 0);
+    CHECK(pull.out.find('\r') == std::string::npos);
+    CHECK(pull.out.find("Download complete") != std::string::npos);
+    auto load = sb.box({"load", "-i", archive});
+    CHECK(load.out.find('\r') == std::string::npos);
+    CHECK(trim(load.out) == "Loaded image: " + name);
 }

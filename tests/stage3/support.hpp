@@ -145,6 +145,8 @@ public:
         }
         FAIL("docker-registry did not start: " << server_->err());
     }
+    /// Its port on 127.0.0.1.
+    int port() const { return port_; }
     /// host:port, e.g. 127.0.0.1:40123.
     std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
     /// Where it keeps blobs (the filesystem driver's layout).

@@ -5,24 +5,20 @@
 // records what it was asked, so tests can check what box sent.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
+#include <memory>
 #include <vector>
 
 #include "box/http.hpp"
 #include "box/util.hpp"
+#include "http_host.hpp"
 #include "support.hpp"
 
 namespace boxtest {
@@ -38,25 +34,10 @@ public:
         auto r = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                       "/CN=box-test-issuer", "-keyout", key_, "-out", cert_});
         REQUIRE(r.status == 0);
-        listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        REQUIRE(listen(listener_, 16) == 0);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~TokenIssuer() {
-        stop_ = true;
-        shutdown(listener_, SHUT_RDWR);
-        close(listener_);
-        thread_.join();
+        host_ = std::make_unique<HttpHost>("127.0.0.1", [this](const std::string& head) { return answer(head); });
     }
     /// The realm URL for the registry's config.
-    std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+    std::string realm() const { return "http://" + host_->host() + "/token"; }
     /// The certificate the registry must trust (rootcertbundle).
     const std::string& certificate() const { return cert_; }
     /// Every request line received, and whether it carried the right credentials.
@@ -116,44 +97,25 @@ private:
         return signing_input + "." + b64url(sign(signing_input));
     }
 
-    void serve() {
-        while (!stop_) {
-            int c = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) continue;
-            std::string req;
-            char buf[4096];
-            while (req.find("\r\n\r\n") == std::string::npos) {
-                ssize_t n = read(c, buf, sizeof buf);
-                if (n <= 0) break;
-                req.append(buf, static_cast<size_t>(n));
-            }
-            std::string line = req.substr(0, req.find("\r\n"));
-            bool authed = req.find("Authorization: Basic " + box::base64(user_ + ":" + password_)) != std::string::npos;
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                seen_.emplace_back(line, authed);
-            }
-            std::string scope;
-            auto at = line.find("scope=");
-            if (at != std::string::npos) scope = line.substr(at + 6, line.find_first_of("& ", at) - at - 6);
-            for (size_t p; (p = scope.find("%3A")) != std::string::npos;) scope.replace(p, 3, ":");
-            std::string status = authed ? "200 OK" : "401 Unauthorized";
-            std::string body = authed ? nlohmann::json{{"token", token(scope)}}.dump() : R"({"details":"bad credentials"})";
-            std::string resp = "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-            ssize_t ignored = write(c, resp.data(), resp.size());
-            (void)ignored;
-            close(c);
+    std::string answer(const std::string& req) {
+        std::string line = req.substr(0, req.find("\r\n"));
+        bool authed = req.find("Authorization: Basic " + box::base64(user_ + ":" + password_)) != std::string::npos;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            seen_.emplace_back(line, authed);
         }
+        std::string scope;
+        auto at = line.find("scope=");
+        if (at != std::string::npos) scope = line.substr(at + 6, line.find_first_of("& ", at) - at - 6);
+        for (size_t p; (p = scope.find("%3A")) != std::string::npos;) scope.replace(p, 3, ":");
+        if (!authed) return HttpHost::response("401 Unauthorized", "Content-Type: application/json\r\n", R"({"details":"bad credentials"})");
+        return HttpHost::response("200 OK", "Content-Type: application/json\r\n", nlohmann::json{{"token", token(scope)}}.dump());
     }
 
     std::string user_, password_, key_, cert_;
-    int listener_ = -1;
-    int port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // these two before host_: its thread uses them until host_ is gone
     std::vector<std::pair<std::string, bool>> seen_;
+    std::unique_ptr<HttpHost> host_;
 };
 
 }  // namespace boxtest

@@ -12,6 +12,7 @@ packages=(
   doxygen                                            # make docs
   hyperfine crun runc                                # make bench (and the engines it compares with)
   docker-registry skopeo umoci apache2-utils         # stage 3's tests: a registry, interop peers, htpasswd
+  podman                                             # stage 3's tests: save/load interop
 )
 
 missing=()

@@ -37,4 +37,7 @@ std::string sha256_digest(std::string_view data);
 /// digest from outside can be used safely as a file name.
 std::string digest_hex(const std::string& digest);
 
+/// The first 12 hex digits of a digest, as docker shows ids (`921be98b3097`).
+std::string short_id(const std::string& digest);
+
 }  // namespace box

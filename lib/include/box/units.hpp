@@ -13,8 +13,13 @@ namespace box {
 /// Throws box::Error naming `flag` on anything else, or a negative size.
 std::int64_t parse_bytes(const std::string& text, const std::string& flag);
 
-/// Formats bytes for people: `512B`, `12.5KiB`, `64MiB`, `1.5GiB`.
+/// Formats bytes for people in powers of 1024: `512B`, `12.5KiB`, `64MiB`
+/// (docker's form for memory: stats, limits).
 std::string format_bytes(std::int64_t bytes);
+
+/// Formats bytes in powers of 1000 with `digits` significant digits, docker's
+/// form for image and transfer sizes: `2.14MB`, `126MB`, `1.2kB`, `0B`.
+std::string human_size(std::int64_t bytes, int digits = 3);
 
 /// Parses a decimal number of CPUs (`0.5`, `2`); throws box::Error naming
 /// `flag` unless it is a positive number.
