@@ -137,12 +137,11 @@ private:
 
 }  // namespace
 
-int run_container(const ContainerSpec& spec) {
+StartedContainer start_container(const ContainerSpec& spec) {
     // What later stages add (chapter 2: the cgroup) is made before any process
     // exists, and undone when `extensions` goes out of scope — after the
     // ChildGuard below has reaped the child, whatever happens.
     auto extensions = make_extensions(spec);
-    SignalForwarder signals;  // from here on no signal to box is lost
     auto [parent_end, child_end] = Channel::pair();
 
     pid_t pid = sys::clone(namespace_flags(spec) | SIGCHLD);
@@ -170,10 +169,16 @@ int run_container(const ContainerSpec& spec) {
                     parts.size() > 2 ? parts[2] : "failed", status ? status : kExitBoxError);
     }
     // End-of-file: the child's end closed on execve(), so the command runs.
-    int status = supervise(pid, signals, std::move(terminal), spec.interactive);
-    guard.release();  // supervise() has reaped it
-    for (auto& e : extensions) e->after_exit(status);
-    return status;
+    guard.release();  // from here on the caller waits for it
+    return {pid, std::move(terminal), std::move(extensions)};
+}
+
+int run_container(const ContainerSpec& spec) {
+    SignalForwarder signals;  // from here on no signal to box is lost
+    StartedContainer c = start_container(spec);
+    int status = supervise(c.pid, signals, std::move(c.terminal), spec.interactive);
+    for (auto& e : c.extensions) e->after_exit(status);
+    return status;  // `c` goes: the extensions undo what they made
 }
 
 namespace {

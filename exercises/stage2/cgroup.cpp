@@ -205,6 +205,11 @@ Usage CgroupV1::usage() const {
     return u;
 }
 
+void CgroupV1::adopt() {
+    for (const auto& [controller, parent] : parents_)
+        if (is_directory(parent + "/" + name_)) created_.insert(parent + "/" + name_);
+}
+
 void CgroupV1::remove() noexcept {
     for (const auto& d : created_) {
         if (!remove_dir(d)) log::warn("could not remove cgroup " + d + ": " + strerror(errno));

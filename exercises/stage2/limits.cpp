@@ -70,9 +70,16 @@ public:
     explicit CgroupExtension(const ContainerSpec& spec)
         : limits_(spec.limits), stats_(spec.print_stats),
           cgroup_(open_cgroup(detect_cgroup_layout(), spec.limits, spec.id)) {
+        if (spec.adopt) {  // chapter 4: made by the box that started the container
+            cgroup_->adopt();
+            return;
+        }
         cgroup_->create();
         cgroup_->set_limits(spec.limits);
     }
+
+    void release() override { cgroup_->keep(); }
+    bool oom_killed() const override { return cgroup_->oom_kills() > 0; }
 
     void before_start(pid_t child) override { cgroup_->add_process(child); }
 

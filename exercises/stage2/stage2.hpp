@@ -20,6 +20,7 @@
 #include <string>
 
 #include "box/cgroup_layout.hpp"
+#include "box/util.hpp"
 #include "box/spec.hpp"
 
 namespace box::stage2 {
@@ -74,6 +75,12 @@ public:
     virtual void remove() noexcept = 0;
     /// Where it is, for messages: a path per hierarchy.
     virtual std::string where() const = 0;
+    /// Takes over the cgroup an earlier box made for this container (chapter
+    /// 4): from now on it is removed when this object is destroyed.
+    virtual void adopt() = 0;
+    /// Leaves the cgroup in place when this object is destroyed: the
+    /// container outlives this box (chapter 4).
+    virtual void keep() noexcept = 0;
 };
 
 /// cgroup v2: ROOT/PARENT/NAME in the single hierarchy mounted at ROOT.
@@ -93,6 +100,8 @@ public:
     Usage usage() const override;
     void remove() noexcept override;
     std::string where() const override { return path_; }
+    void adopt() override { created_ = is_directory(path_); }
+    void keep() noexcept override { created_ = false; }
     /// The container's cgroup directory.
     const std::string& path() const { return path_; }
 
@@ -118,6 +127,8 @@ public:
     Usage usage() const override;
     void remove() noexcept override;
     std::string where() const override;
+    void adopt() override;
+    void keep() noexcept override { created_.clear(); }
     /// The container's cgroup directory in `controller`'s hierarchy.
     std::string dir(const std::string& controller) const;
 

@@ -11,9 +11,12 @@
 #include <sys/types.h>
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "box/extension.hpp"
+#include "box/fd.hpp"
 #include "box/spec.hpp"
 #include "box/user.hpp"
 
@@ -85,6 +88,20 @@ std::string find_executable(const std::string& name, const std::string& path);
 /// default), HOSTNAME, TERM=xterm with a terminal, HOME from the user's
 /// passwd entry, then the -e variables (which override those).
 std::vector<std::string> container_environment(const ContainerSpec& spec, const Identity& id);
+
+/// A container whose command runs: what start_container() made.
+struct StartedContainer {
+    pid_t pid = -1;  ///< its first process, as box's PID namespace sees it
+    Fd terminal;     ///< with -t: the master side of its terminal
+    /// What later stages made for it (its cgroup...); destroying them undoes it,
+    /// so keep them until the container has been reaped.
+    std::vector<std::unique_ptr<ContainerExtension>> extensions;
+};
+
+/// Starts the container `spec` describes and returns once its command runs
+/// (the caller waits for it, having made a SignalForwarder first). Throws
+/// box::Error when it cannot start, leaving nothing behind.
+StartedContainer start_container(const ContainerSpec& spec);
 
 /// Starts the container `spec` describes and waits for it; returns its exit
 /// status (the command's code, 128+N if killed by signal N), or throws

@@ -29,11 +29,13 @@ namespace {
 
 // The container's own directories: upper (its writes), work (overlayfs's
 // scratch space) and merged (the mount point). Made before the clone,
-// removed after the container ended. The overlay itself is mounted by the
+// removed after the container ended (unless the container is kept, as
+// chapter 4's are until `box rm`). The overlay itself is mounted by the
 // child, in its own mount namespace, so it vanishes with the container.
 class OverlayExtension : public ContainerExtension {
 public:
-    OverlayExtension(const ContainerSpec& spec, std::string dir) : layers_(spec.layers), dir_(std::move(dir)) {
+    OverlayExtension(const ContainerSpec& spec, std::string dir)
+        : layers_(spec.layers), dir_(std::move(dir)), keep_(spec.keep_rootfs) {
         try {
             for (const char* d : {"upper", "work", "merged"}) make_dirs(dir_ + "/" + d);
         } catch (...) {  // the destructor does not run for a constructor that throws
@@ -43,6 +45,7 @@ public:
         }
     }
     ~OverlayExtension() override {
+        if (keep_) return;
         std::error_code ec;
         fs::remove_all(dir_, ec);
         if (ec) log::warn("could not remove " + dir_ + ": " + ec.message());
@@ -54,6 +57,7 @@ public:
 private:
     std::vector<std::string> layers_;
     std::string dir_;
+    bool keep_;
 };
 
 // `box run IMAGE [CMD...]`: the image's layers and config go into the spec.

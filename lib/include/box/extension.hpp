@@ -30,6 +30,12 @@ public:
     virtual void in_child_before_rootfs() {}
     /// In box, after the container ended; may report on it or change `status`.
     virtual void after_exit(int& status) { (void)status; }
+    /// In box, once the container runs and will outlive this box (chapter 4's
+    /// shim supervises it): keep what was made; a later box adopts it
+    /// (ContainerSpec::adopt) to clean up after the container ends.
+    virtual void release() {}
+    /// After the container ended: was a process of it killed for lack of memory?
+    virtual bool oom_killed() const { return false; }
 };
 
 /// Makes a stage's extension for a container, or nullptr if it has nothing to do.

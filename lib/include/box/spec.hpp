@@ -64,6 +64,9 @@ struct ContainerSpec {
     std::vector<std::string> layers;  ///< chapter 3: the image's layer directories, bottom first
     bool rootfs_made_later = false;   ///< chapter 3: rootfs is an overlay, made at start
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
+    bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
+    bool adopt = false;             ///< chapter 4: what the extensions make exists already (an earlier box
+                                    ///< started the container): take it over, to report on it and clean up
 };
 
 /// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.
