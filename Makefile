@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
-STAGES   := 1 2 3
+STAGES   := 1 2 3 4
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)

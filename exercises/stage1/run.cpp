@@ -244,7 +244,10 @@ void add_commands(CLI::App& app) {
         // Options end at CMD; a dash before it is an option box does not know.
         if (!f->spec.args.empty() && f->spec.args[0].size() > 1 && f->spec.args[0][0] == '-')
             throw Error("unknown flag", f->spec.args[0] + " (see 'box run --help')");
-        return run_container(make_spec(f->spec, f->env, f->network, f->userns_range));
+        ContainerSpec spec = make_spec(f->spec, f->env, f->network, f->userns_range);
+        // Chapter 4 keeps containers in a store and can detach them: it sets a runner.
+        if (container_runner()) return container_runner()(spec);
+        return run_container(spec);
     });
     f->command = run;
     run->footer("Usage: box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"

@@ -17,6 +17,7 @@
 #include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
+#include "box/file_lock.hpp"
 #include "box/util.hpp"
 #include "stage3.hpp"
 
@@ -34,19 +35,6 @@ Descriptor descriptor_of(const json& d) {
 }
 
 json to_json(const Descriptor& d) { return {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}}; }
-
-// Serialises writers of the store (box commands may run at the same time).
-class StoreLock {
-public:
-    explicit StoreLock(const std::string& dir) {
-        make_dirs(dir);
-        fd_.reset(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-        if (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) throw_errno("lock " + dir, errno);
-    }
-
-private:
-    Fd fd_;
-};
 
 std::string media_type_of(const std::string& file) {
     auto head = try_read_file(file).value_or("").substr(0, 4);
@@ -142,7 +130,7 @@ std::string ImageStore::unpack_layer(const std::string& blob_path, bool* created
 
 std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
                                   const std::function<void(std::int64_t)>& progress) {
-    StoreLock lock(root_ + "/images");
+    FileLock lock(root_ + "/images");
     BlobStore blobs(root_ + "/images/blobs");
     json layers = json::array(), diff_ids = json::array();
     std::vector<std::string> new_blobs;  // taken back if a layer is rejected
@@ -197,7 +185,7 @@ std::string ImageStore::add_image(const std::vector<std::string>& layer_files, j
 
 std::string ImageStore::add_pulled(const std::string& manifest_text, const std::string& config_text,
                                    const std::string& ref) {
-    StoreLock lock(root_ + "/images");
+    FileLock lock(root_ + "/images");
     BlobStore blobs(blobs_dir());
     json manifest = json::parse(manifest_text), config = json::parse(config_text);
     std::vector<std::string> diff_ids, made;  // `made`: layers this call unpacked first
@@ -301,7 +289,7 @@ std::vector<std::string> ImageStore::layer_dirs(const StoredImage& image) const 
 void ImageStore::tag(const std::string& image, const std::string& ref) {
     StoredImage img = find(image);
     std::string name = parse_ref(ref).full();
-    StoreLock lock(root_ + "/images");
+    FileLock lock(root_ + "/images");
     json index = read_index();
     json kept = json::array();
     for (const auto& e : index["manifests"])
@@ -315,6 +303,16 @@ void ImageStore::tag(const std::string& image, const std::string& ref) {
     write_index(index);
 }
 
+namespace {
+std::function<std::string(const std::string&)>& user_check() {
+    static std::function<std::string(const std::string&)> check;
+    return check;
+}
+}  // namespace
+
+void set_image_user(std::function<std::string(const std::string&)> check) { user_check() = std::move(check); }
+const std::function<std::string(const std::string&)>& image_user() { return user_check(); }
+
 std::vector<std::string> ImageStore::remove(const std::string& image, bool force) {
     StoredImage img = find(image);
     std::vector<std::string> out;
@@ -327,7 +325,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     if (!by_name && img.refs.size() > 1 && !force)
         throw Error("conflict: unable to delete " + short_id(img.id) + " (must be forced)",
                     "image is referenced in multiple repositories");
-    StoreLock lock(root_ + "/images");
+    FileLock lock(root_ + "/images");
     json index = read_index();
     std::vector<std::string> untag = by_name && !force ? std::vector<std::string>{full} : img.refs;
     json kept = json::array();
@@ -341,6 +339,15 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     }
     bool still_named = false;
     for (const auto& e : kept) still_named = still_named || e["digest"] == img.manifest_digest;
+    std::string user = !still_named && image_user() ? image_user()(img.id) : "";
+    if (!user.empty()) {  // chapter 4: a container's layers must stay
+        if (!force)
+            throw Error("conflict: unable to remove repository reference \"" + image + "\" (must force)",
+                        "container " + user.substr(0, 12) + " is using its referenced image " + short_id(img.id));
+        kept.push_back(to_json({media::kManifest, img.manifest_digest,
+                                static_cast<std::int64_t>(fs::file_size(BlobStore(blobs_dir()).path(img.manifest_digest)))}));
+        still_named = true;  // untagged, kept without a name
+    }
     if (still_named) {
         index["manifests"] = kept;
         write_index(index);

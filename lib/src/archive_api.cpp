@@ -19,7 +19,8 @@ ArchiveApi load() {
     BOX_SYM(entry_symlink); BOX_SYM(entry_hardlink); BOX_SYM(entry_rdevmajor); BOX_SYM(entry_rdevminor);
     BOX_SYM(entry_size); BOX_SYM(entry_mtime); BOX_SYM(entry_xattr_reset); BOX_SYM(entry_xattr_next);
     BOX_SYM(entry_set_pathname); BOX_SYM(entry_set_filetype); BOX_SYM(entry_set_perm); BOX_SYM(entry_set_size);
-    BOX_SYM(entry_set_mtime);
+    BOX_SYM(entry_set_mtime); BOX_SYM(entry_xattr_clear); BOX_SYM(entry_xattr_add_entry); BOX_SYM(read_disk_new);
+    BOX_SYM(read_disk_entry_from_file);
 #undef BOX_SYM
     return a;
 }

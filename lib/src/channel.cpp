@@ -1,5 +1,6 @@
 #include "box/channel.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,6 +15,11 @@ std::pair<Channel, Channel> Channel::pair() {
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
         throw_errno("socketpair(AF_UNIX, SOCK_SEQPACKET)", errno);
     return {Channel(fds[0]), Channel(fds[1])};
+}
+
+Channel Channel::from_fd(int fd) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return Channel(fd);
 }
 
 void Channel::send(const std::string& text, int fd) {

@@ -10,7 +10,14 @@ std::vector<SpecFiller>& fillers() {
     static std::vector<SpecFiller> all;
     return all;
 }
+ContainerRunner& runner() {
+    static ContainerRunner r;
+    return r;
+}
 }  // namespace
+
+void set_container_runner(ContainerRunner r) { runner() = std::move(r); }
+const ContainerRunner& container_runner() { return runner(); }
 
 void add_spec_filler(SpecFiller filler) { fillers().push_back(std::move(filler)); }
 

@@ -109,6 +109,10 @@ void sethostname(const std::string& name) {
     check("sethostname(" + quote(name) + ")", ::sethostname(name.data(), name.size()));
 }
 
+void setns(int fd, const std::string& kind) {
+    check("setns(<" + kind + " namespace>, 0)", ::setns(fd, 0));
+}
+
 void unshare(int flags) {
     check("unshare(" + trace::clone_flags(static_cast<unsigned long>(flags)) + ")",
           ::unshare(flags));

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "box/cli.hpp"
+#include "box/clock.hpp"
 #include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
@@ -33,32 +34,6 @@ namespace {
 std::string trim_copy(const std::string& s) {
     size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
     return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-std::string now_rfc3339() {
-    char buf[64];
-    time_t t = time(nullptr);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    return buf;
-}
-
-// "5 seconds ago", "3 hours ago", as docker prints CREATED.
-std::string ago(const std::string& rfc3339) {
-    struct tm tm {};
-    if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return "N/A";
-    double s = difftime(time(nullptr), timegm(&tm));
-    auto unit = [](long n, const char* one) {
-        return (n == 1 ? std::string(one == std::string("hour") ? "An" : "1") + " " + one
-                       : std::to_string(n) + " " + one + "s") + " ago";
-    };
-    if (s < 1) return "Less than a second ago";
-    if (s < 60) return unit(static_cast<long>(s), "second");
-    if (s < 3600) return unit(static_cast<long>(s / 60), "minute");
-    if (s < 86400 * 2) return unit(static_cast<long>(s / 3600), "hour");
-    if (s < 86400 * 14) return unit(static_cast<long>(s / 86400), "day");
-    if (s < 86400 * 60) return unit(static_cast<long>(s / 86400 / 7), "week");
-    if (s < 86400 * 730) return unit(static_cast<long>(s / 86400 / 30), "month");
-    return unit(static_cast<long>(s / 86400 / 365), "year");
 }
 
 // A scratch directory under the state root, removed when it goes away.
@@ -397,6 +372,8 @@ int cmd_inspect(const std::vector<std::string>& names) {
                        {"RepoTags", tags},
                        {"RepoDigests", digests},
                        {"Created", img.config.value("created", "")},
+                       {"Author", img.config.value("author", "")},
+                       {"Comment", img.config.value("comment", "")},
                        {"Architecture", img.config.value("architecture", "")},
                        {"Os", img.config.value("os", "")},
                        {"Config", img.config.value("config", json::object())},

@@ -15,9 +15,19 @@
 # At stage >= 3 a second table: pull throughput of a ~107 MB image of 5 layers (the base
 # and 4 of random data) from a local docker-registry, `BOX pull` against `skopeo copy`
 # to a dir: (see pull_bench).
+# At stage >= 4 (box has `ps`), rows of the first table also:
+#   box-rm        `BOX run --rm busybox /bin/true`: a container recorded in the store,
+#                 run, and removed (compared with crun-image, which also deletes its
+#                 container: `crun run` without -d)
+#   box-rm100     100 of those one after the other (one hyperfine run = 100 containers),
+#                 against crun-100: 100 sequential `crun run` of the -image bundle
+#   box-detach    `BOX run -d busybox sleep 60` then `BOX rm -f` of it: a detached
+#                 container's whole cycle (start under a shim, SIGKILL, cleanup, removal)
+# and a line with the resident memory (VmRSS) of one container's box-shim.
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
-# box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's.
+# box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
+# box-rm100 median <= 0.5 x crun-100 median; box-shim RSS <= 1 MiB.
 # Exits non-zero only when box itself fails; a missing or broken peer is reported.
 # The box rows run in cgroups of the script's own (see own_cgroups), so that box's
 # cgroups never mix with those of a box someone else runs meanwhile.
@@ -158,7 +168,7 @@ box_bench() {
 }
 
 # engine NAME: the OCI engine of peer row NAME (crun-image -> crun, runc+limits -> runc)
-engine() { local e=${1%+limits}; echo "${e%-image}"; }
+engine() { local e=${1%+limits}; e=${e%-100}; echo "${e%-image}"; }
 # oci_bench NAME: NAME is an engine (crun, runc), with bundle $TMP/bundle, or
 # ENGINE+limits, with $TMP/bundle-limits, or ENGINE-image, with $TMP/bundle-image. One
 # probe run (its stderr is the reason shown if it fails), then hyperfine. `run` without
@@ -168,10 +178,14 @@ oci_bench() {
   local name=$1 e bundle=$TMP/bundle rc=0
   e=$(engine "$name")
   [[ $name == *+limits ]] && bundle=$TMP/bundle-limits
-  [[ $name == *-image ]] && bundle=$TMP/bundle-image
+  [[ $name == *-image || $name == *-100 ]] && bundle=$TMP/bundle-image
   local st=$TMP/$e-state id=$ID-${name/+/-}   # ids: box-bench-PID-crun, ...-crun-limits
   local cmd=("$e" --root "$st" run --bundle "$bundle" "$id")
-  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || rc=$?
+  if [[ $name == *-100 ]]; then
+    "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && crun_loop "$st" "$bundle" "$id" || rc=$?
+  else
+    "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || rc=$?
+  fi
   "$e" --root "$st" delete -f "$id" &>/dev/null || true   # normally already gone
   return $rc
 }
@@ -306,6 +320,37 @@ image_rootfs() {
   mkdir -p "$TMP/image-rootfs" && tar -C "$TMP/image-rootfs" -xf "$TMP/base.tar" && echo "$TMP/image-rootfs"
 }
 
+# measure_loop NAME RUNS CMD: hyperfine of a shell command line CMD (loops, pipes),
+# RUNS runs after one warmup; the shell's own start is in the figure (~1 ms).
+measure_loop() {
+  local name=$1 runs=$2; shift 2
+  hyperfine --shell=bash --warmup 1 --runs "$runs" --style none --export-json "$TMP/$name.json" \
+    -- "$1" >/dev/null 2>"$TMP/$name.err"
+}
+# lifecycle_bench: the stage-4 rows (see the top), in box-image's state root, which
+# holds the image busybox; then SHIM_RSS, the VmRSS of one detached container's shim.
+lifecycle_bench() {
+  local st=$TMP/box-image-state b
+  b="$(printf '%q --root %q' "$BOX" "$st")"
+  measure_loop box-rm100 5 "for i in {1..100}; do $b run --rm busybox /bin/true || exit 1; done" ||
+    { echo "bench: box-rm100 failed" >&2; cat "$TMP/box-rm100.err" >&2; return 1; }
+  measure_loop box-detach "$RUNS" "id=\$($b run -d busybox sleep 60) && $b rm -f \$id >/dev/null" ||
+    { echo "bench: box-detach failed" >&2; cat "$TMP/box-detach.err" >&2; return 1; }
+  local id pid shim
+  id=$("$BOX" --root "$st" run -d busybox sleep 60) || return 1
+  pid=$("$BOX" --root "$st" inspect -f '{{.State.Pid}}' "$id")
+  shim=$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")
+  [[ $(cat "/proc/$shim/comm") == box-shim ]] && SHIM_RSS=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status")
+  "$BOX" --root "$st" rm -f "$id" >/dev/null
+}
+# crun_loop: crun-100, 100 sequential `crun run` of the -image bundle, as oci_bench
+# runs one (called from oci_bench for the row crun-100).
+crun_loop() {
+  local st=$1 bundle=$2 id=$3 c
+  c="$(printf '%q --root %q run --bundle %q %q' crun "$st" "$bundle" "$id")"
+  measure_loop crun-100 5 "for i in {1..100}; do $c >/dev/null || exit 1; done"
+}
+
 for t in hyperfine jq; do ensure $t $t || { echo "bench: $t is needed (apt-get install $t)" >&2; exit 1; }; done
 
 # Which box rows: box+limits if BOX has the limit flags (stage >= 2); box-stage1 if
@@ -314,6 +359,8 @@ box_help=$("$BOX" run --help 2>&1 || true)
 [[ $box_help == *--pids-limit* ]] && limits=1 || limits=
 # box-image, crun-image and the pull bench if BOX has images (stage >= 3).
 [[ $("$BOX" --help 2>&1 || true) == *' pull '* ]] && images=1 || images=
+# box-rm, box-rm100, box-detach, crun-100 and the shim's RSS if BOX keeps containers (stage >= 4).
+[[ $("$BOX" --help 2>&1 || true) == *' ps '* ]] && lifecycle=1 || lifecycle=
 STAGE1=${BOX_STAGE1:-} STAGE1_WHY=
 if [[ -z $STAGE1 ]]; then STAGE1_WHY="BOX_STAGE1 not set"
 elif [[ ! -f $STAGE1 || ! -x $STAGE1 ]]; then
@@ -346,6 +393,10 @@ if [[ -n $images ]]; then
     { echo "bench: box import failed" >&2; cat "$TMP/box-image.err" >&2; exit 1; }
   in_own_cgroups box_bench box-image "$BOX" busybox /bin/true || exit 1
 fi
+if [[ -n $lifecycle ]]; then
+  in_own_cgroups box_bench box-rm "$BOX" --rm busybox /bin/true || exit 1
+  in_own_cgroups lifecycle_bench || exit 1
+fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
 # +limits peers a second one, the same with box's limits (64m = 67108864 bytes); the
@@ -366,6 +417,7 @@ if [[ -n ${spec:-} ]]; then
 fi
 PEERS=(crun runc crun+limits runc+limits)
 [[ -n $images ]] && PEERS+=(crun-image)
+[[ -n $lifecycle ]] && PEERS+=(crun-100)
 hybrid=()   # the crun rows that need crun_hybrid
 for name in "${PEERS[@]}"; do
   command -v "$(engine "$name")" >/dev/null || { echo "not installed" >"$TMP/$name.err"; continue; }
@@ -374,7 +426,7 @@ for name in "${PEERS[@]}"; do
 done
 if ((${#hybrid[@]})); then   # one private namespace, one binding of hugetlb, for all of them
   unshare -m --propagation private bash -c \
-    "$(declare -f measure engine oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
+    "$(declare -f measure measure_loop crun_loop engine oci_bench crun_hybrid); crun_hybrid ${hybrid[*]}" || true
 fi
 
 PULL_WHY="box is stage < 3" PULL_BYTES=0
@@ -389,12 +441,14 @@ rows=(box)
 [[ -n $limits ]] && rows+=(box+limits)
 [[ -z $STAGE1_WHY || -s $TMP/box-stage1.err ]] && rows+=(box-stage1)
 [[ -n $images ]] && rows+=(box-image)
+[[ -n $lifecycle ]] && rows+=(box-rm box-rm100 box-detach)
 rows+=("${PEERS[@]}")
 printf '%-12s %10s %10s %10s %10s  %s\n' engine median_ms mean_ms min_ms max_ms \
   "box/engine (medians; +limits rows: box+limits/engine${images:+; -image rows: box-image/engine})"
 for r in "${rows[@]}"; do
   if measured "$r"; then
     ref=box; [[ $r == *+limits ]] && ref=box+limits; [[ $r == *-image ]] && ref=box-image
+    [[ $r == crun-100 ]] && ref=box-rm100; [[ $r == box-detach || $r == box-rm* ]] && ref=$r
     if measured "$ref"; then ratio=$(printf '%5.2f  %s/%s' "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r")
     else ratio="    -  (no $ref: box is stage 1)"; fi
     printf '%-12s %10.2f %10.2f %10.2f %10.2f  %s\n' "$r" "$(ms "$r" median)" \
@@ -449,6 +503,11 @@ else
   printf 'target: %s (box+limits - box-stage1 = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 1")"
 fi
 half_target box-image crun-image "box is stage < 3"
+half_target box-rm100 crun-100 "box is stage < 4"
+what="box-shim RSS <= 1 MiB"
+if [[ -z $lifecycle ]]; then echo "target: $what: SKIP (box is stage < 4)"
+elif [[ -z ${SHIM_RSS:-} ]]; then echo "target: $what: SKIP (no shim found)"
+else printf 'target: %s (%s KiB): %s\n' "$what" "$SHIM_RSS" "$(verdict "$SHIM_RSS <= 1024")"; fi
 what="pull throughput >= 1.0 x skopeo's"
 if [[ -n $PULL_WHY ]]; then echo "target: $what: SKIP ($PULL_WHY)"
 elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not measured)"

@@ -44,6 +44,7 @@ TEST_CASE("an imported image runs on an overlay whose writes vanish with the con
     CHECK(l[1] == "data");
     CHECK(l[2] == "NAME=\"box base\"");
     // The layer was not written to, and the container's own layer is gone.
+    forget_containers(sb);
     for (const auto& layer : fs::directory_iterator(sb.dir() + "/state/layers"))
         if (layer.is_directory()) CHECK_FALSE(fs::exists(layer.path().string() + file));
     CHECK(count_entries(sb.dir() + "/state/containers") == 0);
@@ -160,6 +161,7 @@ TEST_CASE("images lists names, ids and sizes; tag and rmi follow docker's rules"
     auto untag = sb.box({"rmi", "other/name:v2"});
     CHECK(untag.out == "Untagged: other/name:v2\n");
     CHECK(sb.box({"run", "busybox", "true"}).status == 0);
+    forget_containers(sb);
     auto gone = sb.box({"rmi", "-f", id.substr(7, 12)});
     CHECK(gone.out.find("Deleted: " + id) != std::string::npos);
     CHECK(sb.box({"images", "-q"}).out.empty());
@@ -218,6 +220,7 @@ TEST_CASE("save writes a docker-archive that skopeo reads and box loads back", "
         CHECK(trim(other.box({"images", "-q", "--no-trunc", "localhost/saved:v1"}).out) == id);  // same config
         std::string word = random_name("via-podman-");
         CHECK(trim(other.box({"run", "localhost/saved:v1", "echo", word}).out) == word);
+        forget_containers(other);
         REQUIRE(other.box({"rmi", "localhost/saved:v1"}).status == 0);
     } else {
         WARN("podman is not installed here (make deps installs it): box save checked with skopeo and box load only");

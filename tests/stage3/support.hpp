@@ -161,6 +161,13 @@ private:
     std::unique_ptr<Background> server_;
 };
 
+/// From stage 4 on a container outlives its run, as docker's do (until
+/// `box rm`, or `container prune`): this removes the ended ones, so that a
+/// stage-3 test sees what stage 3 leaves.
+inline void forget_containers(const Sandbox& sb) {
+    if (box_stage() >= 4) REQUIRE(sb.box({"container", "prune", "-f"}).status == 0);
+}
+
 /// Puts a busybox image into `registry` as REPO:TAG with the real tools:
 /// umoci builds an OCI layout from the base rootfs, skopeo copies it.
 inline void push_with_skopeo(const Sandbox& sb, const TestRegistry& registry, const std::string& repo_tag) {

@@ -196,6 +196,15 @@ const std::string& base_rootfs() {
     return path;
 }
 
+int box_stage() {
+    static int stage = [] {
+        auto r = run({box_binary(), "--version"});
+        auto at = r.out.find("(stage ");
+        return at == std::string::npos ? 0 : std::atoi(r.out.c_str() + at + 7);
+    }();
+    return stage;
+}
+
 const std::string& box_binary() {
     static const std::string path = [] {
         const char* p = getenv("BOX_BIN");

@@ -74,6 +74,9 @@ const std::string& base_rootfs();
 /// the test binary).
 const std::string& box_binary();
 
+/// The highest stage built into the box under test (from `box --version`).
+int box_stage();
+
 /// A static test program built beside the test binary (tests/stageN/fixtures),
 /// copied into `rootfs` as /NAME; returns "/NAME".
 std::string install_fixture(const std::string& name, const std::string& rootfs);

@@ -56,6 +56,10 @@ struct ArchiveApi {
     decltype(&archive_entry_set_perm) entry_set_perm;                      ///< archive_entry_set_perm
     decltype(&archive_entry_set_size) entry_set_size;                      ///< archive_entry_set_size
     decltype(&archive_entry_set_mtime) entry_set_mtime;                    ///< archive_entry_set_mtime
+    decltype(&archive_entry_xattr_clear) entry_xattr_clear;                ///< archive_entry_xattr_clear
+    decltype(&archive_entry_xattr_add_entry) entry_xattr_add_entry;        ///< archive_entry_xattr_add_entry
+    decltype(&archive_read_disk_new) read_disk_new;                        ///< archive_read_disk_new
+    decltype(&archive_read_disk_entry_from_file) read_disk_entry_from_file;  ///< ..._entry_from_file
 };
 
 /// libarchive, loaded on the first call; throws box::Error if it cannot be.

@@ -26,6 +26,9 @@ public:
 
     /// Makes a connected pair; give one end to each process.
     static std::pair<Channel, Channel> pair();
+    /// The end this process was given as descriptor `fd` (chapter 4: the shim
+    /// hands one to the box that starts its container); made close-on-exec.
+    static Channel from_fd(int fd);
 
     /// Sends one message, with `fd` attached unless it is -1. Throws box::Error.
     void send(const std::string& text, int fd = -1);
@@ -33,6 +36,8 @@ public:
     std::optional<Message> receive();
     /// Closes this end.
     void close() { fd_.reset(); }
+    /// The socket's descriptor (to hand to a child process).
+    int fd() const { return fd_.get(); }
 
 private:
     explicit Channel(int fd) : fd_(fd) {}

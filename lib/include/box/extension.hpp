@@ -47,6 +47,14 @@ void add_extension(ExtensionFactory factory);
 /// One extension per registered factory that has something to do, in order.
 std::vector<std::unique_ptr<ContainerExtension>> make_extensions(const ContainerSpec& spec);
 
+/// What `box run` does with a complete spec: chapter 1's run_container(),
+/// until chapter 4 puts a container store (and a detached mode) in front.
+using ContainerRunner = std::function<int(const ContainerSpec&)>;
+/// Replaces the runner (chapter 4 does, when its commands are added).
+void set_container_runner(ContainerRunner runner);
+/// The runner set, or an empty function if none was.
+const ContainerRunner& container_runner();
+
 /// Turns a stage's own `run` flags into spec fields; throws box::Error on a bad
 /// value (before anything is created).
 using SpecFiller = std::function<void(ContainerSpec&)>;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,11 @@ struct ContainerSpec {
     bool adopt = false;             ///< chapter 4: what the extensions make exists already (an earlier box
                                     ///< started the container): take it over, to report on it and clean up
 };
+
+/// The spec as JSON, to keep with a container (chapter 4), and back.
+nlohmann::json spec_to_json(const ContainerSpec& spec);
+/// Reads what spec_to_json() wrote; throws box::Error if it is not that.
+ContainerSpec spec_from_json(const nlohmann::json& j);
 
 /// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.
 /// Throws box::Error on anything else.

@@ -40,6 +40,9 @@ void chmod(const std::string& path, mode_t mode);
 void sethostname(const std::string& name);
 /// unshare(2).
 void unshare(int flags);
+/// setns(2) into the namespace open at `fd`, whose kind (`net`, `mnt`...) is
+/// `kind` (for the trace and the error message).
+void setns(int fd, const std::string& kind);
 /// clone(2) used like fork(2): returns the child's pid in the parent and 0 in
 /// the child, which runs on a copy of the parent's memory and stack.
 pid_t clone(unsigned long flags);

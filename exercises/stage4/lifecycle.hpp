@@ -1,0 +1,42 @@
+// Chapter 4, inside the stage: how containers are started and stopped
+// (used by the commands in commands.cpp and exec.cpp).
+#pragma once
+
+#include <string>
+
+#include "box/file_lock.hpp"
+#include "stage4.hpp"
+
+namespace box::stage4 {
+
+/// Starts container `c` under a new box-shim and returns once its command
+/// runs; throws box::Error (with the start's exit status) if it cannot start.
+void start_detached(const ContainerStore& store, const Container& c);
+/// Starts container `c` with this box as its supervisor, waits for it, records
+/// its end (and removes it with --rm); returns its exit status.
+int run_foreground(const ContainerStore& store, const Container& c);
+/// `box __start ID`, run by the shim: starts the container, records it as
+/// running, sends "P<pid>" (and the terminal) over `control_fd`, and exits,
+/// leaving the container to the shim.
+int start_helper(const std::string& id, int control_fd);
+/// `box __cleanup ID WAIT-STATUS`, run by the shim once the container ended:
+/// removes its cgroup, records the end; returns 3 if --restart says to start
+/// it again, else 0 (and removes it, with --rm).
+int cleanup_helper(const std::string& id, int wait_status);
+/// docker stop: SIGTERM, SIGKILL after `grace_seconds` (0: SIGKILL at once);
+/// returns once the end is recorded. No restart follows.
+void stop_container(const ContainerStore& store, const std::string& ref, int grace_seconds);
+/// For a container that does not run: removes what a killed box may have
+/// left of it (its cgroup) and keeps the state find() repaired.
+void clean_up_leftovers(const ContainerStore& store, const Container& c);
+
+/// The lock a start holds on container `c` until it runs; `rm` and `prune` take
+/// it before they judge whether the container runs, so they never remove one
+/// that is starting.
+FileLock starting_lock(const Container& c);
+/// Records whether `stop`/`kill` ended container `c` (then --restart does not apply).
+void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped);
+/// Removes what a create or rm cut short left: directories without config.json.
+void remove_partial_containers(const ContainerStore& store);
+
+}  // namespace box::stage4

@@ -1,0 +1,19 @@
+#include "box/file_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+
+#include "box/error.hpp"
+#include "box/util.hpp"
+
+namespace box {
+
+FileLock::FileLock(const std::string& dir) {
+    make_dirs(dir);
+    fd_.reset(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) throw_errno("lock " + dir, errno);
+}
+
+}  // namespace box

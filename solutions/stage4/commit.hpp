@@ -1,0 +1,30 @@
+// Chapter 4, inside the stage: a container's changes as a list, a layer, a tar.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stage4.hpp"
+
+namespace box::stage4 {
+
+/// `box commit`'s flags.
+struct CommitOptions {
+    std::string reference;             ///< REPOSITORY[:TAG], or "" for an unnamed image
+    std::string message;               ///< -m: the history entry's comment
+    std::string author;                ///< -a
+    std::vector<std::string> changes;  ///< -c 'CMD ...' and the like
+};
+
+/// Prints `docker diff`'s lines: "A /path", "C /path", "D /path".
+int diff(const Container& c);
+/// Writes the container's filesystem as a tar to `output` (or stdout).
+int export_container(const Container& c, const std::string& output);
+/// Makes an image of the container's image plus a layer of its changes;
+/// prints the new image's id.
+int commit(const Container& c, const CommitOptions& options);
+/// Applies one Dockerfile-like instruction (CMD, ENTRYPOINT, ENV, WORKDIR,
+/// USER) to an image config's "config" object; throws box::Error otherwise.
+void apply_change(json& config, const std::string& change);
+
+}  // namespace box::stage4

@@ -1,0 +1,186 @@
+// Chapter 4: entering a running container — `box exec` joins the namespaces
+// and the cgroup of the container's first process, then forks the command
+// there; `box top` lists the processes that share its PID namespace.
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "box/cgroup_layout.hpp"
+#include "box/channel.hpp"
+#include "box/error.hpp"
+#include "box/supervise.hpp"
+#include "box/sys.hpp"
+#include "box/user.hpp"
+#include "box/util.hpp"
+#include "exec.hpp"
+#include "stage1.hpp"
+
+namespace fs = std::filesystem;
+
+namespace box::stage4 {
+
+void join_namespaces(pid_t pid) {
+    // BEGIN EXERCISE 2: join_namespaces()
+    // Open every namespace first: once we are in the container's mount
+    // namespace, /proc is the container's, where `pid` means nothing.
+    // The user namespace comes first (it grants the rights for the others),
+    // the mount namespace last (it changes our root and working directory).
+    const char* kinds[] = {"user", "ipc", "uts", "net", "pid", "cgroup", "mnt"};
+    Fd fds[std::size(kinds)];
+    for (size_t i = 0; i < std::size(kinds); ++i) {
+        std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + kinds[i];
+        std::string ours = std::string("/proc/self/ns/") + kinds[i];
+        struct stat a {}, b {};
+        if (::stat(theirs.c_str(), &a) != 0) throw_errno("open " + theirs, errno);
+        if (::stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+            continue;  // shared with the host (--net host, no --userns): nothing to join
+        fds[i].reset(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fds[i]) throw_errno("open " + theirs, errno);
+    }
+    for (size_t i = 0; i < std::size(kinds); ++i)
+        if (fds[i]) sys::setns(fds[i].get(), std::string(kinds[i]));
+    // END EXERCISE
+}
+
+namespace {
+
+// Puts this process into the cgroups of process `pid`, in every hierarchy.
+void join_cgroups(pid_t pid) {
+    CgroupLayout layout = detect_cgroup_layout();
+    for (const auto& line : split(read_file("/proc/" + std::to_string(pid) + "/cgroup"), '\n')) {
+        auto fields = split(line, ':');  // ID:CONTROLLERS:PATH
+        if (fields.size() < 3) continue;
+        std::string mount;
+        if (fields[0] == "0") {
+            mount = layout.unified;
+        } else {
+            for (const auto& c : split(fields[1], ','))
+                if (layout.v1.count(c)) mount = layout.v1.at(c);
+        }
+        if (mount.empty()) continue;
+        std::string procs = mount + fields[2] + "/cgroup.procs";
+        if (exists(procs)) sys::write_file(procs, std::to_string(::getpid()));
+    }
+}
+
+}  // namespace
+
+int exec_in(const Container& c, const ExecOptions& o) {
+    if (!c.running() || c.state.pid <= 0)
+        throw Error("Container " + c.id.substr(0, 12) + " is not running", "start it first (box start " + c.name + ")");
+    pid_t init = c.state.pid;
+    // Read from the host's /proc while it is still ours: the container's
+    // environment (the image's Env and -e, as its first process got them).
+    std::vector<std::string> env;
+    for (const auto& e : split(read_file("/proc/" + std::to_string(init) + "/environ"), '\0'))
+        if (!e.empty()) env.push_back(e);
+    for (const auto& e : o.env) {
+        std::string key = e.substr(0, e.find('='));
+        std::erase_if(env, [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+        env.push_back(e);
+    }
+
+    SignalForwarder signals;
+    join_cgroups(init);
+    join_namespaces(init);  // from here on "/" is the container's root
+
+    Identity id = resolve_user(o.user.empty() ? c.spec.user : o.user, try_read_file("/etc/passwd").value_or(""),
+                               try_read_file("/etc/group").value_or(""));
+    std::string workdir = !o.workdir.empty() ? o.workdir : c.spec.workdir.empty() ? "/" : c.spec.workdir;
+    Fd master;
+    std::string slave;
+    if (o.tty) {  // a terminal of the container's own devpts, as `run -t` gets
+        master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!master || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw_errno("open /dev/ptmx", errno);
+        slave = ::ptsname(master.get());
+    }
+    auto [parent_end, child_end] = Channel::pair();
+    pid_t child = ::fork();  // the first child after setns(pid): it is in the container's PID namespace
+    if (child < 0) throw_errno("fork", errno);
+    if (child == 0) {
+        parent_end.close();
+        try {
+            if (o.tty) {
+                ::setsid();
+                int t = ::open(slave.c_str(), O_RDWR);
+                if (t < 0 || ::ioctl(t, TIOCSCTTY, 0) != 0) throw_errno("open " + slave, errno);
+                for (int fd = 0; fd < 3; ++fd) ::dup2(t, fd);
+                ::close(t);
+            } else if (!o.interactive || o.detach) {
+                int null = ::open("/dev/null", O_RDONLY);
+                ::dup2(null, 0);
+                ::close(null);
+            }
+            if (o.detach) ::setsid();
+            if (::chdir(workdir.c_str()) != 0)
+                throw Error("chdir to cwd (\"" + workdir + "\") set in config.json failed", strerror(errno), 126);
+            stage1::set_identity(id);
+            std::string path = kDefaultPath;
+            for (const auto& e : env)
+                if (starts_with(e, "PATH=")) path = e.substr(5);
+            std::string program = stage1::find_executable(o.args[0], path);
+            SignalForwarder::unblock_in_child();
+            int err = sys::execve(program, o.args, env);
+            throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+        } catch (const Error& e) {
+            try {
+                child_end.send("E" + std::to_string(e.status()) + "\t" + e.tried() + "\t" + e.reason());
+            } catch (...) {
+            }
+            _exit(e.status());
+        }
+    }
+    child_end.close();
+    if (auto message = parent_end.receive()) {
+        auto parts = split(message->text.substr(1), '\t');
+        ::waitpid(child, nullptr, 0);
+        throw Error(parts.size() > 1 ? parts[1] : "exec", parts.size() > 2 ? parts[2] : "failed",
+                    std::atoi(parts[0].c_str()));
+    }
+    if (o.detach) return 0;  // it goes on; the container's init inherits it when we exit
+    return supervise(child, signals, std::move(master), o.interactive);
+}
+
+int top(const Container& c, const std::vector<std::string>& ps_args) {
+    if (!c.running() || c.state.pid <= 0)
+        throw Error("Container " + c.id.substr(0, 12) + " is not running", "box top lists a running container's processes");
+    // Its processes: every host PID whose PID namespace is its first process's.
+    auto ns_of = [](const std::string& pid) {
+        char buf[64];
+        ssize_t n = ::readlink(("/proc/" + pid + "/ns/pid").c_str(), buf, sizeof buf);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    };
+    std::string ns = ns_of(std::to_string(c.state.pid));
+    std::string pids;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") == std::string::npos && ns_of(name) == ns)
+            pids += (pids.empty() ? "" : ",") + name;
+    }
+    // As docker top does: the host's ps, with its own options or -ef, for those PIDs.
+    std::vector<std::string> argv = {"ps"};
+    argv.insert(argv.end(), ps_args.begin(), ps_args.end());
+    if (ps_args.empty()) argv.push_back("-f");
+    argv.push_back("-p");
+    argv.push_back(pids);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::execvp("ps", raw.data());
+        _exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return exit_status(status);
+}
+
+}  // namespace box::stage4

@@ -1,0 +1,31 @@
+// Chapter 4, inside the stage: entering a running container.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stage4.hpp"
+
+namespace box::stage4 {
+
+/// `box exec`'s flags.
+struct ExecOptions {
+    std::vector<std::string> args;  ///< the command and its arguments
+    std::vector<std::string> env;   ///< -e KEY=VALUE, over the container's own
+    std::string workdir;            ///< -w (default: the container's)
+    std::string user;               ///< -u (default: the container's)
+    bool interactive = false;       ///< -i: keep stdin open
+    bool tty = false;               ///< -t: a terminal of the container's devpts
+    bool detach = false;            ///< -d: do not wait for it
+};
+
+/// Runs a command in running container `c` (its namespaces and cgroup) and
+/// returns its exit status (0 at once with -d). Throws box::Error if `c`
+/// does not run or the command cannot be started.
+int exec_in(const Container& c, const ExecOptions& options);
+
+/// Lists the processes of running container `c` with the host's ps (its
+/// options `ps_args`, default -f), as docker top does; returns ps's status.
+int top(const Container& c, const std::vector<std::string>& ps_args);
+
+}  // namespace box::stage4

@@ -1,0 +1,119 @@
+/// @file stage4.hpp
+/// @brief Chapter 4: containers that outlive the command that started them —
+/// a store of containers with ids, names and state; a small supervisor (the
+/// shim) per running container; and the commands that list, enter, stop,
+/// commit and remove them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "box/spec.hpp"
+
+namespace box::stage4 {
+
+using json = nlohmann::json;  ///< the JSON type box uses
+
+/// What state.json holds: docker's State fields.
+struct ContainerState {
+    std::string status = "created";  ///< created, running, restarting, exited (docker's words)
+    pid_t pid = 0;                   ///< the container's first process, while it runs (host PID)
+    pid_t supervisor = 0;            ///< the shim (or foreground box) that waits for it
+    long long supervisor_start = 0;  ///< its start time (/proc/PID/stat), to tell a reused PID apart
+    int exit_code = 0;               ///< its command's exit status (128+N if killed by signal N)
+    bool oom_killed = false;         ///< the OOM killer killed a process of it
+    bool stopped_by_user = false;    ///< `stop`/`kill` ended it: no restart (docker's rule)
+    int restart_count = 0;           ///< how often --restart started it again
+    std::string error;               ///< why it could not start, if it could not
+    std::string started_at = "0001-01-01T00:00:00Z";   ///< RFC 3339; docker's zero time if never
+    std::string finished_at = "0001-01-01T00:00:00Z";  ///< RFC 3339; docker's zero time if never
+};
+
+/// One container: what it was created with, and what it is doing.
+struct Container {
+    std::string id;       ///< 64 hex digits
+    std::string name;     ///< without docker's leading "/"
+    std::string created;  ///< RFC 3339
+    std::string dir;      ///< STATE/containers/ID
+    ContainerSpec spec;   ///< how to start it (stage 1-3's spec, rootfs the overlay's merged dir)
+    std::string image_id;  ///< the id of the image it runs (empty with --rootfs)
+    std::string restart = "no";  ///< --restart: no, always, unless-stopped, on-failure[:N]
+    bool auto_remove = false;    ///< --rm
+    bool detach = false;         ///< run -d
+    ContainerState state;  ///< from state.json (repaired if its supervisor is gone)
+
+    /// Running or restarting: a supervisor is responsible for it.
+    bool running() const { return state.status == "running" || state.status == "restarting"; }
+    /// docker ps's STATUS column: "Up 3 minutes", "Exited (0) 5 seconds ago", "Created".
+    std::string status_text() const;
+};
+
+/// The containers under STATE/containers/ID/: config.json (the spec and
+/// options), state.json, container.log, and the overlay's upper/work/merged.
+/// Every change happens under one lock (FileLock on STATE/containers), and
+/// every file is replaced atomically.
+class ContainerStore {
+public:
+    /// The store under state root `root`.
+    explicit ContainerStore(std::string root);
+    /// STATE/containers
+    const std::string& dir() const { return dir_; }
+    /// Records a new container for `spec` (its id is the spec's). Throws
+    /// box::Error if `name` is taken or malformed; an empty name gets a
+    /// generated one (adjective_surname, as docker's).
+    Container create(const ContainerSpec& spec, std::string name, const std::string& image_id,
+                     const std::string& restart, bool auto_remove, bool detach);
+    /// A container by full id, unique id prefix, or name; throws box::Error
+    /// "No such container: REF" (or an ambiguous-prefix error).
+    Container find(const std::string& ref) const;
+    /// Every container, newest first. A container marked running whose
+    /// supervisor is gone (box was killed) is reported as exited.
+    std::vector<Container> list() const;
+    /// Writes the container's state.json.
+    void save_state(const Container& c) const;
+    /// Renames a container; throws box::Error if the new name is taken.
+    void rename(const Container& c, const std::string& name) const;
+    /// Removes the container's directory (it must not be running).
+    void remove(const Container& c) const;
+
+private:
+    Container load(const std::string& id) const;
+    std::string root_, dir_;
+};
+
+/// True if process `pid` exists and started at `start` (see process_start_time).
+bool process_alive(pid_t pid, long long start);
+/// True if process `pid` exists and has not ended (a zombie has).
+bool process_running(pid_t pid);
+/// The start time of process `pid` (field 22 of /proc/PID/stat), or 0.
+long long process_start_time(pid_t pid);
+
+/// Exercise 1 (in shim.cpp): the shim's reap-and-record loop.
+
+/// Exercise 2: joins the namespaces of process `pid` (a container's first
+/// process) — user (if it has its own), ipc, uts, net, pid, cgroup, and mount
+/// last — so that a child forked afterwards is in the container. Throws
+/// box::Error naming the namespace that could not be joined.
+void join_namespaces(pid_t pid);
+
+/// One change in a container's writable layer, as `docker diff` shows it.
+struct Change {
+    char kind;         ///< 'A' added, 'C' changed, 'D' deleted
+    std::string path;  ///< absolute, inside the container
+};
+
+/// Exercise 3: the changes a container's upper directory `upper` holds over
+/// its image's layers `lowers` (bottom first): a whiteout (character device
+/// 0/0) is a deletion, a name no layer has is an addition, any other a change;
+/// the parents of a change are changes too. Sorted by path.
+std::vector<Change> upper_changes(const std::string& upper, const std::vector<std::string>& lowers);
+
+/// Adds chapter 4's commands and run's -d/--name/--rm/--restart.
+void add_commands(CLI::App& app);
+
+}  // namespace box::stage4

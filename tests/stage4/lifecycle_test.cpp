@@ -1,0 +1,272 @@
+// Stage 4, black-box: the tutorial's container commands, checked against what
+// the kernel and the files show.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "support.hpp"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+TEST_CASE("run -d keeps a container running under a shim; ps, logs, stop, start and rm follow docker",
+          "[stage4][lifecycle]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string name = random_name("web-", 6);
+    std::string id = run_detached(sb, {"--name", name}, hello_loop());
+    CHECK(std::regex_match(id, std::regex("[0-9a-f]{64}")));
+
+    // The kernel's view: the container's first process runs in namespaces of
+    // its own, and its parent is the shim, which box run -d left behind.
+    auto info = inspect(sb, name);
+    pid_t pid = info["State"]["Pid"];
+    REQUIRE(pid > 0);
+    CHECK(alive(pid));
+    CHECK(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/pid") != fs::read_symlink("/proc/self/ns/pid"));
+    pid_t shim = std::stoi(proc_status(pid, "PPid"));
+    CHECK(proc_status(shim, "Name") == "box-shim");
+    CHECK(info["Id"] == id);
+    CHECK(info["Name"] == "/" + name);
+    CHECK(info["State"]["Status"] == "running");
+
+    auto ps = sb.box({"ps"});
+    CHECK(ps.out.rfind("CONTAINER ID   IMAGE     COMMAND", 0) == 0);
+    CHECK(std::regex_search(ps.out, std::regex(id.substr(0, 12) + " +busybox +\"sh -c while true; d…\" +.* Up .* " + name)));
+
+    // logs: the lines so far; -f follows new ones as they come.
+    CHECK(eventually([&] { return sb.box({"logs", name}).out.find("hello world\nhello world\n") != std::string::npos; }));
+    Background follow(sb.box_argv({"logs", "-f", "--tail", "0", name}));
+    CHECK(follow.wait_for_output("hello world\n", std::chrono::seconds(5)));
+    auto stamped = sb.box({"logs", "-t", "--tail", "1", name});
+    CHECK(std::regex_match(stamped.out, std::regex("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z hello world\n")));
+
+    // stop: sh as PID 1 ignores SIGTERM, so after the grace time SIGKILL: 137.
+    auto stop = sb.box({"stop", "-t", "1", name});
+    CHECK(stop.status == 0);
+    CHECK(trim(stop.out) == name);
+    CHECK_FALSE(alive(pid));
+    CHECK(follow.wait(std::chrono::seconds(5)).value_or(-1) == 0);  // logs -f ends with it
+    CHECK(sb.box({"ps", "-q"}).out.empty());
+    CHECK(std::regex_search(sb.box({"ps", "-a"}).out, std::regex("Exited \\(137\\) .* ago +" + name)));
+    info = inspect(sb, id.substr(0, 8));  // a prefix of the id names it too
+    CHECK(info["State"]["ExitCode"] == 137);
+    CHECK(info["State"]["Pid"] == 0);
+
+    // start: the same container (same writable layer) runs again.
+    REQUIRE(sb.box({"exec", name, "true"}).status != 0);  // not running: nothing to enter
+    REQUIRE(sb.box({"start", name}).status == 0);
+    pid_t again = inspect(sb, name)["State"]["Pid"];
+    CHECK(alive(again));
+    CHECK(again != pid);
+
+    // rm refuses a running container with docker's message; rm -f kills it.
+    auto refused = sb.box({"rm", name});
+    CHECK(refused.status != 0);
+    CHECK(refused.err.find("You cannot remove a running container " + id) != std::string::npos);
+    CHECK(alive(again));
+    auto removed = sb.box({"rm", "-f", name});
+    CHECK(removed.status == 0);
+    CHECK_FALSE(alive(again));
+    CHECK_FALSE(fs::exists(sb.dir() + "/state/containers/" + id));
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+}
+
+TEST_CASE("exec sees the container's hostname, processes and files, and leaves it running", "[stage4][exec]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string host = random_name("h", 6);
+    std::string id = run_detached(sb, {"-h", host, "-e", "GREETING=hi"}, {"sleep", "300"});
+    auto exec = [&](std::vector<std::string> cmd, const std::vector<std::string>& flags = {}) {
+        std::vector<std::string> args = {"exec"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        args.push_back(id.substr(0, 12));
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        return sb.box(args);
+    };
+    CHECK(trim(exec({"hostname"}).out) == host);
+    CHECK(trim(exec({"sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"}).out) == "sleep 300");
+    CHECK(trim(exec({"sh", "-c", "echo $GREETING"}).out) == "hi");  // the container's environment
+    CHECK(trim(exec({"sh", "-c", "echo $GREETING"}, {"-e", "GREETING=yo"}).out) == "yo");
+    std::string word = random_name("w-");
+    CHECK(exec({"sh", "-c", "echo " + word + " > /note"}).status == 0);
+    CHECK(trim(exec({"cat", "/note"}).out) == word);
+    CHECK(trim(exec({"pwd"}, {"-w", "/tmp"}).out) == "/tmp");
+    CHECK(trim(exec({"id", "-u"}, {"-u", "1234"}).out) == "1234");
+    CHECK(exec({"sh", "-c", "exit 7"}).status == 7);
+    auto missing = exec({"no-such-command"});
+    CHECK(missing.status == 127);
+    // Its process was in the container: same PID namespace as the container's init.
+    auto ns = exec({"readlink", "/proc/self/ns/pid"});
+    CHECK(trim(ns.out) == fs::read_symlink("/proc/" + std::to_string(inspect(sb, id)["State"]["Pid"].get<int>()) + "/ns/pid").string());
+    // A terminal of the container's own, through a pty of the test's.
+    auto tty = run({"script", "-qefc", box_binary() + " --root " + sb.dir() + "/state exec -it " + id + " tty", "/dev/null"});
+    CHECK(tty.out.find("/dev/pts/") != std::string::npos);
+    // Leaving it did not stop the container.
+    CHECK(inspect(sb, id)["State"]["Running"] == true);
+    // top: its processes, by host PID.
+    auto top = sb.box({"top", id});
+    CHECK(top.status == 0);
+    CHECK(top.out.find(" " + std::to_string(inspect(sb, id)["State"]["Pid"].get<int>()) + " ") != std::string::npos);
+    CHECK(top.out.find("sleep 300") != std::string::npos);
+    CHECK(sb.box({"rm", "-f", id}).status == 0);
+}
+
+TEST_CASE("--restart on-failure:2 restarts twice, then the exit code stays", "[stage4][restart]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string id = run_detached(sb, {"--restart", "on-failure:2"}, {"sh", "-c", "echo ran; exit 3"});
+    CHECK(eventually([&] {
+        auto s = inspect(sb, id)["State"];
+        return s["Status"] == "exited" && inspect(sb, id)["RestartCount"] == 2;
+    }));
+    auto info = inspect(sb, id);
+    CHECK(info["State"]["ExitCode"] == 3);
+    CHECK(info["HostConfig"]["RestartPolicy"]["Name"] == "on-failure");
+    CHECK(eventually([&] { return sb.box({"logs", id}).out == "ran\nran\nran\n"; }));
+    CHECK(trim(sb.box({"wait", id}).out) == "3");
+    CHECK(sb.box({"rm", id}).status == 0);
+}
+
+TEST_CASE("a foreground run is kept as an exited container; --rm removes it; rmi refuses its image",
+          "[stage4][lifecycle]") {
+    Sandbox sb;
+    std::string image = import_busybox(sb);
+    auto r = sb.box({"run", "--name", "once", "busybox", "sh", "-c", "exit 5"});
+    CHECK(r.status == 5);
+    CHECK(std::regex_search(sb.box({"ps", "-a"}).out, std::regex("Exited \\(5\\) .* once")));
+    CHECK(sb.box({"ps"}).out.find("once") == std::string::npos);
+    // The image is in use: rmi refuses, as docker does, until the container goes.
+    auto rmi = sb.box({"rmi", "busybox"});
+    CHECK(rmi.status != 0);
+    CHECK(rmi.err.find("is using its referenced image") != std::string::npos);
+    CHECK(sb.box({"rm", "once"}).status == 0);
+
+    CHECK(sb.box({"run", "--rm", "busybox", "true"}).status == 0);
+    std::string id = run_detached(sb, {"--rm"}, {"sh", "-c", "sleep 0.2"});
+    CHECK(eventually([&] { return !fs::exists(sb.dir() + "/state/containers/" + id); }));
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(sb.box({"rmi", "busybox"}).status == 0);
+}
+
+TEST_CASE("inspect tells OOMKilled after an OOM kill, and -f picks fields", "[stage4][inspect]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // A shell that doubles a string until the 8 MiB limit stops it; detached,
+    // so that the shim records how it ended.
+    run_detached(sb, {"--name", "hog", "-m", "8m", "--memory-swap", "8m"},
+                 {"sh", "-c", "x=xxxxxxxxxxxxxxxx; while true; do x=$x$x; done"});
+    CHECK(trim(sb.box({"wait", "hog"}).out) == "137");
+    auto state = inspect(sb, "hog")["State"];
+    CHECK(state["OOMKilled"] == true);
+    CHECK(state["ExitCode"] == 137);
+    CHECK(trim(sb.box({"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "hog"}).out) ==
+          "exited 137 /hog");
+    auto bad = sb.box({"inspect", "-f", "{{.State.Nope}}", "hog"});
+    CHECK(bad.status != 0);
+    CHECK(sb.box({"rm", "hog"}).status == 0);
+}
+
+TEST_CASE("diff lists what a container added, changed and deleted; commit makes an image of it",
+          "[stage4][commit]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string id = run_detached(sb, {"--name", "work"}, {"sleep", "300"});
+    std::string word = random_name("made-");
+    REQUIRE(sb.box({"exec", "work", "sh", "-c", "echo " + word + " > /new; echo motd > /etc/motd; rm /etc/profile"})
+                .status == 0);
+    auto diff = sb.box({"diff", "work"});
+    BOX_SHOW(diff);
+    auto l = lines(diff.out);
+    CHECK(std::find(l.begin(), l.end(), "A /new") != l.end());
+    CHECK(std::find(l.begin(), l.end(), "C /etc") != l.end());
+    CHECK(std::find(l.begin(), l.end(), "A /etc/motd") != l.end());
+    CHECK(std::find(l.begin(), l.end(), "D /etc/profile") != l.end());
+
+    auto commit = sb.box({"commit", "-m", "a note", "-a", "Student <s@example.org>", "-c", "CMD [\"cat\", \"/new\"]",
+                          "work", "noted:v1"});
+    BOX_SHOW(commit);
+    REQUIRE(commit.status == 0);
+    CHECK(std::regex_match(trim(commit.out), std::regex("sha256:[0-9a-f]{64}")));
+    auto shown = sb.box({"run", "--rm", "noted:v1"});
+    CHECK(trim(shown.out) == word);  // the new CMD, and the file from the container
+    CHECK(sb.box({"run", "--rm", "noted:v1", "test", "-e", "/etc/profile"}).status == 1);  // the deletion too
+    auto history = sb.box({"history", "noted:v1"});
+    CHECK(history.out.find("a note") != std::string::npos);
+    auto config = nlohmann::json::parse(sb.box({"image", "inspect", "noted:v1"}).out).at(0);
+    CHECK(config["Author"] == "Student <s@example.org>");
+
+    // export: the whole filesystem as a tar; import makes a one-layer image of it.
+    std::string tar = sb.dir() + "/work.tar";
+    REQUIRE(sb.box({"export", "-o", tar, "work"}).status == 0);
+    auto listing = lines(run({"tar", "-tf", tar}).out);
+    CHECK(std::find(listing.begin(), listing.end(), "new") != listing.end());
+    CHECK(std::find(listing.begin(), listing.end(), "etc/profile") == listing.end());
+    REQUIRE(sb.box({"import", tar, "flat:v1"}).status == 0);
+    CHECK(trim(sb.box({"run", "--rm", "flat:v1", "cat", "/new"}).out) == word);
+    CHECK(sb.box({"run", "--rm", "flat:v1", "test", "-e", "/etc/profile"}).status == 1);
+    CHECK(sb.box({"rm", "-f", "work"}).status == 0);
+}
+
+TEST_CASE("bad input gets one clear line and leaves no container behind", "[stage4][errors]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // First what works: a detached container's end is recorded.
+    run_detached(sb, {"--name", "fine"}, {"true"});
+    CHECK(trim(sb.box({"wait", "fine"}).out) == "0");
+    CHECK(sb.box({"rm", "fine"}).status == 0);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"rm", "no-such-box"}), 1);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"logs", "no-such-box"}), 125);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--restart", "sometimes", "busybox", "true"}), 125);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "--restart", "always", "busybox", "true"}), 125);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--name", "bad/name", "busybox", "true"}), 125);
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    // A name is taken once.
+    CHECK(sb.box({"create", "--name", "taken", "busybox", "true"}).status == 0);
+    auto dup = sb.box({"run", "--name", "taken", "busybox", "true"});
+    REQUIRE_ONE_ERROR_LINE(dup, 125);
+    CHECK(dup.err.find("is already in use") != std::string::npos);
+    CHECK(lines(sb.box({"ps", "-aq"}).out).size() == 1);
+    CHECK(std::regex_search(sb.box({"ps", "-a"}).out, std::regex("Created +taken")));
+    // A command that does not exist: 127, and the container stays "Created", as in docker.
+    CHECK(sb.box({"run", "--name", "nocmd", "busybox", "no-such-command"}).status == 127);
+    CHECK(inspect(sb, "nocmd")["State"]["ExitCode"] == 127);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"kill", "-s", "NOPE", "taken"}), 125);
+    CHECK(sb.box({"container", "prune", "-f"}).status == 0);
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+}
+
+TEST_CASE("a killed box leaves state that ps, rm -f and prune handle, and nothing else", "[stage4][crash]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // Each of these box commands killed at a random moment, a few times over.
+    auto kill_midway = [&](const std::vector<std::string>& args) {
+        Background box(sb.box_argv(args));
+        std::this_thread::sleep_for(std::chrono::milliseconds(random_int(0, 60)));
+        ::kill(box.pid(), SIGKILL);
+        box.wait(std::chrono::seconds(5));
+        auto ps = sb.box({"ps", "-a"});
+        BOX_SHOW(ps);
+        REQUIRE(ps.status == 0);  // whatever it left, the store reads
+    };
+    for (int round = 0; round < 4; ++round) {
+        kill_midway({"run", "-d", "busybox", "sleep", "300"});
+        std::string id = run_detached(sb, {}, {"sh", "-c", "mkdir -p /data; echo x > /data/f; sleep 300"});
+        kill_midway({"commit", id, "snap:" + std::to_string(round)});
+        kill_midway({"rm", "-f", id});
+    }
+    for (const auto& id : lines(sb.box({"ps", "-aq"}).out)) {
+        auto rm = sb.box({"rm", "-f", id});
+        BOX_SHOW(rm);
+        CHECK(rm.status == 0);
+    }
+    CHECK(sb.box({"container", "prune", "-f"}).status == 0);
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(container_dirs(sb) == 0);
+    // Images that a cut-short commit made are whole or absent: each one runs.
+    for (const auto& image : lines(sb.box({"images", "-q"}).out)) CHECK(sb.box({"run", "--rm", image, "true"}).status == 0);
+    // The Sandbox checks, as it goes, that no mount, process or cgroup is left.
+}
