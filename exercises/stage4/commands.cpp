@@ -20,8 +20,10 @@
 #include "box/units.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
+#include "cp.hpp"
 #include "exec.hpp"
 #include "lifecycle.hpp"
+#include "volumes.hpp"
 #include "stage3.hpp"
 #include "stage4.hpp"
 
@@ -50,6 +52,7 @@ int for_each(const std::vector<std::string>& refs, const std::function<void(cons
 struct RunFlags {
     bool detach = false, auto_remove = false, create_only = false;
     std::string name, restart = "no";
+    std::vector<std::string> volumes;
 };
 
 void check_restart(const std::string& policy) {
@@ -63,7 +66,13 @@ int run(const RunFlags& f, ContainerSpec spec) {
     if (f.auto_remove && f.restart != "no") throw Error("Conflicting options", "--restart and --rm");
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
-    if (!spec.image.empty()) image_id = stage3::ImageStore(state_root()).find(spec.image).id;
+    json image_volumes;
+    if (!spec.image.empty()) {
+        auto image = stage3::ImageStore(state_root()).find(spec.image);
+        image_id = image.id;
+        image_volumes = image.config.value("config", json::object()).value("Volumes", json());
+    }
+    fill_volumes(spec, f.volumes, image_volumes);
     ContainerStore s = store();
     Container c = s.create(spec, f.name, image_id, f.restart, f.auto_remove, f.detach);
     if (f.create_only) {
@@ -210,6 +219,20 @@ int logs(const LogsFlags& f) {
 
 // ---- inspect -----------------------------------------------------------------
 
+json mounts_of(const Container& c) {
+    json out = json::array();
+    for (const auto& m : c.spec.mounts) {
+        json j = {{"Type", m.type}, {"Source", m.source}, {"Destination", m.destination}, {"Mode", m.readonly ? "ro" : ""},
+                  {"RW", !m.readonly}, {"Propagation", m.type == "bind" ? "rprivate" : ""}};
+        if (m.type == "volume") {
+            j["Name"] = m.name;
+            j["Driver"] = "local";
+        }
+        out.push_back(j);
+    }
+    return out;
+}
+
 json inspect_json(const Container& c) {
     const auto& l = c.spec.limits;
     std::string policy = c.restart.substr(0, c.restart.find(':'));
@@ -247,7 +270,7 @@ json inspect_json(const Container& c) {
          {{"Name", c.spec.layers.empty() ? "rootfs" : "overlay2"},
           {"Data",
            {{"LowerDir", lowers}, {"UpperDir", c.dir + "/upper"}, {"WorkDir", c.dir + "/work"}, {"MergedDir", c.spec.rootfs}}}}},
-        {"Mounts", json::array()},
+        {"Mounts", mounts_of(c)},
         {"Config",
          {{"Hostname", c.spec.hostname}, {"User", c.spec.user}, {"Tty", c.spec.tty}, {"OpenStdin", c.spec.interactive},
           {"Env", c.spec.env}, {"Cmd", c.spec.args}, {"Image", c.spec.image}, {"WorkingDir", c.spec.workdir}}},
@@ -316,8 +339,11 @@ void add_commands(CLI::App& app) {
     r->add_flag("--rm", rf->auto_remove, "Automatically remove the container when it exits");
     r->add_option("--restart", rf->restart, "Restart policy: no, on-failure[:max-retries], always, unless-stopped")
         ->capture_default_str();
+    r->add_option("-v,--volume", rf->volumes, "Bind mount a volume: /host/dir:/path[:ro], NAME:/path[:ro], /path")
+        ->allow_extra_args(false);
     r->add_flag("--create-only", rf->create_only, "(box create) Record the container; do not start it")->group("");
     set_container_runner([rf](const ContainerSpec& spec) { return run(*rf, spec); });
+    add_volume_extension();
     stage3::set_image_user([](const std::string& image_id) -> std::string {
         for (const auto& c : store().list())
             if (c.image_id == image_id) return c.id;
@@ -431,6 +457,7 @@ void add_commands(CLI::App& app) {
             if (ct.running()) stop_container(s, ref, 0);
             clean_up_leftovers(s, s.find(ct.id));
             s.remove(s.find(ct.id));
+            if (rm->volumes) remove_anonymous_volumes(ct);  // -v: its anonymous volumes go with it
             printf("%s\n", ref.c_str());
         });
     });
@@ -523,6 +550,26 @@ void add_commands(CLI::App& app) {
     c->add_option("-c,--change", cf->o.changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER)")
         ->allow_extra_args(false);
 
+    auto cp_args = std::make_shared<std::vector<std::string>>();
+    auto cp_follow = std::make_shared<bool>(false);
+    c = cli::add_command(app, "cp", "Copy files/folders between a container and the local filesystem", [cp_args, cp_follow] {
+        const auto& a = *cp_args;
+        auto container_part = [](const std::string& s) {
+            size_t colon = s.find(':');
+            return colon != std::string::npos && s[0] != '/' && s[0] != '.' ? colon : std::string::npos;
+        };
+        size_t from = container_part(a[0]), to = container_part(a[1]);
+        if ((from == std::string::npos) == (to == std::string::npos))
+            throw Error("cp", "give one CONTAINER:PATH and one local path");
+        if (from != std::string::npos)
+            return copy_out(store().find(a[0].substr(0, from)), a[0].substr(from + 1), a[1], *cp_follow);
+        return copy_in(store().find(a[1].substr(0, to)), a[0], a[1].substr(to + 1));
+    });
+    c->add_option("SRC DEST", *cp_args, "CONTAINER:SRC_PATH DEST_PATH, or SRC_PATH CONTAINER:DEST_PATH")
+        ->required()
+        ->expected(2);
+    c->add_flag("-L,--follow-link", *cp_follow, "Always follow symbol link in SRC_PATH");
+
     struct ExportFlags { std::string ref, output; };
     auto ef = std::make_shared<ExportFlags>();
     c = cli::add_command(app, "export", "Export a container's filesystem as a tar archive",
@@ -557,6 +604,62 @@ void add_commands(CLI::App& app) {
     });
     c->add_flag("-f,--force", *force, "Do not prompt for confirmation");
     add_ps_flags(cli::add_command(*group, "ls", "List containers", [ps_flags] { return ps(*ps_flags); }));
+
+    // volume create/ls/inspect/rm/prune
+    CLI::App* vg = app.add_subcommand("volume", "Manage volumes");
+    auto vname = std::make_shared<std::string>();
+    c = cli::add_command(*vg, "create", "Create a volume", [vname] {
+        printf("%s\n", create_volume(vname->empty() ? random_hex(64) : *vname).c_str());
+        return 0;
+    });
+    c->add_option("VOLUME", *vname, "Name (default: a random one)");
+    auto vquiet = std::make_shared<bool>(false);
+    c = cli::add_command(*vg, "ls", "List volumes", [vquiet] {
+        if (!*vquiet) printf("DRIVER    VOLUME NAME\n");
+        for (const auto& n : list_volumes()) printf(*vquiet ? "%s\n" : "local     %s\n", n.c_str());
+        return 0;
+    });
+    c->add_flag("-q,--quiet", *vquiet, "Only display volume names");
+    auto vnames = std::make_shared<std::vector<std::string>>();
+    c = cli::add_command(*vg, "inspect", "Display detailed information on one or more volumes", [vnames] {
+        json all = json::array();
+        int status = for_each(*vnames, [&](const std::string& n) { all.push_back(inspect_volume(n)); });
+        printf("%s\n", all.dump(4).c_str());
+        return status;
+    });
+    c->add_option("VOLUME", *vnames, "Volumes")->required();
+    auto vrm = std::make_shared<std::vector<std::string>>();
+    c = cli::add_command(*vg, "rm", "Remove one or more volumes", [vrm] {
+        return for_each(*vrm, [&](const std::string& n) {
+            inspect_volume(n);
+            auto users = volume_users(n);
+            if (!users.empty())
+                throw Error("remove " + n + ": volume is in use", "[" + users.front() + "]");
+            remove_volume(n);
+            printf("%s\n", n.c_str());
+        });
+    });
+    c->add_option("VOLUME", *vrm, "Volumes")->required();
+    auto vforce = std::make_shared<bool>(false);
+    c = cli::add_command(*vg, "prune", "Remove all volumes no container uses", [vforce] {
+        if (!*vforce) {
+            printf("WARNING! This will remove all local volumes not used by at least one container.\n"
+                   "Are you sure you want to continue? [y/N] ");
+            fflush(stdout);
+            std::string answer;
+            std::getline(std::cin, answer);
+            if (answer != "y" && answer != "Y") return 0;
+        }
+        printf("Deleted Volumes:\n");
+        for (const auto& n : list_volumes())
+            if (volume_users(n).empty()) {
+                remove_volume(n);
+                printf("%s\n", n.c_str());
+            }
+        printf("\nTotal reclaimed space: 0B\n");
+        return 0;
+    });
+    c->add_flag("-f,--force", *vforce, "Do not prompt for confirmation");
 
     // What box-shim runs (not for people: hidden from --help).
     auto helper_id = std::make_shared<std::string>();

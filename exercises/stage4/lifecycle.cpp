@@ -23,6 +23,7 @@
 #include "box/supervise.hpp"
 #include "box/util.hpp"
 #include "lifecycle.hpp"
+#include "volumes.hpp"
 #include "stage1.hpp"
 
 namespace box::stage4 {
@@ -144,7 +145,10 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state.oom_killed = oom;
         x.state.finished_at = now_rfc3339();
     });
-    if (c.auto_remove) store.remove(store.find(c.id));
+    if (c.auto_remove) {
+        store.remove(store.find(c.id));
+        remove_anonymous_volumes(c);  // --rm takes them too, as docker's does
+    }
     return status;
 }
 
@@ -207,7 +211,10 @@ int cleanup_helper(const std::string& id, int wait_status) {
         }
         remove = !restart && x.auto_remove;
     });
-    if (remove) store.remove(store.find(id));
+    if (remove) {
+        store.remove(store.find(id));
+        remove_anonymous_volumes(c);
+    }
     return restart ? kRestart : 0;
 }
 

@@ -37,6 +37,14 @@ void get(const nlohmann::json& j, const char* key, std::optional<T>& v) {
 }
 }  // namespace
 
+nlohmann::json mounts_json(const std::vector<VolumeMount>& mounts) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : mounts)
+        out.push_back({{"type", m.type}, {"name", m.name}, {"source", m.source}, {"destination", m.destination},
+                       {"readonly", m.readonly}});
+    return out;
+}
+
 nlohmann::json spec_to_json(const ContainerSpec& s) {
     nlohmann::json limits = {{"cpuset_cpus", s.limits.cpuset_cpus}};
     put(limits, "memory", s.limits.memory);
@@ -49,7 +57,7 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
             {"network", s.network == NetworkMode::Host ? "host" : "none"}, {"userns", s.userns},
             {"uid_map", map_json(s.uid_map)}, {"gid_map", map_json(s.gid_map)}, {"limits", limits},
             {"image", s.image}, {"layers", s.layers}, {"rootfs_made_later", s.rootfs_made_later},
-            {"keep_rootfs", s.keep_rootfs}};
+            {"keep_rootfs", s.keep_rootfs}, {"mounts", mounts_json(s.mounts)}};
 }
 
 ContainerSpec spec_from_json(const nlohmann::json& j) {
@@ -79,6 +87,8 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
         s.layers = j.at("layers").get<std::vector<std::string>>();
         s.rootfs_made_later = j.at("rootfs_made_later");
         s.keep_rootfs = j.at("keep_rootfs");
+        for (const auto& m : j.value("mounts", nlohmann::json::array()))
+            s.mounts.push_back({m.at("type"), m.at("name"), m.at("source"), m.at("destination"), m.at("readonly")});
         return s;
     } catch (const nlohmann::json::exception& e) {
         throw Error("container spec", e.what());

@@ -45,6 +45,15 @@ struct ResourceLimits {
     }
 };
 
+/// A host directory mounted into the container (chapter 4: `-v`).
+struct VolumeMount {
+    std::string type;         ///< "bind" (a host path) or "volume" (a named or anonymous volume)
+    std::string name;         ///< the volume's name (empty for a bind)
+    std::string source;       ///< host directory
+    std::string destination;  ///< absolute path inside the container
+    bool readonly = false;    ///< `:ro`
+};
+
 /// Everything `box run` was asked for.
 struct ContainerSpec {
     std::string id;                 ///< 64 hex digits, new for every container
@@ -65,6 +74,7 @@ struct ContainerSpec {
     std::vector<std::string> layers;  ///< chapter 3: the image's layer directories, bottom first
     bool rootfs_made_later = false;   ///< chapter 3: rootfs is an overlay, made at start
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
+    std::vector<VolumeMount> mounts;  ///< chapter 4: -v, and the image's VOLUMEs
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
     bool adopt = false;             ///< chapter 4: what the extensions make exists already (an earlier box
                                     ///< started the container): take it over, to report on it and clean up

@@ -1,0 +1,35 @@
+// Chapter 4, inside the stage: volumes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stage4.hpp"
+
+namespace box::stage4 {
+
+/// Throws box::Error unless `name` is a valid volume name.
+void check_volume_name(const std::string& name);
+/// Where volume `name` keeps its files: STATE/volumes/NAME/_data.
+std::string volume_path(const std::string& name);
+/// Makes volume `name` if it does not exist; returns the name.
+std::string create_volume(const std::string& name);
+/// The names of all volumes, sorted.
+std::vector<std::string> list_volumes();
+/// `box volume inspect`'s object (docker's fields); throws if there is none.
+json inspect_volume(const std::string& name);
+/// Removes volume `name` and its files (the caller checks that no container uses it).
+void remove_volume(const std::string& name);
+/// Parses one `-v`: /host:/path[:ro|rw], name:/path[:ro|rw], or /path.
+VolumeMount parse_volume(const std::string& text);
+/// Adds the -v flags and the image's VOLUMEs to `spec.mounts`, making the
+/// named and anonymous volumes they need.
+void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, const json& image_volumes);
+/// The ids of the containers that use volume `name`.
+std::vector<std::string> volume_users(const std::string& name);
+/// Removes the anonymous volumes of (removed) container `c` that no other uses.
+void remove_anonymous_volumes(const Container& c);
+/// Registers the extension that mounts a container's volumes.
+void add_volume_extension();
+
+}  // namespace box::stage4

@@ -1,0 +1,193 @@
+// Chapter 4: volumes (数据卷) — host directories mounted into a container:
+// `-v /host/dir:/path[:ro]` (a bind mount), `-v name:/path` (a named volume,
+// STATE/volumes/NAME/_data, kept until `box volume rm`), `-v /path` and the
+// image's VOLUMEs (anonymous volumes, named by 64 hex digits).
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "box/clock.hpp"
+#include "box/error.hpp"
+#include "box/extension.hpp"
+#include "box/fd.hpp"
+#include "box/file_lock.hpp"
+#include "box/sys.hpp"
+#include "box/util.hpp"
+#include "volumes.hpp"
+
+namespace fs = std::filesystem;
+
+namespace box::stage4 {
+namespace {
+
+std::string volumes_dir() { return state_root() + "/volumes"; }
+
+// Makes `path` (absolute, inside the container) below `root`, every step
+// resolved inside `root` (openat2 RESOLVE_IN_ROOT: a symlink in the image
+// cannot lead out), and returns the final directory, open.
+Fd make_dirs_in_root(const std::string& root, const std::string& path) {
+    Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) throw_errno("open " + root, errno);
+    std::string done;
+    for (const auto& part : split(path, '/')) {
+        if (part.empty() || part == ".") continue;
+        done += "/" + part;
+        ::mkdirat(dir.get(), part.c_str(), 0755);  // EEXIST is fine; the open below judges
+        struct open_how how {};
+        how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        Fd next(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), done.c_str(), &how, sizeof how)));
+        if (!next) throw_errno("volume target " + path + " in the container", errno);
+        dir = std::move(next);
+    }
+    return dir;
+}
+
+// The container's volumes, mounted in its mount namespace after its root
+// (chapter 3's overlay) and before the pivot; they vanish with it.
+class VolumeExtension : public ContainerExtension {
+public:
+    explicit VolumeExtension(const ContainerSpec& spec) : rootfs_(spec.rootfs), mounts_(spec.mounts) {}
+    void in_child_before_rootfs() override {
+        for (const auto& m : mounts_) {
+            Fd target = make_dirs_in_root(rootfs_, m.destination);
+            std::string at = "/proc/self/fd/" + std::to_string(target.get());
+            sys::mount(m.source.c_str(), at, nullptr, MS_BIND | MS_REC);
+            if (m.readonly) {
+                // A bind mount is made read-only by remounting it: at the new
+                // mount itself, opened anew (`target` is the directory below it).
+                Fd mounted = make_dirs_in_root(rootfs_, m.destination);
+                sys::mount(m.source.c_str(), "/proc/self/fd/" + std::to_string(mounted.get()), nullptr,
+                           MS_BIND | MS_REMOUNT | MS_RDONLY);
+            }
+        }
+    }
+
+private:
+    std::string rootfs_;
+    std::vector<VolumeMount> mounts_;
+};
+
+}  // namespace
+
+void check_volume_name(const std::string& name) {
+    static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
+    if (!std::regex_match(name, valid))
+        throw Error("invalid volume name \"" + name + "\"", "use [a-zA-Z0-9][a-zA-Z0-9_.-] (at least two characters)");
+}
+
+std::string volume_path(const std::string& name) { return volumes_dir() + "/" + name + "/_data"; }
+
+std::string create_volume(const std::string& name) {
+    check_volume_name(name);
+    FileLock lock(volumes_dir());
+    std::string dir = volumes_dir() + "/" + name;
+    if (!is_directory(dir + "/_data")) {
+        make_dirs(dir + "/_data");
+        write_file_atomic(dir + "/volume.json", json{{"CreatedAt", now_rfc3339()}}.dump());
+    }
+    return name;
+}
+
+std::vector<std::string> list_volumes() {
+    std::vector<std::string> out;
+    if (!is_directory(volumes_dir())) return out;
+    for (const auto& e : fs::directory_iterator(volumes_dir()))
+        if (e.is_directory() && exists(e.path().string() + "/_data")) out.push_back(e.path().filename());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+json inspect_volume(const std::string& name) {
+    std::string dir = volumes_dir() + "/" + name;
+    if (!is_directory(dir + "/_data")) throw Error("No such volume: " + name, "see 'box volume ls'");
+    json meta = json::parse(try_read_file(dir + "/volume.json").value_or("{}"), nullptr, false);
+    return {{"CreatedAt", meta.is_object() ? meta.value("CreatedAt", "") : ""},
+            {"Driver", "local"},
+            {"Labels", json::object()},
+            {"Mountpoint", dir + "/_data"},
+            {"Name", name},
+            {"Options", json::object()},
+            {"Scope", "local"}};
+}
+
+void remove_volume(const std::string& name) {
+    inspect_volume(name);  // it exists
+    FileLock lock(volumes_dir());
+    std::error_code ec;
+    fs::remove_all(volumes_dir() + "/" + name, ec);
+    if (ec) throw Error("remove volume " + name, ec.message());
+}
+
+VolumeMount parse_volume(const std::string& text) {
+    auto parts = split(text, ':');
+    VolumeMount m;
+    if (parts.size() == 1) parts = {"", parts[0]};  // `-v /path`: an anonymous volume
+    if (parts.size() == 3) {
+        if (parts[2] != "ro" && parts[2] != "rw")
+            throw Error("invalid volume specification: '" + text + "'", "the mode is ro or rw");
+        m.readonly = parts[2] == "ro";
+    } else if (parts.size() != 2) {
+        throw Error("invalid volume specification: '" + text + "'", "use SOURCE:/path[:ro], NAME:/path or /path");
+    }
+    m.destination = parts[1];
+    if (m.destination.empty() || m.destination[0] != '/' || m.destination == "/")
+        throw Error("invalid volume specification: '" + text + "'", "the container path must be absolute and not /");
+    for (const auto& part : split(m.destination, '/'))
+        if (part == "..") throw Error("invalid volume specification: '" + text + "'", "\"..\" in the container path");
+    const std::string& source = parts[0];
+    if (!source.empty() && source[0] == '/') {  // a host directory, made if missing (as docker does)
+        m.type = "bind";
+        make_dirs(source);
+        m.source = fs::canonical(source).string();
+    } else {
+        m.type = "volume";
+        m.name = source.empty() ? random_hex(64) : source;
+    }
+    return m;
+}
+
+void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, const json& image_volumes) {
+    for (const auto& f : flags) spec.mounts.push_back(parse_volume(f));
+    // The image's VOLUMEs that no -v covers get an anonymous volume each.
+    if (image_volumes.is_object())
+        for (const auto& [path, unused] : image_volumes.items()) {
+            bool covered = std::any_of(spec.mounts.begin(), spec.mounts.end(),
+                                       [&](const VolumeMount& m) { return m.destination == path; });
+            if (!covered) spec.mounts.push_back(parse_volume(path));
+        }
+    for (auto& m : spec.mounts)
+        if (m.type == "volume") m.source = volume_path(create_volume(m.name));
+}
+
+std::vector<std::string> volume_users(const std::string& name) {
+    std::vector<std::string> ids;
+    for (const auto& c : ContainerStore(state_root()).list())
+        for (const auto& m : c.spec.mounts)
+            if (m.type == "volume" && m.name == name) ids.push_back(c.id);
+    return ids;
+}
+
+void remove_anonymous_volumes(const Container& c) {
+    static const std::regex anonymous("[0-9a-f]{64}");
+    for (const auto& m : c.spec.mounts)
+        if (m.type == "volume" && std::regex_match(m.name, anonymous) && volume_users(m.name).empty() &&
+            is_directory(volume_path(m.name)))
+            remove_volume(m.name);
+}
+
+void add_volume_extension() {
+    add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
+        if (spec.mounts.empty()) return nullptr;
+        return std::make_unique<VolumeExtension>(spec);
+    });
+}
+
+}  // namespace box::stage4

@@ -1,0 +1,86 @@
+// Stage 4, black-box: volumes and `box cp`.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support.hpp"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+TEST_CASE("a named volume outlives its container; -v host:path:ro is read-only inside", "[stage4][volumes]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string word = random_name("kept-");
+    // Written by one detached container, read by the next one after the first is gone.
+    std::string id = run_detached(sb, {"-v", "notes:/data"}, {"sh", "-c", "echo " + word + " > /data/note"});
+    CHECK(trim(sb.box({"wait", id}).out) == "0");
+    CHECK(sb.box({"rm", id}).status == 0);
+    CHECK(trim(sb.box({"run", "--rm", "-v", "notes:/data", "busybox", "cat", "/data/note"}).out) == word);
+    auto info = nlohmann::json::parse(sb.box({"volume", "inspect", "notes"}).out).at(0);
+    CHECK(read_host_file(info["Mountpoint"].get<std::string>() + "/note") == word + "\n");  // on the host's disk
+    CHECK(lines(sb.box({"volume", "ls", "-q"}).out) == std::vector<std::string>{"notes"});
+
+    // A volume in use cannot go; unused, it can.
+    std::string holder = run_detached(sb, {"-v", "notes:/data"}, {"sleep", "300"});
+    CHECK(inspect(sb, holder)["Mounts"][0]["Name"] == "notes");
+    auto busy = sb.box({"volume", "rm", "notes"});
+    CHECK(busy.status != 0);
+    CHECK(busy.err.find("volume is in use") != std::string::npos);
+    CHECK(sb.box({"rm", "-f", holder}).status == 0);
+    CHECK(sb.box({"volume", "rm", "notes"}).status == 0);
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+
+    // A host directory: the container sees its files; with :ro it cannot write.
+    std::string host = sb.dir() + "/shared";
+    fs::create_directories(host);
+    std::ofstream(host + "/from-host") << word;
+    auto ro = sb.box({"run", "--rm", "-v", host + ":/mnt/shared:ro", "busybox", "sh", "-c",
+                      "cat /mnt/shared/from-host; echo x > /mnt/shared/from-container"});
+    CHECK(ro.out == word);
+    CHECK(ro.status != 0);
+    CHECK(ro.err.find("Read-only file system") != std::string::npos);
+    CHECK_FALSE(fs::exists(host + "/from-container"));
+    CHECK(sb.box({"run", "--rm", "-v", host + ":/mnt/shared", "busybox", "sh", "-c", "echo y > /mnt/shared/rw"})
+              .status == 0);
+    CHECK(read_host_file(host + "/rw") == "y\n");
+    // --rm takes the anonymous volume of `-v /path` along.
+    CHECK(sb.box({"run", "--rm", "-v", "/scratch", "busybox", "touch", "/scratch/x"}).status == 0);
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "-v", "data:relative", "busybox", "true"}), 125);
+}
+
+TEST_CASE("cp copies both ways and resolves the container's symlinks inside it", "[stage4][cp]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string secret = random_name("container-shadow-");
+    std::string id = run_detached(sb, {"--name", "files"},
+                                  {"sh", "-c", "echo " + secret + " > /etc/shadow; ln -s /etc/shadow /leak; "
+                                               "ln -s /etc /etclink; mkdir -p /d/e; echo deep > /d/e/f; sleep 300"});
+    REQUIRE(eventually([&] { return sb.box({"exec", "files", "test", "-L", "/etclink"}).status == 0; }));
+    std::string out = sb.dir() + "/out";
+    fs::create_directories(out);
+    // A symlink is copied as a symlink...
+    CHECK(sb.box({"cp", "files:/leak", out + "/leak"}).status == 0);
+    CHECK(fs::is_symlink(out + "/leak"));
+    // ...and followed (-L), or passed through as a parent, it is the container's file, not the host's.
+    CHECK(sb.box({"cp", "-L", "files:/leak", out + "/followed"}).status == 0);
+    CHECK(read_host_file(out + "/followed") == secret + "\n");
+    CHECK(sb.box({"cp", "files:/etclink/shadow", out + "/via-parent"}).status == 0);
+    CHECK(read_host_file(out + "/via-parent") == secret + "\n");
+    CHECK(read_host_file(out + "/via-parent") != read_host_file("/etc/shadow"));
+    // Directories, and the other way.
+    CHECK(sb.box({"cp", "files:/d", out}).status == 0);
+    CHECK(read_host_file(out + "/d/e/f") == "deep\n");
+    std::ofstream(out + "/in.txt") << secret;
+    CHECK(sb.box({"cp", out + "/in.txt", "files:/tmp/"}).status == 0);
+    CHECK(sb.box({"exec", "files", "cat", "/tmp/in.txt"}).out == secret);
+    // A stopped container too: its writable layer takes it.
+    CHECK(sb.box({"stop", "-t", "0", "files"}).status == 0);
+    CHECK(sb.box({"cp", out + "/in.txt", "files:/while-stopped"}).status == 0);
+    CHECK(sb.box({"start", "files"}).status == 0);
+    CHECK(sb.box({"exec", "files", "cat", "/while-stopped"}).out == secret);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"cp", "files:/no/such/file", out}), 125);
+    CHECK(sb.box({"rm", "-f", id}).status == 0);
+}
