@@ -234,6 +234,8 @@ std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLi
     std::set<std::string> v1_needed = needed;
     v1_needed.insert("cpuacct");  // for CPU time; often mounted with cpu
     if (layout.v1_has(v1_needed)) {
+        // The freezer too, where the host has it: chapter 4's `box pause` uses it.
+        if (layout.v1.count("freezer")) v1_needed.insert("freezer");
         // v1 has no such rule: nest under the cgroup box runs in, so any
         // limit on box's own group still covers its containers.
         std::map<std::string, std::string> parents;

@@ -56,6 +56,8 @@ void join_cgroups(pid_t pid) {
 }  // namespace
 
 int exec_in(const Container& c, const ExecOptions& o) {
+    if (c.state.status == "paused")
+        throw Error("Container " + c.id + " is paused", "unpause the container before exec");
     if (!c.running() || c.state.pid <= 0)
         throw Error("Container " + c.id.substr(0, 12) + " is not running", "start it first (box start " + c.name + ")");
     pid_t init = c.state.pid;

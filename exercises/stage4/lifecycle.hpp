@@ -34,6 +34,8 @@ void clean_up_leftovers(const ContainerStore& store, const Container& c);
 /// it before they judge whether the container runs, so they never remove one
 /// that is starting.
 FileLock starting_lock(const Container& c);
+/// Sets container `c`'s status (pause/unpause: "paused", "running").
+void set_status(const ContainerStore& store, const Container& c, const std::string& status);
 /// Records whether `stop`/`kill` ended container `c` (then --restart does not apply).
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped);
 /// Removes what a create or rm cut short left: directories without config.json.

@@ -21,7 +21,7 @@ using json = nlohmann::json;  ///< the JSON type box uses
 
 /// What state.json holds: docker's State fields.
 struct ContainerState {
-    std::string status = "created";  ///< created, running, restarting, exited (docker's words)
+    std::string status = "created";  ///< created, running, paused, restarting, exited (docker's words)
     pid_t pid = 0;                   ///< the container's first process, while it runs (host PID)
     pid_t supervisor = 0;            ///< the shim (or foreground box) that waits for it
     long long supervisor_start = 0;  ///< its start time (/proc/PID/stat), to tell a reused PID apart
@@ -48,7 +48,9 @@ struct Container {
     ContainerState state;  ///< from state.json (repaired if its supervisor is gone)
 
     /// Running or restarting: a supervisor is responsible for it.
-    bool running() const { return state.status == "running" || state.status == "restarting"; }
+    bool running() const {
+        return state.status == "running" || state.status == "restarting" || state.status == "paused";
+    }
     /// docker ps's STATUS column: "Up 3 minutes", "Exited (0) 5 seconds ago", "Created".
     std::string status_text() const;
 };

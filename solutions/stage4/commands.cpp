@@ -23,6 +23,7 @@
 #include "cp.hpp"
 #include "exec.hpp"
 #include "lifecycle.hpp"
+#include "pause.hpp"
 #include "volumes.hpp"
 #include "stage3.hpp"
 #include "stage4.hpp"
@@ -112,6 +113,8 @@ bool matches(const Container& c, const std::vector<std::string>& filters) {
     return true;
 }
 
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
 int ps(const PsFlags& f) {
     std::vector<Container> shown;
     auto all = store().list();
@@ -130,6 +133,12 @@ int ps(const PsFlags& f) {
     for (const auto& c : shown)
         rows.push_back({f.no_trunc ? c.id : c.id.substr(0, 12), c.spec.image.empty() ? c.spec.rootfs : c.spec.image,
                         command_text(c, f.no_trunc), ago(c.created), c.status_text(), "", c.name});
+    print_table(rows);
+    return 0;
+}
+
+// docker's tables: columns as wide as their widest cell, three spaces apart.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> width(rows[0].size(), 0);
     auto display = [](const std::string& s) {  // "…" is one column, three bytes
         size_t n = 0;
@@ -147,7 +156,6 @@ int ps(const PsFlags& f) {
         while (!line.empty() && line.back() == ' ') line.pop_back();
         printf("%s\n", line.c_str());
     }
-    return 0;
 }
 
 // ---- logs ------------------------------------------------------------------
@@ -247,7 +255,8 @@ json inspect_json(const Container& c) {
         {"Args", c.spec.args.size() > 1 ? json(std::vector<std::string>(c.spec.args.begin() + 1, c.spec.args.end()))
                                          : json::array()},
         {"State",
-         {{"Status", c.state.status}, {"Running", c.state.status == "running"}, {"Paused", false},
+         {{"Status", c.state.status}, {"Running", c.state.status == "running" || c.state.status == "paused"},
+          {"Paused", c.state.status == "paused"},
           {"Restarting", c.state.status == "restarting"}, {"OOMKilled", c.state.oom_killed}, {"Dead", false},
           {"Pid", c.state.pid}, {"ExitCode", c.state.exit_code}, {"Error", c.state.error},
           {"StartedAt", c.state.started_at}, {"FinishedAt", c.state.finished_at}}},
@@ -433,6 +442,66 @@ void add_commands(CLI::App& app) {
     });
     c->add_option("CONTAINER", *kill_refs, "Containers to kill")->required();
     c->add_option("-s,--signal", *sig, "Signal to send to the container")->capture_default_str();
+
+    // pause / unpause: the cgroup freezer.
+    for (bool frozen : {true, false}) {
+        auto prefs = std::make_shared<std::vector<std::string>>();
+        c = cli::add_command(app, frozen ? "pause" : "unpause",
+                             frozen ? "Pause all processes within one or more containers"
+                                    : "Unpause all processes within one or more containers",
+                             [prefs, frozen] {
+                                 ContainerStore s = store();
+                                 return for_each(*prefs, [&](const std::string& ref) {
+                                     Container ct = s.find(ref);
+                                     if (frozen && ct.state.status == "paused")
+                                         throw Error("Container " + ct.id + " is already paused", "box unpause it");
+                                     if (!frozen && ct.state.status != "paused")
+                                         throw Error("Container " + ct.id + " is not paused", "nothing to do");
+                                     set_frozen(ct, frozen);
+                                     set_status(s, ct, frozen ? "paused" : "running");
+                                     printf("%s\n", ref.c_str());
+                                 });
+                             });
+        c->add_option("CONTAINER", *prefs, "Containers")->required();
+    }
+
+    // stats: CPU % over a second, memory, network, pids; --no-stream prints once.
+    struct StatsFlags { std::vector<std::string> refs; bool no_stream = false, all = false; };
+    auto sf = std::make_shared<StatsFlags>();
+    c = cli::add_command(app, "stats", "Display a live stream of container(s) resource usage statistics", [sf] {
+        ContainerStore s = store();
+        for (;;) {
+            std::vector<Container> shown;
+            if (sf->refs.empty()) {
+                for (const auto& ct : s.list())
+                    if (ct.running() || sf->all) shown.push_back(ct);
+            } else {
+                for (const auto& r : sf->refs) shown.push_back(s.find(r));
+            }
+            std::vector<std::int64_t> before;
+            for (const auto& ct : shown) before.push_back(ct.running() ? cpu_usage_ns(ct) : 0);
+            auto t0 = std::chrono::steady_clock::now();
+            std::this_thread::sleep_for(std::chrono::milliseconds(sf->no_stream ? 500 : 1000));
+            double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::vector<std::vector<std::string>> rows = {
+                {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "PIDS"}};
+            for (size_t i = 0; i < shown.size(); ++i) {
+                if (!shown[i].running()) {
+                    rows.push_back({shown[i].id.substr(0, 12), shown[i].name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0"});
+                    continue;
+                }
+                double pct = 100.0 * static_cast<double>(cpu_usage_ns(shown[i]) - before[i]) / (secs * 1e9);
+                rows.push_back(stats_row(shown[i], pct < 0 ? 0 : pct));
+            }
+            if (!sf->no_stream) printf("\033[2J\033[H");  // a fresh screen each second, as docker's
+            print_table(rows);
+            fflush(stdout);
+            if (sf->no_stream) return 0;
+        }
+    });
+    c->add_option("CONTAINER", sf->refs, "Containers (default: all running)");
+    c->add_flag("--no-stream", sf->no_stream, "Disable streaming stats and only pull the first result");
+    c->add_flag("-a,--all", sf->all, "Show all containers (default shows just running)");
 
     auto wait_refs = std::make_shared<std::vector<std::string>>();
     c = cli::add_command(app, "wait", "Block until one or more containers stop, then print their exit codes", [wait_refs] {

@@ -94,6 +94,8 @@ bool process_running(pid_t pid) {
 
 std::string Container::status_text() const {
     if (state.status == "running") return "Up " + human_duration(seconds_since(state.started_at).value_or(0));
+    if (state.status == "paused")
+        return "Up " + human_duration(seconds_since(state.started_at).value_or(0)) + " (Paused)";
     if (state.status == "restarting")
         return "Restarting (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at);
     if (state.status == "exited")

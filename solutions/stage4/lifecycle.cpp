@@ -23,6 +23,7 @@
 #include "box/supervise.hpp"
 #include "box/util.hpp"
 #include "lifecycle.hpp"
+#include "pause.hpp"
 #include "volumes.hpp"
 #include "stage1.hpp"
 
@@ -222,6 +223,7 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
     Container c = store.find(ref);
     if (c.running()) {
         update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
+        if (c.state.status == "paused") set_frozen(c, false);  // frozen processes do not die
         if (c.state.pid > 0) {
             // docker's stop: SIGTERM, and SIGKILL once the grace time is over.
             if (grace_seconds > 0) ::kill(c.state.pid, SIGTERM);
@@ -255,6 +257,10 @@ void clean_up_leftovers(const ContainerStore& store, const Container& c) {
 }
 
 FileLock starting_lock(const Container& c) { return FileLock(c.dir); }
+
+void set_status(const ContainerStore& store, const Container& c, const std::string& status) {
+    update_state(store, c.id, [&](Container& x) { x.state.status = status; });
+}
 
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped) {
     update_state(store, c.id, [&](Container& x) { x.state.stopped_by_user = stopped; });

@@ -270,3 +270,40 @@ TEST_CASE("a killed box leaves state that ps, rm -f and prune handle, and nothin
     for (const auto& image : lines(sb.box({"images", "-q"}).out)) CHECK(sb.box({"run", "--rm", image, "true"}).status == 0);
     // The Sandbox checks, as it goes, that no mount, process or cgroup is left.
 }
+
+TEST_CASE("pause freezes every process of a container, unpause thaws them; stats shows its use",
+          "[stage4][pause]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string id = run_detached(sb, {"--name", "ticker"}, {"sh", "-c", "while true; do echo tick; sleep 0.1; done"});
+    auto count = [&] { return lines(sb.box({"logs", "ticker"}).out).size(); };
+    REQUIRE(eventually([&] { return count() >= 2; }));
+    REQUIRE(sb.box({"pause", "ticker"}).status == 0);
+    // The kernel's view: the freezer of its cgroup says so, and no line comes.
+    pid_t pid = inspect(sb, id)["State"]["Pid"];
+    std::string freezer;
+    for (const auto& l : lines(read_host_file("/proc/" + std::to_string(pid) + "/cgroup"))) {
+        if (l.find(":freezer:") != std::string::npos) freezer = "/sys/fs/cgroup/freezer" + l.substr(l.rfind(':') + 1) + "/freezer.state";
+        if (l.rfind("0::", 0) == 0 && freezer.empty() && fs::exists("/sys/fs/cgroup/cgroup.controllers"))
+            freezer = "/sys/fs/cgroup" + l.substr(3) + "/cgroup.freeze";
+    }
+    INFO(freezer);
+    CHECK((trim(read_host_file(freezer)) == "FROZEN" || trim(read_host_file(freezer)) == "1"));
+    size_t frozen_at = count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(count() == frozen_at);
+    CHECK(std::regex_search(sb.box({"ps"}).out, std::regex("Up .* \\(Paused\\) +ticker")));
+    CHECK(inspect(sb, id)["State"]["Paused"] == true);
+    CHECK(sb.box({"exec", "ticker", "true"}).status != 0);
+    REQUIRE(sb.box({"unpause", "ticker"}).status == 0);
+    CHECK(eventually([&] { return count() > frozen_at + 2; }));
+
+    auto stats = sb.box({"stats", "--no-stream", "ticker"});
+    BOX_SHOW(stats);
+    CHECK(stats.out.rfind("CONTAINER ID   NAME     CPU %", 0) == 0);
+    CHECK(std::regex_search(stats.out, std::regex(id.substr(0, 12) + " +ticker +[0-9.]+% +[0-9.]+[KMG]?i?B / [0-9.]+[KMG]iB")));
+    // A paused container can be removed by force.
+    REQUIRE(sb.box({"pause", "ticker"}).status == 0);
+    CHECK(sb.box({"rm", "-f", "ticker"}).status == 0);
+    CHECK_FALSE(alive(pid));
+}
