@@ -103,20 +103,15 @@ std::string Container::status_text() const {
     return "Created";
 }
 
-ContainerStore::ContainerStore(std::string root) : root_(std::move(root)), dir_(root_ + "/containers") {}
+ContainerStore::ContainerStore(std::string root)
+    : root_(std::move(root)), dir_(root_ + "/containers"), names_(root_ + "/container-names") {}
 
 Container ContainerStore::create(const ContainerSpec& spec, std::string name, const std::string& image_id,
                                  const std::string& restart, bool auto_remove, bool detach) {
     FileLock lock(dir_);
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (!name.empty()) check_name(name);
-    std::vector<std::string> taken;
-    for (const auto& e : fs::directory_iterator(dir_)) {
-        if (!e.is_directory()) continue;
-        auto config = try_read_file(e.path().string() + "/config.json");
-        if (config) taken.push_back(json::parse(*config, nullptr, false).value("Name", ""));
-    }
-    auto is_taken = [&](const std::string& n) { return std::find(taken.begin(), taken.end(), n) != taken.end(); };
+    auto is_taken = [&](const std::string& n) { return !id_of_name(n).empty(); };
     if (name.empty()) {
         do name = generated_name();
         while (is_taken(name));
@@ -135,12 +130,17 @@ Container ContainerStore::create(const ContainerSpec& spec, std::string name, co
     c.auto_remove = auto_remove;
     c.detach = detach;
     make_dirs(c.dir);
+    // The name: a symlink container-names/NAME -> ID, made at once or not at all.
+    make_dirs(names_);
+    ::unlink((names_ + "/" + name).c_str());  // a stale one (is_taken said so)
+    if (::symlink(c.id.c_str(), (names_ + "/" + name).c_str()) != 0) throw_errno("name " + name, errno);
     // config.json last: a directory without it is a create that was cut short.
     save_state(c);
     write_file_atomic(c.dir + "/config.json",
                       json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
                            {"ImageID", image_id}, {"Restart", restart}, {"AutoRemove", auto_remove}, {"Detach", detach}}
-                          .dump());
+                          .dump(),
+                      0644, !auto_remove);
     return c;
 }
 
@@ -179,21 +179,26 @@ Container ContainerStore::load(const std::string& id) const {
     return c;
 }
 
+std::string ContainerStore::id_of_name(const std::string& name) const {
+    char id[65];
+    ssize_t n = ::readlink((names_ + "/" + name).c_str(), id, sizeof id);
+    if (n != 64) return "";
+    std::string out(id, 64);
+    return exists(dir_ + "/" + out + "/config.json") ? out : "";  // else stale: its container is gone
+}
+
 Container ContainerStore::find(const std::string& ref) const {
     if (ref.empty()) throw Error("No such container: ", "give a container's name or id");
+    if (ref.size() == 64 && exists(dir_ + "/" + ref + "/config.json")) return load(ref);
+    // A name wins over an id prefix, as in docker.
+    std::string by_name = id_of_name(ref[0] == '/' ? ref.substr(1) : ref);
+    if (!by_name.empty()) return load(by_name);
     std::vector<std::string> by_prefix;
     if (is_directory(dir_)) {
         for (const auto& e : fs::directory_iterator(dir_)) {
             std::string id = e.path().filename();
-            if (id.size() != 64 || !exists(e.path().string() + "/config.json")) continue;
-            if (id == ref) return load(id);
-            if (starts_with(id, ref)) by_prefix.push_back(id);
-        }
-        // A name wins over an id prefix, as in docker.
-        std::string name = ref[0] == '/' ? ref.substr(1) : ref;
-        for (const auto& e : fs::directory_iterator(dir_)) {
-            auto config = try_read_file(e.path().string() + "/config.json");
-            if (config && json::parse(*config, nullptr, false).value("Name", "") == name) return load(e.path().filename());
+            if (id.size() == 64 && starts_with(id, ref) && exists(e.path().string() + "/config.json"))
+                by_prefix.push_back(id);
         }
     }
     if (by_prefix.size() == 1) return load(by_prefix[0]);
@@ -217,24 +222,31 @@ std::vector<Container> ContainerStore::list() const {
     return out;
 }
 
-void ContainerStore::save_state(const Container& c) const { write_file_atomic(c.dir + "/state.json", state_json(c.state).dump()); }
+void ContainerStore::save_state(const Container& c) const {
+    // A --rm container's record goes when it ends: not worth an fsync.
+    write_file_atomic(c.dir + "/state.json", state_json(c.state).dump(), 0644, !c.auto_remove);
+}
 
 void ContainerStore::rename(const Container& c, const std::string& name) const {
     check_name(name);
     FileLock lock(dir_);
-    for (const auto& other : list())
-        if (other.name == name)
-            throw Error("Error when allocating new name: Conflict. The container name \"/" + name + "\" is already in use",
-                        "by container " + other.id);
+    std::string other = id_of_name(name);
+    if (!other.empty())
+        throw Error("Error when allocating new name: Conflict. The container name \"/" + name + "\" is already in use",
+                    "by container " + other);
+    ::unlink((names_ + "/" + name).c_str());  // stale
+    if (::symlink(c.id.c_str(), (names_ + "/" + name).c_str()) != 0) throw_errno("name " + name, errno);
     json config = json::parse(read_file(c.dir + "/config.json"));
     config["Name"] = name;
     write_file_atomic(c.dir + "/config.json", config.dump());
+    ::unlink((names_ + "/" + c.name).c_str());
 }
 
 void ContainerStore::remove(const Container& c) const {
     // config.json first: from then on no command sees the container, even if
     // removing the rest is cut short (the next `container prune` finishes it).
     ::unlink((c.dir + "/config.json").c_str());
+    if (id_of_name(c.name).empty()) ::unlink((names_ + "/" + c.name).c_str());
     std::error_code ec;
     fs::remove_all(c.dir, ec);
     if (ec) throw Error("remove " + c.dir, ec.message());

@@ -65,6 +65,8 @@ public:
     explicit ContainerStore(std::string root);
     /// STATE/containers
     const std::string& dir() const { return dir_; }
+    /// STATE/container-names: a symlink NAME -> ID per container
+    const std::string& names_dir() const { return names_; }
     /// Records a new container for `spec` (its id is the spec's). Throws
     /// box::Error if `name` is taken or malformed; an empty name gets a
     /// generated one (adjective_surname, as docker's).
@@ -85,7 +87,10 @@ public:
 
 private:
     Container load(const std::string& id) const;
-    std::string root_, dir_;
+    /// The id that name `name` stands for, or "" (a name whose container is
+    /// gone is free again).
+    std::string id_of_name(const std::string& name) const;
+    std::string root_, dir_, names_;  // STATE, STATE/containers, STATE/container-names
 };
 
 /// True if process `pid` exists and started at `start` (see process_start_time).

@@ -61,7 +61,7 @@ std::string read_file(const std::string& path) {
     return *content;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode, bool sync) {
     std::string tmp = path + ".tmp-" + random_hex(8);
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (!fd) throw_errno("create " + tmp, errno);
@@ -78,7 +78,7 @@ void write_file_atomic(const std::string& path, const std::string& content, unsi
         p += n;
         left -= static_cast<size_t>(n);
     }
-    if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if ((sync && ::fsync(fd.get()) != 0) || ::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
         throw_errno("write " + path, err);

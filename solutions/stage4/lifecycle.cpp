@@ -268,6 +268,11 @@ void update_stopped_by_user(const ContainerStore& store, const Container& c, boo
 
 void remove_partial_containers(const ContainerStore& store) {
     FileLock lock(store.dir());
+    const std::string& names = store.names_dir();
+    if (is_directory(names))  // names whose container is gone
+        for (const auto& e : std::filesystem::directory_iterator(names))
+            if (!exists(store.dir() + "/" + std::filesystem::read_symlink(e.path()).string() + "/config.json"))
+                ::unlink(e.path().c_str());
     for (const auto& e : std::filesystem::directory_iterator(store.dir())) {
         std::string name = e.path().filename();
         if (e.is_directory() && name.size() == 64 && !exists(e.path().string() + "/config.json")) {

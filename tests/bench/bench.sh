@@ -394,6 +394,7 @@ if [[ -n $images ]]; then
   in_own_cgroups box_bench box-image "$BOX" busybox /bin/true || exit 1
 fi
 if [[ -n $lifecycle ]]; then
+  ln -s box-image-state "$TMP/box-rm-state"   # the store that holds the image busybox
   in_own_cgroups box_bench box-rm "$BOX" --rm busybox /bin/true || exit 1
   in_own_cgroups lifecycle_bench || exit 1
 fi

@@ -24,7 +24,9 @@ std::string read_file(const std::string& path);
 std::optional<std::string> try_read_file(const std::string& path);
 /// Writes a file so that readers see the old or the new content, never a mix:
 /// write to a temporary file beside it, fsync, rename over the old one.
-void write_file_atomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+/// Without `sync` no fsync: still atomic for readers and for a killed process,
+/// but not durable across a power cut (for records that are thrown away soon).
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode = 0644, bool sync = true);
 /// mkdir -p. Throws box::Error naming the path on failure.
 void make_dirs(const std::string& path);
 /// True if `path` exists (following symlinks).
