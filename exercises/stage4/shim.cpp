@@ -212,11 +212,13 @@ int run_once(const Paths& p, int log, int sigchld, const sigset_t& unblock, std:
                 if (reap_and_record(container, p.dir, wait_status)) ended = true;
             } catch (const std::exception& e) {
                 // Say why in its log, and end the container rather than leave
-                // it with nobody to reap it (then clean up as usual).
+                // it with nobody to reap it; it is recorded as box's failure
+                // (125), not with the status it had, which we did not learn.
                 log_line(log, "stderr", std::string("box-shim: ") + e.what() + "\n");
                 ::kill(container, SIGKILL);
-                while (::waitpid(container, &wait_status, 0) < 0 && errno == EINTR) {
+                while (::waitpid(container, nullptr, 0) < 0 && errno == EINTR) {
                 }
+                wait_status = W_EXITCODE(125, 0);
                 ended = true;
             }
         }

@@ -146,6 +146,10 @@ TEST_CASE("a foreground run is kept as an exited container; --rm removes it; rmi
     CHECK(sb.box({"rm", "once"}).status == 0);
 
     CHECK(sb.box({"run", "--rm", "busybox", "true"}).status == 0);
+    // A detached one's exit code is what its shim recorded.
+    run_detached(sb, {"--name", "fin"}, {"sh", "-c", "exit 4"});
+    CHECK(trim(sb.box({"wait", "fin"}).out) == "4");
+    CHECK(sb.box({"rm", "fin"}).status == 0);
     std::string id = run_detached(sb, {"--rm"}, {"sh", "-c", "sleep 0.2"});
     CHECK(eventually([&] { return !fs::exists(sb.dir() + "/state/containers/" + id); }));
     CHECK(sb.box({"ps", "-aq"}).out.empty());
@@ -242,6 +246,8 @@ TEST_CASE("bad input gets one clear line and leaves no container behind", "[stag
 TEST_CASE("a killed box leaves state that ps, rm -f and prune handle, and nothing else", "[stage4][crash]") {
     Sandbox sb;
     import_busybox(sb);
+    std::string first = run_detached(sb, {}, {"sh", "-c", "exit 6"});
+    CHECK(trim(sb.box({"wait", first}).out) == "6");
     // Each of these box commands killed at a random moment, a few times over.
     auto kill_midway = [&](const std::vector<std::string>& args) {
         Background box(sb.box_argv(args));
