@@ -81,7 +81,7 @@ image: build rootfs
 	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
 
 bench: build rootfs
-	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null;)
+	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@BOX_STAGE1=$(CURDIR)/build/stage1-$(notdir $(FROM))-$(TAG)/box \
 	  bash tests/bench/bench.sh $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
 

@@ -328,7 +328,7 @@ measure_loop() {
     -- "$1" >/dev/null 2>"$TMP/$name.err"
 }
 # lifecycle_bench: the stage-4 rows (see the top), in box-image's state root, which
-# holds the image busybox; then SHIM_RSS, the VmRSS of one detached container's shim.
+# holds the image busybox; then $TMP/shim-rss, the VmRSS (KiB) of one detached container's shim.
 lifecycle_bench() {
   local st=$TMP/box-image-state b
   b="$(printf '%q --root %q' "$BOX" "$st")"
@@ -340,7 +340,8 @@ lifecycle_bench() {
   id=$("$BOX" --root "$st" run -d busybox sleep 60) || return 1
   pid=$("$BOX" --root "$st" inspect -f '{{.State.Pid}}' "$id")
   shim=$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")
-  [[ $(cat "/proc/$shim/comm") == box-shim ]] && SHIM_RSS=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status")
+  # (a file, not a variable: this runs in in_own_cgroups' subshell)
+  [[ $(cat "/proc/$shim/comm") == box-shim ]] && awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status" >"$TMP/shim-rss"
   "$BOX" --root "$st" rm -f "$id" >/dev/null
 }
 # crun_loop: crun-100, 100 sequential `crun run` of the -image bundle, as oci_bench
@@ -505,6 +506,7 @@ else
 fi
 half_target box-image crun-image "box is stage < 3"
 half_target box-rm100 crun-100 "box is stage < 4"
+SHIM_RSS=$(cat "$TMP/shim-rss" 2>/dev/null || true)
 what="box-shim RSS <= 1 MiB"
 if [[ -z $lifecycle ]]; then echo "target: $what: SKIP (box is stage < 4)"
 elif [[ -z ${SHIM_RSS:-} ]]; then echo "target: $what: SKIP (no shim found)"
