@@ -80,12 +80,13 @@ int run(const RunFlags& f, ContainerSpec spec) {
     fill_volumes(spec, f.volumes, image_volumes);
     ContainerStore s = store();
     Container c = s.create(spec, f.name, image_id, f.restart, f.auto_remove, f.detach);
+    create_volumes(spec);  // only now: a refused create (a taken name) makes none
     if (f.create_only) {
         printf("%s\n", c.id.c_str());
         return 0;
     }
     if (!f.detach) return run_foreground(s, c);
-    start_detached(s, c);
+    start_detached(c);
     printf("%s\n", c.id.c_str());
     return 0;
 }
@@ -249,7 +250,6 @@ json inspect_json(const Container& c) {
     const auto& l = c.spec.limits;
     std::string policy = c.restart.substr(0, c.restart.find(':'));
     int retries = c.restart.find(':') == std::string::npos ? 0 : std::atoi(c.restart.c_str() + c.restart.find(':') + 1);
-    json lower = json::array();
     std::string lowers;
     for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lowers += (lowers.empty() ? "" : ":") + *it;
     return {
@@ -388,7 +388,7 @@ void add_commands(CLI::App& app) {
             Container ct = s.find(ref);
             if (!ct.running()) {
                 clean_up_leftovers(s, ct);
-                start_detached(s, s.find(ct.id));
+                start_detached(s.find(ct.id));
             }
             if (!*attach) printf("%s\n", ref.c_str());
         });
@@ -423,7 +423,7 @@ void add_commands(CLI::App& app) {
             stop_container(s, ref, *restart_grace);
             Container ct = s.find(ref);
             update_stopped_by_user(s, ct, false);
-            start_detached(s, s.find(ct.id));
+            start_detached(s.find(ct.id));
             printf("%s\n", ref.c_str());
         });
     });

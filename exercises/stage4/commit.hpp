@@ -16,6 +16,11 @@ struct CommitOptions {
     std::vector<std::string> changes;  ///< -c 'CMD ...' and the like
 };
 
+/// Mounts image-based container `c`'s filesystem at its merged dir in a new
+/// mount namespace of this process (so it vanishes when the process ends):
+/// writable (its upper dir takes the writes; only while it does not run) or
+/// read-only. Returns the merged dir.
+std::string mount_privately(const Container& c, bool writable);
 /// Prints `docker diff`'s lines: "A /path", "C /path", "D /path".
 int diff(const Container& c);
 /// Writes the container's filesystem as a tar to `output` (or stdout).

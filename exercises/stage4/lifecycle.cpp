@@ -73,7 +73,7 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-void start_detached(const ContainerStore& store, const Container& c) {
+void start_detached(const Container& c) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("pipe", errno);
     std::string box = self_path();
@@ -101,11 +101,7 @@ void start_detached(const ContainerStore& store, const Container& c) {
     ::close(ready[0]);
     if (answer == "ok") return;
     if (answer.empty()) throw Error("start " + c.name, "box-shim ended before the container started");
-    // "E<status>\t<what>\t<why>", as the container's start reported it.
-    auto parts = split(answer.substr(1), '\t');
-    int status = std::atoi(parts[0].c_str());
-    throw Error(parts.size() > 1 ? parts[1] : "start", parts.size() > 2 ? parts[2] : answer, status ? status : 125);
-    (void)store;
+    throw error_from_message(answer, "start");  // as the container's start reported it
 }
 
 int run_foreground(const ContainerStore& store, const Container& c) {
@@ -119,7 +115,10 @@ int run_foreground(const ContainerStore& store, const Container& c) {
             x.state.exit_code = e.status();
             x.state.error = e.what();
         });
-        if (c.auto_remove) store.remove(store.find(c.id));
+        if (c.auto_remove) {
+            store.remove(store.find(c.id));
+            remove_anonymous_volumes(c);
+        }
         throw;
     }
     update_state(store, c.id, [&](Container& x) {
@@ -183,7 +182,7 @@ int start_helper(const std::string& id, int control_fd) {
             x.state.error = e.what();
             if (x.state.status == "restarting") x.state.status = "exited";
         });
-        shim.send("E" + std::to_string(e.status()) + "\t" + e.tried() + "\t" + e.reason());
+        shim.send(error_message(e));
         return e.status();
     }
 }

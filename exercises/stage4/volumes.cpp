@@ -143,10 +143,9 @@ VolumeMount parse_volume(const std::string& text) {
     for (const auto& part : split(m.destination, '/'))
         if (part == "..") throw Error("invalid volume specification: '" + text + "'", "\"..\" in the container path");
     const std::string& source = parts[0];
-    if (!source.empty() && source[0] == '/') {  // a host directory, made if missing (as docker does)
+    if (!source.empty() && source[0] == '/') {  // a host directory, made if missing (see create_volumes)
         m.type = "bind";
-        make_dirs(source);
-        m.source = fs::canonical(source).string();
+        m.source = fs::path(source).lexically_normal().string();
     } else {
         m.type = "volume";
         m.name = source.empty() ? random_hex(64) : source;
@@ -164,7 +163,17 @@ void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, co
             if (!covered) spec.mounts.push_back(parse_volume(path));
         }
     for (auto& m : spec.mounts)
-        if (m.type == "volume") m.source = volume_path(create_volume(m.name));
+        if (m.type == "volume") {
+            check_volume_name(m.name);
+            m.source = volume_path(m.name);  // made by create_volumes(), once the container is recorded
+        }
+}
+
+void create_volumes(const ContainerSpec& spec) {
+    for (const auto& m : spec.mounts) {
+        if (m.type == "volume") create_volume(m.name);
+        if (m.type == "bind") make_dirs(m.source);  // as docker does for -v /missing:/path
+    }
 }
 
 std::vector<std::string> volume_users(const std::string& name) {

@@ -106,7 +106,7 @@ void make_workdir(const std::string& dir) {
                     err == ENOENT ? kExitNotFound : kExitCannotInvoke);
     } catch (const Error& e) {
         try {
-            channel.send("E" + std::to_string(e.status()) + "\t" + e.tried() + "\t" + e.reason());
+            channel.send(error_message(e));
         } catch (...) {
         }
         _exit(e.status());
@@ -163,10 +163,7 @@ StartedContainer start_container(const ContainerSpec& spec) {
             continue;
         }
         // "E<status>\t<what>\t<why>": the child failed before execve.
-        auto parts = split(message->text.substr(1), '\t');
-        int status = parts.empty() ? kExitBoxError : std::atoi(parts[0].c_str());
-        throw Error(parts.size() > 1 ? parts[1] : "container start",
-                    parts.size() > 2 ? parts[2] : "failed", status ? status : kExitBoxError);
+        throw error_from_message(message->text, "container start");
     }
     // End-of-file: the child's end closed on execve(), so the command runs.
     guard.release();  // from here on the caller waits for it

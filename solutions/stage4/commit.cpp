@@ -20,6 +20,7 @@
 #include "box/sys.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
+#include "stage1.hpp"
 #include "stage3.hpp"
 
 namespace fs = std::filesystem;
@@ -139,6 +140,21 @@ void need_image(const Container& c, const char* what) {
 
 }  // namespace
 
+std::string mount_privately(const Container& c, bool writable) {
+    sys::unshare(CLONE_NEWNS);  // ours alone: the mount goes with this process, however it ends
+    stage1::make_mounts_private();
+    std::string merged = c.dir + "/merged";
+    make_dirs(merged);
+    if (writable) {
+        stage3::mount_overlay(c.spec.layers, c.dir + "/upper", c.dir + "/work", merged);
+    } else {  // every layer a lower one, the container's own on top: no upper, no work dir
+        std::string lower = c.dir + "/upper";
+        for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lower += ":" + *it;
+        sys::mount("overlay", merged, "overlay", MS_RDONLY, ("lowerdir=" + lower).c_str());
+    }
+    return merged;
+}
+
 int diff(const Container& c) {
     need_image(c, "diff");
     for (const auto& ch : upper_changes(c.dir + "/upper", c.spec.layers)) printf("%c %s\n", ch.kind, ch.path.c_str());
@@ -148,18 +164,8 @@ int diff(const Container& c) {
 int export_container(const Container& c, const std::string& output) {
     if (output.empty() && isatty(STDOUT_FILENO))
         throw Error("export", "refusing to write an archive to a terminal: use -o FILE or redirect stdout");
-    std::string root = c.spec.rootfs;
-    if (!c.spec.layers.empty()) {
-        // Its filesystem as the container sees it: the layers and its upper
-        // dir, all read-only, in a mount namespace of our own (it goes with us).
-        sys::unshare(CLONE_NEWNS);
-        sys::mount("none", "/", "", MS_REC | MS_PRIVATE, nullptr);
-        std::string lower = c.dir + "/upper";
-        for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lower += ":" + *it;
-        root = c.dir + "/merged";
-        make_dirs(root);
-        sys::mount("overlay", root, "overlay", MS_RDONLY, ("lowerdir=" + lower).c_str());
-    }
+    // Read-only: the container may be running on the same upper dir.
+    std::string root = c.spec.layers.empty() ? c.spec.rootfs : mount_privately(c, false);
     std::string tmp = output.empty() ? "" : output + ".tmp-" + random_hex(6);
     try {
         write_tree(root, STDOUT_FILENO, tmp, false);

@@ -18,6 +18,7 @@
 #include "box/fd.hpp"
 #include "box/sys.hpp"
 #include "box/util.hpp"
+#include "commit.hpp"
 #include "cp.hpp"
 
 namespace fs = std::filesystem;
@@ -90,14 +91,7 @@ Fd container_root(const Container& c) {
     if (c.running() && c.state.pid > 0) {
         root = "/proc/" + std::to_string(c.state.pid) + "/root";
     } else if (!c.spec.layers.empty()) {
-        sys::unshare(CLONE_NEWNS);
-        sys::mount("none", "/", "", MS_REC | MS_PRIVATE, nullptr);
-        std::string lower;
-        for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lower += ":" + *it;
-        std::string options = "lowerdir=" + lower.substr(1) + ",upperdir=" + c.dir + "/upper,workdir=" + c.dir + "/work";
-        make_dirs(c.dir + "/merged");
-        sys::mount("overlay", c.dir + "/merged", "overlay", 0, options.c_str());
-        root = c.dir + "/merged";
+        root = mount_privately(c, true);
     }
     Fd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!fd) throw_errno("open " + root, errno);

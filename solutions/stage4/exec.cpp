@@ -133,7 +133,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
             throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
         } catch (const Error& e) {
             try {
-                child_end.send("E" + std::to_string(e.status()) + "\t" + e.tried() + "\t" + e.reason());
+                child_end.send(error_message(e));
             } catch (...) {
             }
             _exit(e.status());
@@ -141,10 +141,8 @@ int exec_in(const Container& c, const ExecOptions& o) {
     }
     child_end.close();
     if (auto message = parent_end.receive()) {
-        auto parts = split(message->text.substr(1), '\t');
         ::waitpid(child, nullptr, 0);
-        throw Error(parts.size() > 1 ? parts[1] : "exec", parts.size() > 2 ? parts[2] : "failed",
-                    std::atoi(parts[0].c_str()));
+        throw error_from_message(message->text, "exec");
     }
     if (o.detach) return 0;  // it goes on; the container's init inherits it when we exit
     return supervise(child, signals, std::move(master), o.interactive);

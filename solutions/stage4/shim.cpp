@@ -181,12 +181,14 @@ int run_once(const Paths& p, int log, int sigchld, const sigset_t& unblock, std:
             container = std::atoi(m->text.c_str() + 1);
             terminal = std::move(m->fd);
         } else {
-            error = m->text.substr(1);
+            error = m->text;  // "E<status>\t<what>\t<why>", passed on as it is
         }
     }
     int helper_status = wait_for(helper);
     if (container <= 0) {
-        if (error.empty()) error = "E125\tcontainer start\tbox __start exited with " + std::to_string(helper_status);
+        if (error.empty())
+            error = box::error_message(
+                box::Error("container start", "box __start exited with " + std::to_string(helper_status)));
         ::close(in[1]);
         ::close(out[0]);
         ::close(err[0]);
@@ -272,8 +274,7 @@ int main(int argc, char** argv) {
             std::string error;
             int status = run_once(p, log, sigchld, old, error, ready);
             if (status < 0) {
-                std::string msg = "E" + error;
-                if (ready >= 0 && ::write(ready, msg.data(), msg.size()) < 0) {
+                if (ready >= 0 && ::write(ready, error.data(), error.size()) < 0) {
                 }
                 return 1;
             }
@@ -284,7 +285,7 @@ int main(int argc, char** argv) {
             delay_ms = delay_ms >= 30000 ? 60000 : delay_ms * 2;  // docker's back-off
         }
     } catch (const std::exception& e) {
-        std::string msg = std::string("E125\tbox-shim\t") + e.what();
+        std::string msg = box::error_message(box::Error("box-shim", e.what()));
         if (ready >= 0 && ::write(ready, msg.data(), msg.size()) < 0) {
         }
         log_line(log, "stderr", std::string("box-shim: ") + e.what() + "\n");

@@ -22,9 +22,12 @@ json inspect_volume(const std::string& name);
 void remove_volume(const std::string& name);
 /// Parses one `-v`: /host:/path[:ro|rw], name:/path[:ro|rw], or /path.
 VolumeMount parse_volume(const std::string& text);
-/// Adds the -v flags and the image's VOLUMEs to `spec.mounts`, making the
-/// named and anonymous volumes they need.
+/// Adds the -v flags and the image's VOLUMEs to `spec.mounts` (a volume's
+/// source is where it will be; nothing is made yet).
 void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, const json& image_volumes);
+/// Makes the named and anonymous volumes of `spec`, and the host directories of
+/// its binds, that do not exist yet.
+void create_volumes(const ContainerSpec& spec);
 /// The ids of the containers that use volume `name`.
 std::vector<std::string> volume_users(const std::string& name);
 /// Removes the anonymous volumes of (removed) container `c` that no other uses.

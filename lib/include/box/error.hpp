@@ -39,6 +39,15 @@ private:
 /// Throws Error{call, strerror(err)}: for a system call that failed.
 [[noreturn]] void throw_errno(const std::string& call, int err);
 
+/// `error` as one line another process can turn back into it with
+/// error_from_message(): "E<status>\t<what>\t<why>" (a child reports why it
+/// could not exec; box-shim passes on why a container could not start).
+std::string error_message(const Error& error);
+
+/// The Error that error_message() wrote; `fallback_what` names the step if
+/// the message does not.
+Error error_from_message(const std::string& message, const std::string& fallback_what);
+
 /// Thrown by an exercise stub that the student has not written yet.
 /// @param function  the function to write, e.g. `enter_rootfs()`
 /// @param chapter   the chapter that teaches it, e.g. `chapters/01-namespaces`
