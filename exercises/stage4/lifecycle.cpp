@@ -73,7 +73,7 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-void start_detached(const Container& c) {
+void start_detached(const Container& c, int attach_socket) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("pipe", errno);
     std::string box = self_path();
@@ -87,10 +87,10 @@ void start_detached(const Container& c) {
         if (::fork() != 0) _exit(0);
         int null = ::open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);  // hold none of the caller's pipes or terminal
-        int w = ::fcntl(ready[1], F_DUPFD, 3);
-        std::string ready_fd = std::to_string(w);
+        std::string ready_fd = std::to_string(::fcntl(ready[1], F_DUPFD, 3));
+        std::string attach_fd = attach_socket >= 0 ? std::to_string(::fcntl(attach_socket, F_DUPFD, 3)) : "";
         ::execl(shim.c_str(), shim.c_str(), box.c_str(), state_root().c_str(), c.id.c_str(), ready_fd.c_str(),
-                nullptr);
+                attach_socket >= 0 ? attach_fd.c_str() : nullptr, nullptr);
         _exit(127);
     }
     ::close(ready[1]);

@@ -4,7 +4,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <optional>
 
 #include "box/error.hpp"
+#include "box/terminal.hpp"
 #include "box/trace.hpp"
 
 namespace box {
@@ -21,31 +21,6 @@ sigset_t g_original_mask;
 
 constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
                               SIGUSR2, SIGCONT, SIGWINCH, SIGALRM};
-
-// Puts a terminal in raw mode for as long as it lives, so keys (Ctrl-C too)
-// go to the container's terminal instead of being acted on by box's.
-class RawMode {
-public:
-    explicit RawMode(int fd) : fd_(fd) {
-        if (!isatty(fd) || tcgetattr(fd, &saved_) != 0) return;
-        struct termios raw = saved_;
-        cfmakeraw(&raw);
-        active_ = tcsetattr(fd, TCSANOW, &raw) == 0;
-    }
-    ~RawMode() {
-        if (active_) tcsetattr(fd_, TCSANOW, &saved_);
-    }
-
-private:
-    int fd_;
-    struct termios saved_ {};
-    bool active_ = false;
-};
-
-void copy_window_size(int from, int to) {
-    struct winsize ws {};
-    if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
-}
 
 // Writes all of buf to fd; false if the reader is gone.
 bool write_all(int fd, const char* buf, size_t len) {

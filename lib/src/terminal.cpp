@@ -37,4 +37,20 @@ void take_new_terminal(Channel& channel) {
         if (dup2(slave.get(), fd) < 0) throw_errno("dup2", errno);
 }
 
+RawMode::RawMode(int fd) : fd_(fd) {
+    if (!isatty(fd) || tcgetattr(fd, &saved_) != 0) return;
+    struct termios raw = saved_;
+    cfmakeraw(&raw);
+    active_ = tcsetattr(fd, TCSANOW, &raw) == 0;
+}
+
+RawMode::~RawMode() {
+    if (active_) tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+void copy_window_size(int from, int to) {
+    struct winsize ws {};
+    if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
 }  // namespace box

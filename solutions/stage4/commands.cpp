@@ -2,6 +2,7 @@
 // statuses — on top of the store (container.cpp) and the lifecycle
 // (lifecycle.cpp).
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "box/file_lock.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
+#include "attach.hpp"
 #include "commit.hpp"
 #include "cp.hpp"
 #include "exec.hpp"
@@ -52,9 +54,64 @@ int for_each(const std::vector<std::string>& refs, const std::function<void(cons
 
 struct RunFlags {
     bool detach = false, auto_remove = false, create_only = false;
-    std::string name, restart = "no";
+    std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q";
     std::vector<std::string> volumes;
 };
+
+// Waits until container `id` no longer runs; returns its state then.
+Container wait_until_stopped(const ContainerStore& s, const std::string& id) {
+    for (;;) {
+        Container c = s.find(id);
+        if (!c.running()) return c;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+// Starts container `c` under a shim (see start_detached); a --rm container
+// that cannot start is removed, as docker's is.
+void start_or_remove(const ContainerStore& s, const Container& c, int attach_socket = -1) {
+    try {
+        start_detached(c, attach_socket);
+    } catch (const Error&) {
+        if (c.auto_remove) {
+            s.remove(s.find(c.id));
+            remove_anonymous_volumes(c);
+        }
+        throw;
+    }
+}
+
+// run -it, start -a, attach: relays this terminal to container `c` through
+// `socket` until it ends; returns what box exits with. `attach_command`: the
+// detach keys end `box attach` with docker's "read escape sequence" and 1;
+// they end run -it and start -a quietly with 0.
+int attach_and_wait(const ContainerStore& s, const Container& c, Fd socket, const AttachOptions& o,
+                    bool attach_command) {
+    AttachResult r = relay_attached(std::move(socket), o);
+    switch (r.how) {
+    case AttachResult::Exited:
+    case AttachResult::Signalled:
+        return r.status;
+    case AttachResult::Detached:
+        if (!attach_command) return 0;
+        fprintf(stderr, "read escape sequence\n");
+        return 1;
+    case AttachResult::Lost:
+        break;
+    }
+    // The shim went without a word: killed, or it dropped us for reading its
+    // output too slowly.
+    Container now = s.find(c.id);
+    if (!now.running()) return now.state.exit_code;
+    throw Error("attach " + c.name, "lost the connection to its shim; it still runs (box attach " + c.name + ")");
+}
+
+// A connected pair of attach sockets: the shim gets one, this box keeps the other.
+std::pair<Fd, Fd> attach_pair() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair", errno);
+    return {Fd(sv[0]), Fd(sv[1])};
+}
 
 void check_restart(const std::string& policy) {
     // no|always|unless-stopped|on-failure[:N] (no std::regex: compiling one costs
@@ -85,10 +142,22 @@ int run(const RunFlags& f, ContainerSpec spec) {
         printf("%s\n", c.id.c_str());
         return 0;
     }
-    if (!f.detach) return run_foreground(s, c);
-    start_detached(c);
-    printf("%s\n", c.id.c_str());
-    return 0;
+    if (f.detach) {
+        start_or_remove(s, c);
+        printf("%s\n", c.id.c_str());
+        return 0;
+    }
+    if (!spec.tty || !spec.interactive) return run_foreground(s, c);
+    // -it: under a shim, as -d, with this terminal attached from the first
+    // byte, so that Ctrl-P Ctrl-Q can leave it running.
+    AttachOptions o;
+    o.input = o.tty = true;
+    o.detach_keys = f.detach_keys;
+    parse_detach_keys(o.detach_keys);  // refused before anything starts
+    auto [mine, theirs] = attach_pair();
+    start_or_remove(s, c, theirs.get());
+    theirs.reset();
+    return attach_and_wait(s, c, std::move(mine), o, false);
 }
 
 // ---- ps --------------------------------------------------------------------
@@ -332,15 +401,6 @@ int parse_signal(const std::string& text) {
     throw Error("invalid signal: " + text, "use a name (KILL, TERM, HUP...) or a number");
 }
 
-// Waits until container `id` no longer runs; returns its state then.
-Container wait_until_stopped(const ContainerStore& s, const std::string& id) {
-    for (;;) {
-        Container c = s.find(id);
-        if (!c.running()) return c;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
 }  // namespace
 
 void add_commands(CLI::App& app) {
@@ -354,6 +414,8 @@ void add_commands(CLI::App& app) {
         ->capture_default_str();
     r->add_option("-v,--volume", rf->volumes, "Bind mount a volume: /host/dir:/path[:ro], NAME:/path[:ro], /path")
         ->allow_extra_args(false);
+    r->add_option("--detach-keys", rf->detach_keys, "Override the key sequence for detaching a container (-it)")
+        ->capture_default_str();
     r->add_flag("--create-only", rf->create_only, "(box create) Record the container; do not start it")->group("");
     set_container_runner([rf](const ContainerSpec& spec) { return run(*rf, spec); });
     add_volume_extension();
@@ -378,31 +440,68 @@ void add_commands(CLI::App& app) {
     *self = c;
     c->prefix_command();
 
-    auto refs = std::make_shared<std::vector<std::string>>();
-    auto attach = std::make_shared<bool>(false);
-    c = cli::add_command(app, "start", "Start one or more stopped containers", [refs, attach] {
-        if (*attach && refs->size() != 1) throw Error("start -a", "attach takes exactly one container");
+    struct StartFlags {
+        std::vector<std::string> refs;
+        bool attach = false, interactive = false;
+        std::string detach_keys = "ctrl-p,ctrl-q";
+    };
+    auto stf = std::make_shared<StartFlags>();
+    c = cli::add_command(app, "start", "Start one or more stopped containers", [stf] {
         ContainerStore s = store();
-        std::string since = now_rfc3339();
-        int status = for_each(*refs, [&](const std::string& ref) {
-            Container ct = s.find(ref);
-            if (!ct.running()) {
-                clean_up_leftovers(s, ct);
-                start_detached(s.find(ct.id));
-            }
-            if (!*attach) printf("%s\n", ref.c_str());
-        });
-        if (!*attach || status != 0) return status;
-        // -a: its output as it comes, and its exit code at the end.
-        LogsFlags lf;
-        lf.follow = true;
-        lf.container = refs->front();
-        lf.since = since;
-        logs(lf);
-        return wait_until_stopped(s, s.find(refs->front()).id).state.exit_code;
+        if (!stf->attach && !stf->interactive) {
+            return for_each(stf->refs, [&](const std::string& ref) {
+                Container ct = s.find(ref);
+                if (!ct.running()) {
+                    clean_up_leftovers(s, ct);
+                    start_or_remove(s, s.find(ct.id));
+                }
+                printf("%s\n", ref.c_str());
+            });
+        }
+        // -a/-i: attached from the first byte; box exits with its exit code.
+        if (stf->refs.size() != 1) throw Error("start -a", "you cannot start and attach multiple containers at once");
+        Container ct = s.find(stf->refs.front());
+        AttachOptions o;
+        o.input = stf->interactive && ct.spec.interactive;
+        o.tty = ct.spec.tty;
+        o.detach_keys = stf->detach_keys;
+        parse_detach_keys(o.detach_keys);
+        if (ct.running()) return attach_and_wait(s, ct, connect_attach(ct), o, false);
+        clean_up_leftovers(s, ct);
+        auto [mine, theirs] = attach_pair();
+        start_or_remove(s, s.find(ct.id), theirs.get());
+        theirs.reset();
+        return attach_and_wait(s, ct, std::move(mine), o, false);
     });
-    c->add_option("CONTAINER", *refs, "Containers to start")->required();
-    c->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR (follow the output) and exit with the container's code");
+    c->add_option("CONTAINER", stf->refs, "Containers to start")->required();
+    c->add_flag("-a,--attach", stf->attach, "Attach STDOUT/STDERR and forward signals; exit with the container's code");
+    c->add_flag("-i,--interactive", stf->interactive, "Attach container's STDIN");
+    c->add_option("--detach-keys", stf->detach_keys, "Override the key sequence for detaching a container")
+        ->capture_default_str();
+
+    struct AttachFlags {
+        std::string ref, detach_keys = "ctrl-p,ctrl-q";
+        bool no_stdin = false, sig_proxy = true;
+    };
+    auto af = std::make_shared<AttachFlags>();
+    c = cli::add_command(app, "attach", "Attach local standard input, output, and error streams to a running container",
+                         [af] {
+        ContainerStore s = store();
+        Container ct = s.find(af->ref);
+        AttachOptions o;
+        o.input = !af->no_stdin && ct.spec.interactive;
+        o.tty = ct.spec.tty;
+        o.sig_proxy = af->sig_proxy;
+        o.detach_keys = af->detach_keys;
+        parse_detach_keys(o.detach_keys);
+        return attach_and_wait(s, ct, connect_attach(ct), o, true);
+    });
+    c->add_option("CONTAINER", af->ref, "Container")->required();
+    c->add_flag("--no-stdin", af->no_stdin, "Do not attach STDIN");
+    c->add_flag("--sig-proxy", af->sig_proxy, "Proxy all received signals to the process (without a terminal)")
+        ->capture_default_str();
+    c->add_option("--detach-keys", af->detach_keys, "Override the key sequence for detaching a container")
+        ->capture_default_str();
 
     auto grace = std::make_shared<int>(10);
     auto stop_refs = std::make_shared<std::vector<std::string>>();

@@ -11,7 +11,9 @@ namespace box::stage4 {
 
 /// Starts container `c` under a new box-shim and returns once its command
 /// runs; throws box::Error (with the start's exit status) if it cannot start.
-void start_detached(const Container& c);
+/// `attach_socket` (if open) is handed to the shim as an attached box from the
+/// first byte on (run -it, start -a): nothing the container writes is missed.
+void start_detached(const Container& c, int attach_socket = -1);
 /// Starts container `c` with this box as its supervisor, waits for it, records
 /// its end (and removes it with --rm); returns its exit status.
 int run_foreground(const ContainerStore& store, const Container& c);

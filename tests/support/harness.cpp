@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +156,78 @@ std::optional<int> Background::wait(milliseconds timeout) {
         else std::this_thread::sleep_for(milliseconds(20));
     }
     while (out_fd_ >= 0 || err_fd_ >= 0) pump(100);
+    return status_;
+}
+
+Terminal::Terminal(const std::vector<std::string>& argv, unsigned short rows, unsigned short cols) {
+    struct winsize ws {};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    pid_ = forkpty(&master_, nullptr, nullptr, &ws);
+    if (pid_ < 0) throw std::runtime_error("forkpty");
+    if (pid_ == 0) {
+        std::vector<char*> a;
+        for (const auto& arg : argv) a.push_back(const_cast<char*>(arg.c_str()));
+        a.push_back(nullptr);
+        execvp(a[0], a.data());
+        dprintf(2, "exec %s: %s\n", a[0], strerror(errno));
+        _exit(127);
+    }
+    fcntl(master_, F_SETFD, FD_CLOEXEC);
+}
+
+Terminal::~Terminal() {
+    if (!status_) {
+        kill(-pid_, SIGKILL);
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    close(master_);
+}
+
+void Terminal::type(const std::string& keys) {
+    ssize_t n = write(master_, keys.data(), keys.size());
+    (void)n;
+}
+
+void Terminal::resize(unsigned short rows, unsigned short cols) {
+    struct winsize ws {};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    ioctl(master_, TIOCSWINSZ, &ws);
+}
+
+void Terminal::pump(int timeout_ms) {
+    struct pollfd fd = {master_, POLLIN, 0};
+    if (poll(&fd, 1, timeout_ms) > 0 && !drain(master_, out_))  // EIO once the session is gone
+        std::this_thread::sleep_for(milliseconds(timeout_ms));
+}
+
+bool Terminal::wait_for_output(const std::string& text, milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    for (;;) {
+        size_t at = out_.find(text, seen_);
+        if (at != std::string::npos) {
+            seen_ = at + text.size();
+            return true;
+        }
+        if (steady_clock::now() >= deadline) return false;
+        pump(50);
+    }
+}
+
+std::optional<int> Terminal::wait(milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (!status_) {
+        int ws = 0;
+        if (waitpid(pid_, &ws, WNOHANG) == pid_) {
+            status_ = decode(ws);
+            break;
+        }
+        if (steady_clock::now() >= deadline) return std::nullopt;
+        pump(20);
+    }
+    for (int i = 0; i < 5; ++i) pump(20);  // what it wrote last
     return status_;
 }
 

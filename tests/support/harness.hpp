@@ -58,6 +58,38 @@ private:
     std::optional<int> status_;
 };
 
+/// A command run on a terminal of the test's own (a pty pair; the command is
+/// its session's leader, the terminal its controlling one), as a user at a
+/// keyboard runs it. Killed and reaped when this goes away.
+class Terminal {
+public:
+    Terminal(const std::vector<std::string>& argv, unsigned short rows, unsigned short cols);
+    ~Terminal();
+    Terminal(const Terminal&) = delete;
+    Terminal& operator=(const Terminal&) = delete;
+
+    pid_t pid() const { return pid_; }
+    /// Types `keys` (raw bytes: "\r" is Enter, "\x10" Ctrl-P).
+    void type(const std::string& keys);
+    /// Resizes the terminal (its foreground process gets SIGWINCH).
+    void resize(unsigned short rows, unsigned short cols);
+    /// Reads the screen's output until what came after the last call to
+    /// wait_for_output contains `text` (then it counts as seen); true if seen.
+    bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout);
+    /// Waits for the exit; the status, or nothing after `timeout`.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+    /// Everything written to the terminal so far.
+    const std::string& out() const { return out_; }
+
+private:
+    void pump(int timeout_ms);
+    pid_t pid_ = -1;
+    int master_ = -1;
+    std::string out_;
+    size_t seen_ = 0;
+    std::optional<int> status_;
+};
+
 /// The pids of the direct children of `pid` (from /proc/PID/task/*/children).
 std::vector<pid_t> children_of(pid_t pid);
 
