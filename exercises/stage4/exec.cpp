@@ -15,6 +15,7 @@
 #include "box/cgroup_layout.hpp"
 #include "box/channel.hpp"
 #include "box/error.hpp"
+#include "box/fd.hpp"
 #include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/user.hpp"

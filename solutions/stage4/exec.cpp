@@ -15,6 +15,7 @@
 #include "box/cgroup_layout.hpp"
 #include "box/channel.hpp"
 #include "box/error.hpp"
+#include "box/fd.hpp"
 #include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/user.hpp"
@@ -38,7 +39,7 @@ void join_namespaces(pid_t pid) {
         std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + kinds[i];
         std::string ours = std::string("/proc/self/ns/") + kinds[i];
         struct stat a {}, b {};
-        if (::stat(theirs.c_str(), &a) != 0) throw_errno("open " + theirs, errno);
+        if (::stat(theirs.c_str(), &a) != 0) throw_errno("stat " + theirs, errno);
         if (::stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
             continue;  // shared with the host (--net host, no --userns): nothing to join
         fds[i].reset(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));

@@ -108,7 +108,8 @@ bool reap_and_record(pid_t container, const std::string& dir, int& wait_status) 
         pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid == 0) break;                     // children left, none ended
         if (pid < 0 && errno == EINTR) continue;
-        if (pid < 0) break;                      // ECHILD: no children at all
+        if (pid < 0 && errno == ECHILD) break;   // no children at all
+        if (pid < 0) throw box::Error("box-shim", std::string("waitpid: ") + strerror(errno));
         if (pid != container) continue;          // an orphan of the container: reaped, nothing to record
         wait_status = status;
         ended = true;
