@@ -138,6 +138,11 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         oom = oom || e->oom_killed();
     }
     started.extensions.clear();  // the cgroup goes now
+    if (c.auto_remove) {  // --rm: nothing to record, it goes now (each write costs a file)
+        store.remove(store.find(c.id));
+        remove_anonymous_volumes(c);  // --rm takes them too, as docker's does
+        return status;
+    }
     update_state(store, c.id, [&](Container& x) {
         x.state.status = "exited";
         x.state.pid = 0;
@@ -145,10 +150,6 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state.oom_killed = oom;
         x.state.finished_at = now_rfc3339();
     });
-    if (c.auto_remove) {
-        store.remove(store.find(c.id));
-        remove_anonymous_volumes(c);  // --rm takes them too, as docker's does
-    }
     return status;
 }
 
@@ -255,7 +256,7 @@ void clean_up_leftovers(const ContainerStore& store, const Container& c) {
     if (!now.running()) store.save_state(now);  // what find() repaired, kept
 }
 
-FileLock starting_lock(const Container& c) { return FileLock(c.dir); }
+FileLock starting_lock(const Container& c) { return FileLock(c.dir, FileLock::On::Directory); }
 
 void set_status(const ContainerStore& store, const Container& c, const std::string& status) {
     update_state(store, c.id, [&](Container& x) { x.state.status = status; });
