@@ -135,7 +135,8 @@ Container ContainerStore::create(const ContainerSpec& spec, std::string name, co
     ::unlink((names_ + "/" + name).c_str());  // a stale one (is_taken said so)
     if (::symlink(c.id.c_str(), (names_ + "/" + name).c_str()) != 0) throw_errno("name " + name, errno);
     // config.json last: a directory without it is a create that was cut short.
-    save_state(c);
+    // No state.json yet: without one a container reads as "created" (one file
+    // fewer to make and replace on every run).
     write_file_atomic(c.dir + "/config.json",
                       json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
                            {"ImageID", image_id}, {"Restart", restart}, {"AutoRemove", auto_remove}, {"Detach", detach}}
