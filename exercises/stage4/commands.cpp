@@ -101,7 +101,15 @@ int attach_and_wait(const ContainerStore& s, const Container& c, Fd socket, cons
     }
     // The shim went without a word: killed, or it dropped us for reading its
     // output too slowly.
-    Container now = s.find(c.id);
+    std::optional<Container> found = [&]() -> std::optional<Container> {
+        try {
+            return s.find(c.id);
+        } catch (const Error&) {
+            return std::nullopt;  // --rm: removed meanwhile
+        }
+    }();
+    if (!found) throw Error("attach " + c.name, "lost the connection to its shim, and it is removed: its exit status is unknown");
+    const Container& now = *found;
     if (!now.running()) return now.state.exit_code;
     throw Error("attach " + c.name, "lost the connection to its shim; it still runs (box attach " + c.name + ")");
 }
@@ -125,6 +133,7 @@ void check_restart(const std::string& policy) {
 
 int run(const RunFlags& f, ContainerSpec spec) {
     check_restart(f.restart);
+    parse_detach_keys(f.detach_keys);  // refused before anything is made
     if (f.auto_remove && f.restart != "no") throw Error("Conflicting options", "--restart and --rm");
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
@@ -153,7 +162,6 @@ int run(const RunFlags& f, ContainerSpec spec) {
     AttachOptions o;
     o.input = o.tty = true;
     o.detach_keys = f.detach_keys;
-    parse_detach_keys(o.detach_keys);  // refused before anything starts
     auto [mine, theirs] = attach_pair();
     start_or_remove(s, c, theirs.get());
     theirs.reset();

@@ -117,5 +117,8 @@ TEST_CASE("attach and start -a without a terminal: output, stdin, signals and th
     auto bad_keys = sb.box({"attach", "--detach-keys", "ctrl-1", "ticker"});
     REQUIRE_ONE_ERROR_LINE(bad_keys, 125);
     CHECK(bad_keys.err.find("invalid detach keys") != std::string::npos);
+    size_t before = container_dirs(sb);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "-it", "--detach-keys", "ctrl-", "busybox", "sh"}), 125);
+    CHECK(container_dirs(sb) == before);  // refused before anything was made
     REQUIRE(sb.box({"container", "prune", "-f"}).status == 0);
 }
