@@ -201,7 +201,7 @@ public:
         }
     }
 
-    // Attached boxes learn the exit status (none if it never started); the socket goes.
+    // Attached boxes learn the exit status (none if it never started) and are let go.
     void finish(int exit_status) {
         std::string msg = std::string(1, box::attach::kExit) + std::to_string(exit_status);
         for (auto& c : clients_) {

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,7 +48,24 @@ SignalForwarder::SignalForwarder() {
 
 SignalForwarder::~SignalForwarder() { sigprocmask(SIG_SETMASK, &g_original_mask, nullptr); }
 
-void SignalForwarder::unblock_in_child() { sigprocmask(SIG_SETMASK, &g_original_mask, nullptr); }
+void SignalForwarder::unblock_in_child() {
+    // execve() resets handled signals to their default action but keeps ignored
+    // ones ignored: a box started under nohup would pass on an ignored SIGHUP,
+    // and a shell as PID 1 may not even trap a signal ignored on entry.
+    // The system call itself: glibc refuses to touch the two real-time signals
+    // it keeps for threads (32 and 33), which may be ignored too.
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        unsigned long mask;
+    } dfl = {SIG_DFL, 0, nullptr, 0};
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+}
 
 int exit_status(int wait_status) {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);

@@ -15,7 +15,9 @@
 # At stage >= 3 a second table: pull throughput of a ~107 MB image of 5 layers (the base
 # and 4 of random data) from a local docker-registry, `BOX pull` against `skopeo copy`
 # to a dir: (see pull_bench).
-# At stage >= 4 (box has `ps`), rows of the first table also:
+# At stage >= 4 (box has `ps`), box, box+limits and box-image pass --rm (a stage-4 `run`
+# keeps its container otherwise; crun's `run` deletes its own), and rows of the first
+# table also:
 #   box-rm        `BOX run --rm busybox /bin/true`: a container recorded in the store,
 #                 run, and removed (compared with crun-image, which also deletes its
 #                 container: `crun run` without -d)
@@ -162,7 +164,10 @@ measure() {  # measure NAME CMD...: hyperfine without a shell -> $TMP/NAME.json,
 # and stop.
 box_bench() {
   local name=$1 bin=$2; shift 2
-  local cmd=("$bin" --root "$TMP/$name-state" run "$@")
+  # From stage 4 on, `run` keeps its container unless --rm; crun's `run` deletes its own,
+  # so BOX's rows pass --rm to compare like with like (and to not pile up containers).
+  local rm=(); [[ -n $lifecycle && $bin == "$BOX" ]] && rm=(--rm)
+  local cmd=("$bin" --root "$TMP/$name-state" run "${rm[@]}" "$@")
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" ||
     { echo "bench: $name failed: ${cmd[*]}" >&2; cat "$TMP/$name.err" >&2; exit 1; }
 }

@@ -167,3 +167,21 @@ TEST_CASE("-i passes stdin to the command; without it stdin is empty", "[stage1]
     REQUIRE(closed.status == 0);
     CHECK(closed.out.empty());
 }
+
+TEST_CASE("the command starts with no signal blocked or ignored, whatever box's caller ignored",
+          "[stage1][signal]") {
+    Sandbox sb;
+    // As under nohup: box is started with SIGHUP (and SIGINT) ignored.
+    std::string cmd = "trap '' HUP INT; exec " + box_binary() + " --root " + sb.dir() + "/state run --rootfs " +
+                      base_rootfs() + " cat /proc/self/status";
+    auto r = run({"sh", "-c", cmd});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    std::string ignored, blocked;
+    for (const auto& l : lines(r.out)) {
+        if (l.rfind("SigIgn:", 0) == 0) ignored = trim(l.substr(7));
+        if (l.rfind("SigBlk:", 0) == 0) blocked = trim(l.substr(7));
+    }
+    CHECK(ignored == "0000000000000000");
+    CHECK(blocked == "0000000000000000");
+}

@@ -20,7 +20,9 @@ public:
     SignalForwarder(const SignalForwarder&) = delete;
     SignalForwarder& operator=(const SignalForwarder&) = delete;
 
-    /// Restores, in the child, the signal mask box had before blocking.
+    /// Gives the child the signals of a fresh process, as the container's
+    /// command must start with: nothing blocked, every action the default
+    /// (none ignored because box's caller ignored it, as nohup does SIGHUP).
     static void unblock_in_child();
     /// The signals box forwards (SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
     /// SIGUSR2, SIGCONT, SIGWINCH, SIGALRM) plus SIGCHLD.
