@@ -42,16 +42,6 @@ void send_window_size(int socket) {
         send_message(socket, attach::kResize, std::to_string(ws.ws_row) + " " + std::to_string(ws.ws_col));
 }
 
-void write_all(int fd, const char* data, size_t n) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, data, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;  // our reader is gone; the container goes on
-        data += w;
-        n -= static_cast<size_t>(w);
-    }
-}
-
 // Watches typed input for the detach keys: bytes that start the sequence are
 // held back until it is clear whether the rest follows.
 class DetachKeys {

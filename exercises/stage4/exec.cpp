@@ -128,7 +128,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
         ::waitpid(child, nullptr, 0);
         throw error_from_message(message->text, "exec");
     }
-    if (o.detach) return 0;  // it goes on; the container's init inherits it when we exit
+    if (o.detach) return 0;  // it goes on; when we exit, the host's init (or nearest subreaper) inherits it
     return supervise(child, signals, std::move(master), o.interactive);
 }
 

@@ -44,7 +44,6 @@ struct Container {
     std::string image_id;  ///< the id of the image it runs (empty with --rootfs)
     std::string restart = "no";  ///< --restart: no, always, unless-stopped, on-failure[:N]
     bool auto_remove = false;    ///< --rm
-    bool detach = false;         ///< run -d
     ContainerState state;  ///< from state.json (repaired if its supervisor is gone)
 
     /// Running or restarting: a supervisor is responsible for it.
@@ -56,7 +55,8 @@ struct Container {
 };
 
 /// The containers under STATE/containers/ID/: config.json (the spec and
-/// options), state.json, container.log, and the overlay's upper/work/merged.
+/// options), state.json (from its first start on), container.log, and the
+/// overlay's upper/work/merged.
 /// Every change happens under one lock (FileLock on STATE/containers), and
 /// every file is replaced atomically.
 class ContainerStore {
@@ -71,7 +71,7 @@ public:
     /// box::Error if `name` is taken or malformed; an empty name gets a
     /// generated one (adjective_surname, as docker's).
     Container create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                     const std::string& restart, bool auto_remove, bool detach);
+                     const std::string& restart, bool auto_remove);
     /// A container by full id, unique id prefix, or name; throws box::Error
     /// "No such container: REF" (or an ambiguous-prefix error).
     Container find(const std::string& ref) const;

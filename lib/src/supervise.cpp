@@ -14,6 +14,7 @@
 #include "box/error.hpp"
 #include "box/terminal.hpp"
 #include "box/trace.hpp"
+#include "box/util.hpp"
 
 namespace box {
 namespace {
@@ -22,20 +23,6 @@ sigset_t g_original_mask;
 
 constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
                               SIGUSR2, SIGCONT, SIGWINCH, SIGALRM};
-
-// Writes all of buf to fd; false if the reader is gone.
-bool write_all(int fd, const char* buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        buf += n;
-        len -= static_cast<size_t>(n);
-    }
-    return true;
-}
 
 }  // namespace
 

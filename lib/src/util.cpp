@@ -85,6 +85,19 @@ void write_file_atomic(const std::string& path, const std::string& content, unsi
     }
 }
 
+bool write_all(int fd, const char* buf, size_t len) {
+    while (len > 0) {
+        ssize_t n = ::write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        buf += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
 void make_dirs(const std::string& path) {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);

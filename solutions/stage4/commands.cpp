@@ -144,8 +144,14 @@ int run(const RunFlags& f, ContainerSpec spec) {
         image_volumes = image.config.value("config", json::object()).value("Volumes", json());
     }
     fill_volumes(spec, f.volumes, image_volumes);
+    // -it: under a shim, as -d, with this terminal attached from the first
+    // byte, so that Ctrl-P Ctrl-Q can leave it running. The sockets first, so
+    // that nothing is recorded if they cannot be had.
+    bool attached = !f.detach && !f.create_only && spec.tty && spec.interactive;
+    std::pair<Fd, Fd> ends;
+    if (attached) ends = attach_pair();
     ContainerStore s = store();
-    Container c = s.create(spec, f.name, image_id, f.restart, f.auto_remove, f.detach);
+    Container c = s.create(spec, f.name, image_id, f.restart, f.auto_remove);
     create_volumes(spec);  // only now: a refused create (a taken name) makes none
     if (f.create_only) {
         printf("%s\n", c.id.c_str());
@@ -156,16 +162,13 @@ int run(const RunFlags& f, ContainerSpec spec) {
         printf("%s\n", c.id.c_str());
         return 0;
     }
-    if (!spec.tty || !spec.interactive) return run_foreground(s, c);
-    // -it: under a shim, as -d, with this terminal attached from the first
-    // byte, so that Ctrl-P Ctrl-Q can leave it running.
+    if (!attached) return run_foreground(s, c);
     AttachOptions o;
     o.input = o.tty = true;
     o.detach_keys = f.detach_keys;
-    auto [mine, theirs] = attach_pair();
-    start_or_remove(s, c, theirs.get());
-    theirs.reset();
-    return attach_and_wait(s, c, std::move(mine), o, false);
+    start_or_remove(s, c, ends.second.get());
+    ends.second.reset();
+    return attach_and_wait(s, c, std::move(ends.first), o, false);
 }
 
 // ---- ps --------------------------------------------------------------------

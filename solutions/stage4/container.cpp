@@ -107,7 +107,7 @@ ContainerStore::ContainerStore(std::string root)
     : root_(std::move(root)), dir_(root_ + "/containers"), names_(root_ + "/container-names") {}
 
 Container ContainerStore::create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                                 const std::string& restart, bool auto_remove, bool detach) {
+                                 const std::string& restart, bool auto_remove) {
     FileLock lock(dir_);
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (!name.empty()) check_name(name);
@@ -128,7 +128,6 @@ Container ContainerStore::create(const ContainerSpec& spec, std::string name, co
     c.image_id = image_id;
     c.restart = restart;
     c.auto_remove = auto_remove;
-    c.detach = detach;
     make_dirs(c.dir);
     // The name: a symlink container-names/NAME -> ID, made at once or not at all.
     make_dirs(names_);
@@ -139,7 +138,7 @@ Container ContainerStore::create(const ContainerSpec& spec, std::string name, co
     // fewer to make and replace on every run).
     write_file_atomic(c.dir + "/config.json",
                       json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
-                           {"ImageID", image_id}, {"Restart", restart}, {"AutoRemove", auto_remove}, {"Detach", detach}}
+                           {"ImageID", image_id}, {"Restart", restart}, {"AutoRemove", auto_remove}}
                           .dump(),
                       0644, !auto_remove);
     return c;
@@ -160,7 +159,6 @@ Container ContainerStore::load(const std::string& id) const {
     c.image_id = config.value("ImageID", "");
     c.restart = config.value("Restart", "no");
     c.auto_remove = config.value("AutoRemove", false);
-    c.detach = config.value("Detach", false);
     json state = json::parse(try_read_file(dir + "/state.json").value_or("{}"), nullptr, false);
     c.state = state_from(state.is_discarded() ? json::object() : state);
     // Its supervisor gone (killed with box, say), a "running" container is not.

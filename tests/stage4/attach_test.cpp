@@ -77,6 +77,7 @@ TEST_CASE("run -it: a terminal of the container's, Ctrl-P Ctrl-Q leaves it runni
     once.type("exit 3\r");
     CHECK(once.wait(20s).value_or(-1) == 3);
     CHECK(sb.box({"ps", "-aq", "-f", "name=once"}).out.empty());
+    CHECK(container_dirs(sb) == 1);  // only shell's directory is left
     REQUIRE(sb.box({"rm", "shell"}).status == 0);
 }
 

@@ -63,6 +63,15 @@ TEST_CASE("run -d keeps a container running under a shim; ps, logs, stop, start 
     CHECK(alive(again));
     CHECK(again != pid);
 
+    // rename: the running container answers to the new name only; the store's
+    // name index says so too.
+    std::string renamed = name + "-2";
+    REQUIRE(sb.box({"rename", name, renamed}).status == 0);
+    CHECK(fs::read_symlink(sb.dir() + "/state/container-names/" + renamed) == id);
+    CHECK(sb.box({"inspect", name}).status != 0);
+    CHECK(inspect(sb, renamed)["State"]["Pid"] == again);
+    REQUIRE(sb.box({"rename", renamed, name}).status == 0);
+
     // rm refuses a running container with docker's message; rm -f kills it.
     auto refused = sb.box({"rm", name});
     CHECK(refused.status != 0);

@@ -27,6 +27,9 @@ std::optional<std::string> try_read_file(const std::string& path);
 /// Without `sync` no fsync: still atomic for readers and for a killed process,
 /// but not durable across a power cut (for records that are thrown away soon).
 void write_file_atomic(const std::string& path, const std::string& content, unsigned mode = 0644, bool sync = true);
+/// Writes all of `len` bytes of `buf` to `fd` (again after EINTR and short
+/// writes); false if that fails (the reader is gone).
+bool write_all(int fd, const char* buf, size_t len);
 /// mkdir -p. Throws box::Error naming the path on failure.
 void make_dirs(const std::string& path);
 /// True if `path` exists (following symlinks).
