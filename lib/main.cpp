@@ -1,4 +1,6 @@
 // box's entry point: lib/'s commands plus those of stages 1..BOX_STAGE.
+// Registering is cheap (no option is declared yet); cli::main builds only the
+// command named on the command line.
 #include "box/cli.hpp"
 #include "box/commands.hpp"
 #include "stage1.hpp"
@@ -13,17 +15,16 @@
 #endif
 
 int main(int argc, char** argv) {
-    return box::cli::main(argc, argv, BOX_STAGE, [](CLI::App& app) {
-        box::add_lib_commands(app);
-        box::stage1::add_commands(app);
+    box::register_lib_commands();
+    box::stage1::register_commands();
 #if BOX_STAGE >= 2
-        box::stage2::add_commands(app);
+    box::stage2::register_commands();
 #endif
 #if BOX_STAGE >= 3
-        box::stage3::add_commands(app);
+    box::stage3::register_commands();
 #endif
 #if BOX_STAGE >= 4
-        box::stage4::add_commands(app);
+    box::stage4::register_commands();
 #endif
-    });
+    return box::cli::main(argc, argv, BOX_STAGE);
 }

@@ -187,28 +187,32 @@ bool valid_hostname(const std::string& name) {
     return true;
 }
 
-// Turns the parsed flags into a spec, refusing bad values before anything is
-// created.
-ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
-                        const std::string& network, const std::string& userns_range) {
-    spec.id = random_hex(64);
-    fill_spec(spec);  // the flags later stages add to `run` (chapter 3: the image)
+// What every spec must satisfy, however it was made (SpecPhase::Check).
+void check_spec(ContainerSpec& spec) {
     if (spec.args.empty())
         throw Error("run", "no command given (usage: box run --rootfs DIR [OPTIONS] CMD [ARG...])");
     if (!spec.rootfs_made_later) {
+        if (spec.rootfs.empty()) throw Error("run", "no root filesystem given (--rootfs DIR)");
         char real[PATH_MAX];
         if (!realpath(spec.rootfs.c_str(), real)) throw_errno("rootfs " + spec.rootfs, errno);
         spec.rootfs = real;
         if (!is_directory(spec.rootfs)) throw Error("rootfs " + spec.rootfs, "not a directory");
         if (spec.rootfs == "/") throw Error("rootfs /", "the host's own root cannot be a container's root");
     }
-
     if (spec.hostname.empty()) spec.hostname = spec.id.substr(0, 12);  // docker's short id
     if (!valid_hostname(spec.hostname))
         throw Error("invalid hostname \"" + spec.hostname + "\"", "use letters, digits, '-' and '.' (at most 64)");
     if (!spec.workdir.empty() && spec.workdir[0] != '/')
         throw Error("invalid working directory \"" + spec.workdir + "\"", "it needs to be an absolute path");
     check_user_spec(spec.user);
+}
+
+// Turns the parsed flags into a spec, refusing bad values before anything is
+// created.
+ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
+                        const std::string& network, const std::string& userns_range) {
+    spec.id = random_hex(64);
+    fill_spec(spec);  // the flags later stages add to `run` (chapter 2: the limits)
     for (const auto& e : env) {
         if (e.empty() || e[0] == '=') throw Error("invalid environment variable \"" + e + "\"", "expected KEY=VALUE");
         if (e.find('=') != std::string::npos) {
@@ -222,49 +226,51 @@ ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
         spec.userns = true;
         spec.uid_map = spec.gid_map = parse_id_range(userns_range);
     }
+    prepare_spec(spec);  // chapter 3: the image; then check_spec
     return spec;
 }
 
 }  // namespace
 
-void add_commands(CLI::App& app) {
-    struct Flags {
-        ContainerSpec spec;
-        std::vector<std::string> env;
-        std::string network = "none";
-        std::string userns_range;
-        CLI::App* command = nullptr;
-    };
-    auto f = std::make_shared<Flags>();
-    CLI::App* run = cli::add_command(app, "run", "Run a command in a new container", [f] {
-        f->spec.args = f->command->remaining();
-        // Options end at CMD; a dash before it is an option box does not know.
-        if (!f->spec.args.empty() && f->spec.args[0].size() > 1 && f->spec.args[0][0] == '-')
-            throw Error("unknown flag", f->spec.args[0] + " (see 'box run --help')");
-        ContainerSpec spec = make_spec(f->spec, f->env, f->network, f->userns_range);
-        // Chapter 4 keeps containers in a store and can detach them: it sets a runner.
-        if (container_runner()) return container_runner()(spec);
-        return run_container(spec);
+void register_commands() {
+    add_spec_preparer(SpecPhase::Check, check_spec);
+    cli::define("run", "Run a command in a new container", [](CLI::App& run) -> cli::Action {
+        struct Flags {
+            ContainerSpec spec;
+            std::vector<std::string> env;
+            std::string network = "none";
+            std::string userns_range;
+        };
+        auto f = std::make_shared<Flags>();
+        run.footer("Usage: box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"
+                   "Options end at CMD: whatever follows it is the command's own arguments.");
+        run.prefix_command();  // options end at CMD: `box run --rootfs R sh -c ...`
+        run.add_option("--rootfs", f->spec.rootfs, "Root filesystem directory")->required();
+        run.add_option("-h,--hostname", f->spec.hostname, "Container host name (default: a random id)");
+        run.add_option("-e,--env", f->env, "Set environment variables (KEY=VALUE, or KEY to copy it)")
+            ->allow_extra_args(false);
+        run.add_option("-w,--workdir", f->spec.workdir, "Working directory inside the container");
+        run.add_option("-u,--user", f->spec.user, "Username or UID (format: <name|uid>[:<group|gid>])");
+        run.add_flag("-i,--interactive", f->spec.interactive, "Keep STDIN open");
+        run.add_flag("-t,--tty", f->spec.tty, "Allocate a pseudo-TTY");
+        run.add_flag("--userns", f->spec.userns,
+                     "New user namespace: root inside is an unprivileged id outside (100000:65536)");
+        run.add_option("--userns-range", f->userns_range,
+                       "With a user namespace: HOSTID[:COUNT] that ids 0.. inside map to");
+        run.add_option("--network,--net", f->network, "Network: none (own namespace, only lo) or host")
+            ->check(CLI::IsMember({"none", "host"}))
+            ->capture_default_str();
+        return [f, command = &run] {
+            f->spec.args = command->remaining();
+            // Options end at CMD; a dash before it is an option box does not know.
+            if (!f->spec.args.empty() && f->spec.args[0].size() > 1 && f->spec.args[0][0] == '-')
+                throw Error("unknown flag", f->spec.args[0] + " (see 'box " + command->get_name() + " --help')");
+            ContainerSpec spec = make_spec(f->spec, f->env, f->network, f->userns_range);
+            // Chapter 4 keeps containers in a store and can detach them: it sets a runner.
+            if (container_runner()) return container_runner()(spec);
+            return run_container(spec);
+        };
     });
-    f->command = run;
-    run->footer("Usage: box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"
-                "Options end at CMD: whatever follows it is the command's own arguments.");
-    run->prefix_command();  // options end at CMD: `box run --rootfs R sh -c ...`
-    run->add_option("--rootfs", f->spec.rootfs, "Root filesystem directory")->required();
-    run->add_option("-h,--hostname", f->spec.hostname, "Container host name (default: a random id)");
-    run->add_option("-e,--env", f->env, "Set environment variables (KEY=VALUE, or KEY to copy it)")
-        ->allow_extra_args(false);
-    run->add_option("-w,--workdir", f->spec.workdir, "Working directory inside the container");
-    run->add_option("-u,--user", f->spec.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-    run->add_flag("-i,--interactive", f->spec.interactive, "Keep STDIN open");
-    run->add_flag("-t,--tty", f->spec.tty, "Allocate a pseudo-TTY");
-    run->add_flag("--userns", f->spec.userns,
-                  "New user namespace: root inside is an unprivileged id outside (100000:65536)");
-    run->add_option("--userns-range", f->userns_range,
-                    "With a user namespace: HOSTID[:COUNT] that ids 0.. inside map to");
-    run->add_option("--network,--net", f->network, "Network: none (own namespace, only lo) or host")
-        ->check(CLI::IsMember({"none", "host"}))
-        ->capture_default_str();
 }
 
 }  // namespace box::stage1

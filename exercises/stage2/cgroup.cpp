@@ -130,7 +130,20 @@ Usage CgroupV2::usage() const {
     u.cpu_usec = keyed(try_read_file(path_ + "/cpu.stat").value_or(""), "usage_usec");
     u.pids = number_in(path_ + "/pids.peak");  // Linux 6.1+
     if (!u.pids) u.pids = number_in(path_ + "/pids.current");
+    u.memory_now = number_in(path_ + "/memory.current");
+    u.memory_limit = number_in(path_ + "/memory.max");  // "max" reads as none
+    u.pids_now = number_in(path_ + "/pids.current");
     return u;
+}
+
+void CgroupV2::freeze(bool frozen) {
+    if (!exists(path_ + "/cgroup.freeze")) throw Error("freeze " + path_, "this cgroup has no cgroup.freeze");
+    sys::write_file(path_ + "/cgroup.freeze", frozen ? "1" : "0");
+    // cgroup.events says "frozen 1" once every process is.
+    for (int i = 0; i < 200; ++i) {
+        if (keyed(try_read_file(path_ + "/cgroup.events").value_or(""), "frozen").value_or(-1) == (frozen ? 1 : 0)) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 void CgroupV2::remove() noexcept {
@@ -189,7 +202,10 @@ void CgroupV1::set_limits(const ResourceLimits& limits) {
 }
 
 void CgroupV1::add_process(pid_t pid) {
-    for (const auto& d : created_) sys::write_file(d + "/cgroup.procs", std::to_string(pid));
+    std::set<std::string> dirs;  // co-mounted controllers share one
+    for (const auto& [controller, parent] : parents_) dirs.insert(parent + "/" + name_);
+    for (const auto& d : dirs)
+        if (created_.count(d) || is_directory(d)) sys::write_file(d + "/cgroup.procs", std::to_string(pid));
 }
 
 std::uint64_t CgroupV1::oom_kills() const {
@@ -202,7 +218,25 @@ Usage CgroupV1::usage() const {
     if (auto ns = number_in(dir("cpuacct") + "/cpuacct.usage")) u.cpu_usec = *ns / 1000;
     u.pids = number_in(dir("pids") + "/pids.peak");
     if (!u.pids) u.pids = number_in(dir("pids") + "/pids.current");
+    u.memory_now = number_in(dir("memory") + "/memory.usage_in_bytes");
+    u.memory_limit = number_in(dir("memory") + "/memory.limit_in_bytes");
+    u.pids_now = number_in(dir("pids") + "/pids.current");
     return u;
+}
+
+void CgroupV1::freeze(bool frozen) {
+    std::string file = dir("freezer") + "/freezer.state";
+    if (dir("freezer").empty() || !exists(file))
+        throw Error("freeze", "the container's cgroup has no freezer (box doctor tells which hierarchies this host has)");
+    std::string want = frozen ? "FROZEN" : "THAWED";
+    sys::write_file(file, want);
+    // v1 says FREEZING until every task is frozen.
+    for (int i = 0; i < 200; ++i) {
+        std::string now = try_read_file(file).value_or("");
+        while (!now.empty() && (now.back() == '\n' || now.back() == ' ')) now.pop_back();
+        if (now == want) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 void CgroupV1::adopt() {
@@ -221,6 +255,42 @@ void CgroupV1::remove() noexcept {
 }
 
 // ---- choosing one ------------------------------------------------------------
+
+std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid) {
+    auto text = try_read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    if (!text) throw Error("cgroup of process " + std::to_string(pid), "no such process");
+    struct Line { std::vector<std::string> controllers; std::string path; };
+    std::vector<Line> v1_lines;
+    std::string unified_path, name;
+    for (const auto& line : split(*text, '\n')) {
+        auto f = split(line, ':');  // ID:CONTROLLERS:PATH
+        if (f.size() < 3 || f[2].empty()) continue;
+        if (f[0] == "0") {
+            unified_path = f[2];
+            continue;
+        }
+        auto controllers = split(f[1], ',');
+        if (std::find(controllers.begin(), controllers.end(), "memory") != controllers.end())
+            name = f[2].substr(f[2].rfind('/') + 1);  // box always makes one in memory's
+        v1_lines.push_back({controllers, f[2]});
+    }
+    if (layout.v2_has({"cpu", "memory", "pids"})) {
+        if (unified_path.size() < 2) throw Error("cgroup of process " + std::to_string(pid), "it is in no cgroup2 group");
+        size_t slash = unified_path.rfind('/');
+        std::string parent = slash == 0 ? "" : unified_path.substr(1, slash - 1);
+        return std::make_unique<CgroupV2>(layout.unified, parent, unified_path.substr(slash + 1), std::set<std::string>{});
+    }
+    // v1: the hierarchies where it is in a group of the container's name
+    // (the others, which box does not manage, hold it where box was).
+    std::map<std::string, std::string> parents;
+    for (const auto& l : v1_lines) {
+        if (name.empty() || l.path.substr(l.path.rfind('/') + 1) != name) continue;
+        for (const auto& c : l.controllers)
+            if (layout.v1.count(c)) parents[c] = layout.v1.at(c) + l.path.substr(0, l.path.rfind('/'));
+    }
+    if (parents.empty()) throw Error("cgroup of process " + std::to_string(pid), "it is in no container cgroup");
+    return std::make_unique<CgroupV1>(parents, name);
+}
 
 std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLimits& limits,
                                     const std::string& id) {

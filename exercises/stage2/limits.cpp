@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "box/cgroup_layout.hpp"
+#include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
 #include "box/log.hpp"
@@ -111,17 +112,18 @@ private:
 
 }  // namespace
 
-void add_commands(CLI::App& app) {
-    auto flags = std::make_shared<Flags>();
-    CLI::App* run = app.get_subcommand("run");
-    run->add_option("-m,--memory", flags->memory, "Memory limit (e.g. 64m, 1g; at least 6m)");
-    run->add_option("--memory-swap", flags->memory_swap, "Memory plus swap limit (-1: unlimited swap)");
-    run->add_option("--cpus", flags->cpus, "Number of CPUs' worth of time (e.g. 0.5)");
-    run->add_option("-c,--cpu-shares", flags->cpu_shares, "CPU shares (relative weight; default 1024)");
-    run->add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs in which to allow execution (0-1, 0,2)");
-    run->add_option("--pids-limit", flags->pids, "Most processes at once (-1: unlimited)");
-    run->add_flag("--stats", flags->stats, "When the container ends, print its CPU time, memory peak and pids");
-    add_spec_filler([flags](ContainerSpec& spec) { fill(*flags, spec); });
+void register_commands() {
+    cli::extend("run", [](CLI::App& run) {
+        auto flags = std::make_shared<Flags>();
+        run.add_option("-m,--memory", flags->memory, "Memory limit (e.g. 64m, 1g; at least 6m)");
+        run.add_option("--memory-swap", flags->memory_swap, "Memory plus swap limit (-1: unlimited swap)");
+        run.add_option("--cpus", flags->cpus, "Number of CPUs' worth of time (e.g. 0.5)");
+        run.add_option("-c,--cpu-shares", flags->cpu_shares, "CPU shares (relative weight; default 1024)");
+        run.add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs in which to allow execution (0-1, 0,2)");
+        run.add_option("--pids-limit", flags->pids, "Most processes at once (-1: unlimited)");
+        run.add_flag("--stats", flags->stats, "When the container ends, print its CPU time, memory peak and pids");
+        add_spec_filler([flags](ContainerSpec& spec) { fill(*flags, spec); });
+    });
     add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
         return std::make_unique<CgroupExtension>(spec);
     });

@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +53,9 @@ struct Usage {
     std::optional<std::int64_t> memory_peak;  ///< bytes, most ever charged
     std::optional<std::int64_t> cpu_usec;     ///< CPU time, microseconds
     std::optional<std::int64_t> pids;         ///< processes now (or at most, if known)
+    std::optional<std::int64_t> memory_now;   ///< bytes charged now
+    std::optional<std::int64_t> memory_limit; ///< bytes allowed (none: no limit)
+    std::optional<std::int64_t> pids_now;     ///< processes now
 };
 
 /// One container's cgroup. Made by open_cgroup(); removed when destroyed.
@@ -81,6 +83,10 @@ public:
     /// Leaves the cgroup in place when this object is destroyed: the
     /// container outlives this box (chapter 4).
     virtual void keep() noexcept = 0;
+    /// Freezes (or thaws) every process in the cgroup with the kernel's
+    /// freezer, and returns once they are (chapter 4's pause). Throws
+    /// box::Error if the cgroup has no freezer.
+    virtual void freeze(bool frozen) = 0;
 };
 
 /// cgroup v2: ROOT/PARENT/NAME in the single hierarchy mounted at ROOT.
@@ -102,6 +108,7 @@ public:
     std::string where() const override { return path_; }
     void adopt() override { created_ = is_directory(path_); }
     void keep() noexcept override { created_ = false; }
+    void freeze(bool frozen) override;
     /// The container's cgroup directory.
     const std::string& path() const { return path_; }
 
@@ -129,6 +136,7 @@ public:
     std::string where() const override;
     void adopt() override;
     void keep() noexcept override { created_.clear(); }
+    void freeze(bool frozen) override;
     /// The container's cgroup directory in `controller`'s hierarchy.
     std::string dir(const std::string& controller) const;
 
@@ -151,8 +159,15 @@ void make_in_shared_parent(const std::string& parent, const std::string& dir,
 std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLimits& limits,
                                     const std::string& id);
 
+/// The cgroup process `pid` (a container's first process) is in, by the same
+/// rule as open_cgroup() (v2 where it offers the controllers, else v1), read
+/// from /proc/PID/cgroup: for `exec` to join, `pause` to freeze, `stats` to
+/// read. Not owned: destroying it removes nothing. Throws box::Error if the
+/// process is gone.
+std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid);
+
 /// Adds `-m`, `--memory-swap`, `--cpus`, `--cpu-shares`, `--cpuset-cpus`,
 /// `--pids-limit` and `--stats` to `box run`, and the cgroup to every container.
-void add_commands(CLI::App& app);
+void register_commands();
 
 }  // namespace box::stage2

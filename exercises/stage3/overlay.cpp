@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
 #include "box/log.hpp"
@@ -57,12 +58,18 @@ private:
     bool keep_;
 };
 
-// `box run IMAGE [CMD...]`: the image's layers and config go into the spec.
-void fill_from_image(ContainerSpec& spec) {
-    if (!spec.rootfs.empty()) return;  // --rootfs DIR, as in chapter 1
-    if (spec.args.empty()) throw Error("run", "no image given (usage: box run [OPTIONS] IMAGE [CMD...])");
-    std::string name = spec.args.front();
+// `box run IMAGE [CMD...]`: without --rootfs, the first word is the image.
+void take_image_name(ContainerSpec& spec) {
+    if (!spec.rootfs.empty() || spec.args.empty()) return;  // --rootfs DIR, as in chapter 1
+    spec.image = spec.args.front();
     spec.args.erase(spec.args.begin());
+}
+
+// The image's layers and config go into the spec (SpecPhase::Resolve).
+void resolve_image(ContainerSpec& spec) {
+    if (spec.rootfs_made_later || !spec.rootfs.empty()) return;  // resolved already, or --rootfs DIR
+    if (spec.image.empty()) throw Error("run", "no image given (usage: box run [OPTIONS] IMAGE [CMD...])");
+    std::string name = spec.image;
     ImageStore store(state_root());
     StoredImage image;
     try {
@@ -104,13 +111,15 @@ void fill_from_image(ContainerSpec& spec) {
 
 }  // namespace
 
-void add_run_image(CLI::App& app) {
-    CLI::App* run = app.get_subcommand("run");
-    run->get_option("--rootfs")->required(false)->description("Root filesystem directory, instead of an IMAGE");
-    run->footer("Usage: box run [OPTIONS] IMAGE [CMD [ARG...]]\n"
-                "       box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"
-                "Options end at IMAGE (or CMD): whatever follows belongs to the command.");
-    add_spec_filler(fill_from_image);
+void register_run_image() {
+    cli::extend("run", [](CLI::App& run) {
+        run.get_option("--rootfs")->required(false)->description("Root filesystem directory, instead of an IMAGE");
+        run.footer("Usage: box " + run.get_name() + " [OPTIONS] IMAGE [CMD [ARG...]]\n"
+                   "       box " + run.get_name() + " --rootfs DIR [OPTIONS] CMD [ARG...]\n"
+                   "Options end at IMAGE (or CMD): whatever follows belongs to the command.");
+        add_spec_filler(take_image_name);
+    });
+    add_spec_preparer(SpecPhase::Resolve, resolve_image);
     add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
         if (spec.layers.empty()) return nullptr;
         return std::make_unique<OverlayExtension>(spec, ImageStore(state_root()).containers_dir() + "/" + spec.id);

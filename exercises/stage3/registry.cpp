@@ -475,33 +475,39 @@ int cmd_info() {
 
 }  // namespace
 
-void add_registry_commands(CLI::App& app) {
-    auto name = std::make_shared<std::pair<std::string, bool>>();
-    CLI::App* c = cli::add_command(app, "pull", "Download an image from a registry",
-                                   [name] { return cmd_pull(name->first, name->second); });
-    c->add_option("NAME", name->first, "NAME[:TAG|@DIGEST]")->required();
-    c->add_flag("-a,--all-tags", name->second, "Download all tagged images in the repository");
-    auto push = std::make_shared<std::string>();
-    c = cli::add_command(app, "push", "Upload an image to a registry", [push] { return cmd_push(*push); });
-    c->add_option("NAME", *push, "NAME[:TAG]")->required();
-
-    struct Login { std::string server, user, password; bool stdin_pw = false; };
-    auto login = std::make_shared<Login>();
-    c = cli::add_command(app, "login", "Log in to a registry", [login] {
-        return cmd_login(login->server, login->user, login->stdin_pw, login->password);
+void register_registry_commands() {
+    cli::define("pull", "Download an image from a registry", [](CLI::App& c) -> cli::Action {
+        auto name = std::make_shared<std::pair<std::string, bool>>();
+        c.add_option("NAME", name->first, "NAME[:TAG|@DIGEST]")->required();
+        c.add_flag("-a,--all-tags", name->second, "Download all tagged images in the repository");
+        return [name] { return cmd_pull(name->first, name->second); };
     });
-    c->add_option("SERVER", login->server, "Registry host[:port] (default: Docker Hub)");
-    c->add_option("-u,--username", login->user, "Username");
-    c->add_option("-p,--password", login->password, "Password (prefer --password-stdin)");
-    c->add_flag("--password-stdin", login->stdin_pw, "Take the password from stdin");
-    auto logout = std::make_shared<std::string>();
-    c = cli::add_command(app, "logout", "Log out from a registry", [logout] { return cmd_logout(*logout); });
-    c->add_option("SERVER", *logout, "Registry host[:port] (default: Docker Hub)");
-
-    auto term = std::make_shared<std::string>();
-    c = cli::add_command(app, "search", "Search a registry's catalog for images", [term] { return cmd_search(*term); });
-    c->add_option("TERM", *term, "Part of a name, e.g. busy or 127.0.0.1:5000/busy")->required();
-    cli::add_command(app, "info", "Display system-wide information (storage, registry mirrors)", [] { return cmd_info(); });
+    cli::define("push", "Upload an image to a registry", [](CLI::App& c) -> cli::Action {
+        auto push = std::make_shared<std::string>();
+        c.add_option("NAME", *push, "NAME[:TAG]")->required();
+        return [push] { return cmd_push(*push); };
+    });
+    cli::define("login", "Log in to a registry", [](CLI::App& c) -> cli::Action {
+        struct Login { std::string server, user, password; bool stdin_pw = false; };
+        auto login = std::make_shared<Login>();
+        c.add_option("SERVER", login->server, "Registry host[:port] (default: Docker Hub)");
+        c.add_option("-u,--username", login->user, "Username");
+        c.add_option("-p,--password", login->password, "Password (prefer --password-stdin)");
+        c.add_flag("--password-stdin", login->stdin_pw, "Take the password from stdin");
+        return [login] { return cmd_login(login->server, login->user, login->stdin_pw, login->password); };
+    });
+    cli::define("logout", "Log out from a registry", [](CLI::App& c) -> cli::Action {
+        auto logout = std::make_shared<std::string>();
+        c.add_option("SERVER", *logout, "Registry host[:port] (default: Docker Hub)");
+        return [logout] { return cmd_logout(*logout); };
+    });
+    cli::define("search", "Search a registry's catalog for images", [](CLI::App& c) -> cli::Action {
+        auto term = std::make_shared<std::string>();
+        c.add_option("TERM", *term, "Part of a name, e.g. busy or 127.0.0.1:5000/busy")->required();
+        return [term] { return cmd_search(*term); };
+    });
+    cli::define("info", "Display system-wide information (storage, registry mirrors)",
+                [](CLI::App&) -> cli::Action { return [] { return cmd_info(); }; });
 }
 
 }  // namespace box::stage3

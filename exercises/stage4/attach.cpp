@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "box/attach.hpp"
+#include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/supervise.hpp"
 #include "box/terminal.hpp"
@@ -160,6 +161,69 @@ AttachResult relay_attached(Fd socket, const AttachOptions& o) {
             }
         }
     }
+}
+
+int attach_and_wait(const ContainerStore& s, const Container& c, Fd socket, const AttachOptions& o,
+                    bool attach_command) {
+    AttachResult r = relay_attached(std::move(socket), o);
+    switch (r.how) {
+    case AttachResult::Exited:
+    case AttachResult::Signalled:
+        return r.status;
+    case AttachResult::Detached:
+        if (!attach_command) return 0;
+        fprintf(stderr, "read escape sequence\n");
+        return 1;
+    case AttachResult::Lost:
+        break;
+    }
+    // The shim went without a word: killed, or it dropped us for reading its
+    // output too slowly.
+    std::optional<Container> found = [&]() -> std::optional<Container> {
+        try {
+            return s.find(c.id);
+        } catch (const Error&) {
+            return std::nullopt;  // --rm: removed meanwhile
+        }
+    }();
+    if (!found) throw Error("attach " + c.name, "lost the connection to its shim, and it is removed: its exit status is unknown");
+    const Container& now = *found;
+    if (!now.running()) return now.state.exit_code;
+    throw Error("attach " + c.name, "lost the connection to its shim; it still runs (box attach " + c.name + ")");
+}
+
+std::pair<Fd, Fd> attach_pair() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair", errno);
+    return {Fd(sv[0]), Fd(sv[1])};
+}
+
+void register_attach_command() {
+    cli::define("attach", "Attach local standard input, output, and error streams to a running container",
+                [](CLI::App& c) -> cli::Action {
+        struct AttachFlags {
+            std::string ref, detach_keys = "ctrl-p,ctrl-q";
+            bool no_stdin = false, sig_proxy = true;
+        };
+        auto f = std::make_shared<AttachFlags>();
+        c.add_option("CONTAINER", f->ref, "Container")->required();
+        c.add_flag("--no-stdin", f->no_stdin, "Do not attach STDIN");
+        c.add_flag("--sig-proxy", f->sig_proxy, "Proxy all received signals to the process (without a terminal)")
+            ->capture_default_str();
+        c.add_option("--detach-keys", f->detach_keys, "Override the key sequence for detaching a container")
+            ->capture_default_str();
+        return [f] {
+            ContainerStore s(state_root());
+            Container ct = s.find(f->ref);
+            AttachOptions o;
+            o.input = !f->no_stdin && ct.spec.interactive;
+            o.tty = ct.spec.tty;
+            o.sig_proxy = f->sig_proxy;
+            o.detach_keys = f->detach_keys;
+            parse_detach_keys(o.detach_keys);
+            return attach_and_wait(s, ct, connect_attach(ct), o, true);
+        };
+    });
 }
 
 }  // namespace box::stage4

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "box/fd.hpp"
 #include "stage4.hpp"
@@ -37,5 +38,18 @@ Fd connect_attach(const Container& c);
 /// Relays between this process's stdio and `socket` until the container
 /// ends, the detach keys are typed, or the shim goes away.
 AttachResult relay_attached(Fd socket, const AttachOptions& options);
+
+/// run -it, start -a, attach: relays this terminal to container `c` through
+/// `socket` until it ends; returns what box exits with. With
+/// `attach_command`, the detach keys end `box attach` with docker's "read
+/// escape sequence" and 1; they end run -it and start -a quietly with 0.
+int attach_and_wait(const ContainerStore& store, const Container& c, Fd socket, const AttachOptions& options,
+                    bool attach_command);
+
+/// A connected pair of attach sockets: the shim gets one, this box keeps the other.
+std::pair<Fd, Fd> attach_pair();
+
+/// Registers `box attach`.
+void register_attach_command();
 
 }  // namespace box::stage4

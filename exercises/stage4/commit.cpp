@@ -14,9 +14,11 @@
 
 #include "box/archive_api.hpp"
 #include "box/blob_store.hpp"
+#include "box/cli.hpp"
 #include "box/clock.hpp"
-#include "box/fd.hpp"
 #include "box/error.hpp"
+#include "box/fd.hpp"
+#include "box/instruction.hpp"
 #include "box/sys.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
@@ -164,6 +166,10 @@ int commit(const Container& c, const CommitOptions& o) {
     using stage3::ImageStore;
     ImageStore images(state_root());
     stage3::StoredImage base = images.find(c.image_id.empty() ? c.spec.image : c.image_id);
+    json config = base.config;
+    json& cc = config["config"];
+    if (!cc.is_object()) cc = json::object();
+    apply_changes(cc, o.changes);  // a bad change is refused before any work
     std::string tmp_dir = state_root() + "/tmp";
     make_dirs(tmp_dir);
     std::string layer = tmp_dir + "/commit-" + random_hex(12) + ".tar";
@@ -179,10 +185,6 @@ int commit(const Container& c, const CommitOptions& o) {
         layers.push_back(blobs.path(d.digest));
     layers.push_back(layer);
 
-    json config = base.config;
-    json& cc = config["config"];
-    if (!cc.is_object()) cc = json::object();
-    for (const auto& change : o.changes) apply_change(cc, change);
     config["created"] = now_rfc3339();
     config["container"] = c.id;
     if (!o.author.empty()) config["author"] = o.author;
@@ -196,34 +198,31 @@ int commit(const Container& c, const CommitOptions& o) {
     return 0;
 }
 
-void apply_change(json& config, const std::string& change) {
-    std::string text = change;
-    size_t sp = text.find_first_of(" \t");
-    std::string word = text.substr(0, sp), rest = sp == std::string::npos ? "" : text.substr(text.find_first_not_of(" \t", sp));
-    for (auto& ch : word) ch = static_cast<char>(toupper(ch));
-    // The exec form ["a", "b"] or the shell form `a b`, as in a Dockerfile.
-    auto command = [&]() -> json {
-        if (!rest.empty() && rest[0] == '[') {
-            json j = json::parse(rest, nullptr, false);
-            if (j.is_array()) return j;
-        }
-        return json::array({"/bin/sh", "-c", rest});
-    };
-    if (word == "CMD") config["Cmd"] = command();
-    else if (word == "ENTRYPOINT") config["Entrypoint"] = command();
-    else if (word == "WORKDIR") config["WorkingDir"] = rest;
-    else if (word == "USER") config["User"] = rest;
-    else if (word == "ENV") {
-        std::string key = rest.substr(0, rest.find_first_of("= "));
-        std::string value = rest.size() > key.size() ? rest.substr(key.size() + 1) : "";
-        json env = json::array();
-        for (const auto& e : config.value("Env", json::array()))
-            if (e.get<std::string>().substr(0, e.get<std::string>().find('=')) != key) env.push_back(e);
-        env.push_back(key + "=" + value);
-        config["Env"] = env;
-    } else {
-        throw Error("invalid change \"" + change + "\"", "box commit -c takes CMD, ENTRYPOINT, ENV, WORKDIR or USER");
-    }
-}
+void register_commit_commands() {
+    cli::define("diff", "Inspect changes to files or directories on a container's filesystem", [](CLI::App& c) -> cli::Action {
+        auto ref = std::make_shared<std::string>();
+        c.add_option("CONTAINER", *ref, "Container")->required();
+        return [ref] { return diff(ContainerStore(state_root()).find(*ref)); };
+    });
 
+    cli::define("commit", "Create a new image from a container's changes", [](CLI::App& c) -> cli::Action {
+        struct CommitFlags { std::string ref; CommitOptions o; };
+        auto f = std::make_shared<CommitFlags>();
+        c.add_option("CONTAINER", f->ref, "Container")->required();
+        c.add_option("REPOSITORY[:TAG]", f->o.reference, "Name of the new image");
+        c.add_option("-m,--message", f->o.message, "Commit message");
+        c.add_option("-a,--author", f->o.author, "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")");
+        c.add_option("-c,--change", f->o.changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)")
+            ->allow_extra_args(false);
+        return [f] { return commit(ContainerStore(state_root()).find(f->ref), f->o); };
+    });
+
+    cli::define("export", "Export a container's filesystem as a tar archive", [](CLI::App& c) -> cli::Action {
+        struct ExportFlags { std::string ref, output; };
+        auto f = std::make_shared<ExportFlags>();
+        c.add_option("CONTAINER", f->ref, "Container")->required();
+        c.add_option("-o,--output", f->output, "Write to a file, instead of STDOUT");
+        return [f] { return export_container(ContainerStore(state_root()).find(f->ref), f->output); };
+    });
+}
 }  // namespace box::stage4

@@ -28,8 +28,8 @@ int export_container(const Container& c, const std::string& output);
 /// Makes an image of the container's image plus a layer of its changes;
 /// prints the new image's id.
 int commit(const Container& c, const CommitOptions& options);
-/// Applies one Dockerfile-like instruction (CMD, ENTRYPOINT, ENV, WORKDIR,
-/// USER) to an image config's "config" object; throws box::Error otherwise.
-void apply_change(json& config, const std::string& change);
+
+/// Registers `box diff`, `box commit` and `box export`.
+void register_commit_commands();
 
 }  // namespace box::stage4

@@ -15,4 +15,7 @@ int copy_out(const Container& c, const std::string& src, const std::string& dest
 /// Copies host path `src` to `dest` in container `c` (into it, if it is a directory).
 int copy_in(const Container& c, const std::string& src, const std::string& dest);
 
+/// Registers `box cp`.
+void register_cp_command();
+
 }  // namespace box::stage4

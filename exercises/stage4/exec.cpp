@@ -11,9 +11,11 @@
 
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "box/cgroup_layout.hpp"
 #include "box/channel.hpp"
+#include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/supervise.hpp"
@@ -21,6 +23,7 @@
 #include "box/user.hpp"
 #include "box/util.hpp"
 #include "exec.hpp"
+#include "stage2.hpp"
 #include "stage1.hpp"
 
 namespace fs = std::filesystem;
@@ -33,28 +36,6 @@ void join_namespaces(pid_t pid) {
     box::not_implemented("join_namespaces()", "chapters/04-lifecycle", 2);
 }
 
-namespace {
-
-// Puts this process into the cgroups of process `pid`, in every hierarchy.
-void join_cgroups(pid_t pid) {
-    CgroupLayout layout = detect_cgroup_layout();
-    for (const auto& line : split(read_file("/proc/" + std::to_string(pid) + "/cgroup"), '\n')) {
-        auto fields = split(line, ':');  // ID:CONTROLLERS:PATH
-        if (fields.size() < 3) continue;
-        std::string mount;
-        if (fields[0] == "0") {
-            mount = layout.unified;
-        } else {
-            for (const auto& c : split(fields[1], ','))
-                if (layout.v1.count(c)) mount = layout.v1.at(c);
-        }
-        if (mount.empty()) continue;
-        std::string procs = mount + fields[2] + "/cgroup.procs";
-        if (exists(procs)) sys::write_file(procs, std::to_string(::getpid()));
-    }
-}
-
-}  // namespace
 
 int exec_in(const Container& c, const ExecOptions& o) {
     if (c.state.status == "paused")
@@ -74,7 +55,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
     }
 
     SignalForwarder signals;
-    join_cgroups(init);
+    stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(::getpid());  // its limits cover us
     join_namespaces(init);  // from here on "/" is the container's root
 
     Identity id = resolve_user(o.user.empty() ? c.spec.user : o.user, try_read_file("/etc/passwd").value_or(""),
@@ -167,4 +148,31 @@ int top(const Container& c, const std::vector<std::string>& ps_args) {
     return exit_status(status);
 }
 
+void register_exec_commands() {
+    cli::define("exec", "Execute a command in a running container", [](CLI::App& c) -> cli::Action {
+        auto o = std::make_shared<ExecOptions>();
+        c.prefix_command();
+        c.add_flag("-i,--interactive", o->interactive, "Keep STDIN open");
+        c.add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY");
+        c.add_flag("-d,--detach", o->detach, "Detached mode: run command in the background");
+        c.add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
+        c.add_option("-w,--workdir", o->workdir, "Working directory inside the container");
+        c.add_option("-u,--user", o->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+        return [o, command = &c] {
+            auto rest = command->remaining();
+            if (rest.size() < 2) throw Error("exec", "usage: box exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+            o->args.assign(rest.begin() + 1, rest.end());
+            return exec_in(ContainerStore(state_root()).find(rest[0]), *o);
+        };
+    });
+
+    cli::define("top", "Display the running processes of a container", [](CLI::App& c) -> cli::Action {
+        c.prefix_command();
+        return [command = &c] {
+            auto rest = command->remaining();
+            if (rest.empty()) throw Error("top", "usage: box top CONTAINER [ps OPTIONS]");
+            return top(ContainerStore(state_root()).find(rest[0]), std::vector<std::string>(rest.begin() + 1, rest.end()));
+        };
+    });
+}
 }  // namespace box::stage4

@@ -3,11 +3,27 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "box/file_lock.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
+
+/// What creating a container takes: what `run`/`create` parse from their
+/// flags, and what a build step or a compose service fills in directly.
+struct CreateRequest {
+    ContainerSpec spec;                ///< chapters 1-3's part, made ready by prepare_spec()
+    std::string name;                  ///< --name ("": a generated one)
+    std::string restart = "no";        ///< --restart: no, always, unless-stopped, on-failure[:N]
+    bool auto_remove = false;          ///< --rm
+    std::vector<std::string> volumes;  ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
+};
+
+/// Records a new container (not started): checks the options, takes the
+/// image's id and VOLUMEs, makes its volumes. Throws box::Error and records
+/// nothing on bad input (a taken name, a bad policy or volume).
+Container create_container(const CreateRequest& request);
 
 /// Starts container `c` under a new box-shim and returns once its command
 /// runs; throws box::Error (with the start's exit status) if it cannot start.
@@ -42,5 +58,10 @@ void set_status(const ContainerStore& store, const Container& c, const std::stri
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped);
 /// Removes what a create or rm cut short left: directories without config.json.
 void remove_partial_containers(const ContainerStore& store);
+
+/// Registers run's -d/--name/--rm/--restart/-v/--detach-keys, `create`,
+/// `start`, `stop`, `restart`, `kill`, `wait`, `rm`, `container prune`, and
+/// the shim's `__start` and `__cleanup`.
+void register_lifecycle_commands();
 
 }  // namespace box::stage4

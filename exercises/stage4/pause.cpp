@@ -4,79 +4,39 @@
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <memory>
 
 #include "box/cgroup_layout.hpp"
+#include "box/cli.hpp"
 #include "box/error.hpp"
+#include "box/render.hpp"
 #include "box/sys.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
+#include "lifecycle.hpp"
 #include "pause.hpp"
+#include "stage2.hpp"
 
 namespace box::stage4 {
 namespace {
 
-// The directory of process `pid`'s cgroup in the hierarchy of `controller`
-// ("" for cgroup v2), or "" if there is none.
-std::string cgroup_dir(pid_t pid, const std::string& controller) {
-    CgroupLayout layout = detect_cgroup_layout();
-    for (const auto& line : split(try_read_file("/proc/" + std::to_string(pid) + "/cgroup").value_or(""), '\n')) {
-        auto f = split(line, ':');
-        if (f.size() < 3) continue;
-        if (controller.empty() && f[0] == "0" && !layout.unified.empty()) return layout.unified + f[2];
-        if (!controller.empty())
-            for (const auto& c : split(f[1], ','))
-                if (c == controller && layout.v1.count(c)) return layout.v1.at(c) + f[2];
-    }
-    return "";
-}
-
-std::string trimmed(const std::string& s) {
-    size_t e = s.find_last_not_of(" \n");
-    return e == std::string::npos ? "" : s.substr(0, e + 1);
-}
-
-std::int64_t number(const std::string& file) {
-    auto text = try_read_file(file);
-    return text && !text->empty() && isdigit(static_cast<unsigned char>((*text)[0])) ? std::atoll(text->c_str()) : -1;
+std::unique_ptr<stage2::Cgroup> cgroup_of(const Container& c) {
+    if (!c.running() || c.state.pid <= 0) throw Error("Container " + c.id + " is not running", "start it first");
+    return stage2::cgroup_of_process(detect_cgroup_layout(), c.state.pid);
 }
 
 }  // namespace
 
 void set_frozen(const Container& c, bool frozen) {
-    if (!c.running() || c.state.pid <= 0) throw Error("Container " + c.id + " is not running", "start it first");
-    // cgroup v2: cgroup.freeze in the container's own cgroup; v1: the freezer
-    // hierarchy's freezer.state. The kernel freezes every process in it.
-    std::string v2 = cgroup_dir(c.state.pid, "");
-    std::string v1 = cgroup_dir(c.state.pid, "freezer");
-    std::string file, value, done;
-    if (!v1.empty() && exists(v1 + "/freezer.state")) {
-        file = v1 + "/freezer.state";
-        value = done = frozen ? "FROZEN" : "THAWED";
-    } else if (!v2.empty() && exists(v2 + "/cgroup.freeze")) {
-        file = v2 + "/cgroup.freeze";
-        value = frozen ? "1" : "0";
-    } else {
-        throw Error("pause " + c.name, "its cgroup has no freezer (box doctor tells which hierarchies this host has)");
-    }
-    sys::write_file(file, value);
-    // Freezing takes a moment; v1 says FREEZING until every task is frozen.
-    for (int i = 0; i < 200 && !done.empty() && trimmed(try_read_file(file).value_or("")) != done; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // The kernel freezes every process of the container's cgroup (v2:
+    // cgroup.freeze; v1: the freezer hierarchy's freezer.state).
+    cgroup_of(c)->freeze(frozen);
 }
 
 std::vector<std::string> stats_row(const Container& c, double cpu_percent) {
     pid_t pid = c.state.pid;
-    std::string v2 = cgroup_dir(pid, "");
-    std::string mem = cgroup_dir(pid, "memory"), pids = cgroup_dir(pid, "pids");
-    std::int64_t usage = -1, limit = -1, count = -1;
-    if (!mem.empty()) {
-        usage = number(mem + "/memory.usage_in_bytes");
-        limit = number(mem + "/memory.limit_in_bytes");
-    } else if (!v2.empty()) {
-        usage = number(v2 + "/memory.current");
-        limit = number(v2 + "/memory.max");
-    }
-    count = number((pids.empty() ? v2 : pids) + "/pids.current");
+    stage2::Usage u = cgroup_of(c)->usage();
+    std::int64_t usage = u.memory_now.value_or(-1), limit = u.memory_limit.value_or(-1), count = u.pids_now.value_or(-1);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     std::int64_t host = static_cast<std::int64_t>(pages) * page;
     if (limit < 0 || limit > host) limit = host;  // unlimited: the host's memory, as docker shows it
@@ -101,13 +61,71 @@ std::vector<std::string> stats_row(const Container& c, double cpu_percent) {
             human_size(rx) + " / " + human_size(tx), count >= 0 ? std::to_string(count) : "--"};
 }
 
-std::int64_t cpu_usage_ns(const Container& c) {
-    std::string acct = cgroup_dir(c.state.pid, "cpuacct");
-    if (!acct.empty()) return number(acct + "/cpuacct.usage");
-    std::string v2 = cgroup_dir(c.state.pid, "");
-    for (const auto& line : split(try_read_file(v2 + "/cpu.stat").value_or(""), '\n'))
-        if (starts_with(line, "usage_usec ")) return std::atoll(line.c_str() + 11) * 1000;
-    return 0;
-}
+std::int64_t cpu_usage_ns(const Container& c) { return cgroup_of(c)->usage().cpu_usec.value_or(0) * 1000; }
 
+void register_pause_commands() {
+    // pause / unpause: the cgroup freezer.
+    for (bool frozen : {true, false}) {
+        cli::define(frozen ? "pause" : "unpause",
+                    frozen ? "Pause all processes within one or more containers"
+                           : "Unpause all processes within one or more containers",
+                    [frozen](CLI::App& c) -> cli::Action {
+            auto refs = std::make_shared<std::vector<std::string>>();
+            c.add_option("CONTAINER", *refs, "Containers")->required();
+            return [refs, frozen] {
+                ContainerStore s(state_root());
+                return cli::for_each(*refs, [&](const std::string& ref) {
+                    Container ct = s.find(ref);
+                    if (frozen && ct.state.status == "paused")
+                        throw Error("Container " + ct.id + " is already paused", "box unpause it");
+                    if (!frozen && ct.state.status != "paused")
+                        throw Error("Container " + ct.id + " is not paused", "nothing to do");
+                    set_frozen(ct, frozen);
+                    set_status(s, ct, frozen ? "paused" : "running");
+                    printf("%s\n", ref.c_str());
+                });
+            };
+        });
+    }
+
+    // stats: CPU % over a second, memory, network, pids; --no-stream prints once.
+    cli::define("stats", "Display a live stream of container(s) resource usage statistics", [](CLI::App& c) -> cli::Action {
+        struct StatsFlags { std::vector<std::string> refs; bool no_stream = false, all = false; };
+        auto f = std::make_shared<StatsFlags>();
+        c.add_option("CONTAINER", f->refs, "Containers (default: all running)");
+        c.add_flag("--no-stream", f->no_stream, "Disable streaming stats and only pull the first result");
+        c.add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
+        return [f] {
+            ContainerStore s(state_root());
+            for (;;) {
+                std::vector<Container> shown;
+                if (f->refs.empty()) {
+                    for (const auto& ct : s.list())
+                        if (ct.running() || f->all) shown.push_back(ct);
+                } else {
+                    for (const auto& r : f->refs) shown.push_back(s.find(r));
+                }
+                std::vector<std::int64_t> before;
+                for (const auto& ct : shown) before.push_back(ct.running() ? cpu_usage_ns(ct) : 0);
+                auto t0 = std::chrono::steady_clock::now();
+                std::this_thread::sleep_for(std::chrono::milliseconds(f->no_stream ? 500 : 1000));
+                double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::vector<std::vector<std::string>> rows = {
+                    {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "PIDS"}};
+                for (size_t i = 0; i < shown.size(); ++i) {
+                    if (!shown[i].running()) {
+                        rows.push_back({shown[i].id.substr(0, 12), shown[i].name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0"});
+                        continue;
+                    }
+                    double pct = 100.0 * static_cast<double>(cpu_usage_ns(shown[i]) - before[i]) / (secs * 1e9);
+                    rows.push_back(stats_row(shown[i], pct < 0 ? 0 : pct));
+                }
+                if (!f->no_stream) printf("\033[2J\033[H");  // a fresh screen each second, as docker's
+                render::print_table(rows);
+                fflush(stdout);
+                if (f->no_stream) return 0;
+            }
+        };
+    });
+}
 }  // namespace box::stage4

@@ -18,4 +18,7 @@ std::int64_t cpu_usage_ns(const Container& c);
 /// MEM %, NET I/O, PIDS.
 std::vector<std::string> stats_row(const Container& c, double cpu_percent);
 
+/// Registers `box pause`, `box unpause` and `box stats`.
+void register_pause_commands();
+
 }  // namespace box::stage4

@@ -35,4 +35,7 @@ void remove_anonymous_volumes(const Container& c);
 /// Registers the extension that mounts a container's volumes.
 void add_volume_extension();
 
+/// Registers `box volume create|ls|inspect|rm|prune`.
+void register_volume_commands();
+
 }  // namespace box::stage4

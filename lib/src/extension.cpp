@@ -1,5 +1,7 @@
 #include "box/extension.hpp"
 
+#include "box/util.hpp"
+
 namespace box {
 namespace {
 std::vector<ExtensionFactory>& factories() {
@@ -8,6 +10,10 @@ std::vector<ExtensionFactory>& factories() {
 }
 std::vector<SpecFiller>& fillers() {
     static std::vector<SpecFiller> all;
+    return all;
+}
+std::vector<std::pair<SpecPhase, SpecPreparer>>& preparers() {
+    static std::vector<std::pair<SpecPhase, SpecPreparer>> all;
     return all;
 }
 ContainerRunner& runner() {
@@ -23,6 +29,17 @@ void add_spec_filler(SpecFiller filler) { fillers().push_back(std::move(filler))
 
 void fill_spec(ContainerSpec& spec) {
     for (const auto& f : fillers()) f(spec);
+}
+
+void add_spec_preparer(SpecPhase phase, SpecPreparer preparer) {
+    preparers().emplace_back(phase, std::move(preparer));
+}
+
+void prepare_spec(ContainerSpec& spec) {
+    if (spec.id.empty()) spec.id = random_hex(64);
+    for (SpecPhase phase : {SpecPhase::Resolve, SpecPhase::Check})
+        for (const auto& [p, prepare] : preparers())
+            if (p == phase) prepare(spec);
 }
 
 void add_extension(ExtensionFactory factory) { factories().push_back(std::move(factory)); }

@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 
-#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,7 +107,7 @@ StartedContainer start_container(const ContainerSpec& spec);
 /// box::Error (125 box's error, 126 cannot execute, 127 not found).
 int run_container(const ContainerSpec& spec);
 
-/// Adds `box run` to the command line.
-void add_commands(CLI::App& app);
+/// Registers `box run` (see cli::define).
+void register_commands();
 
 }  // namespace box::stage1

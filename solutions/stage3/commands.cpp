@@ -17,6 +17,7 @@
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/http.hpp"
+#include "box/instruction.hpp"
 #include "box/progress.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
@@ -30,11 +31,6 @@ namespace fs = std::filesystem;
 
 namespace box::stage3 {
 namespace {
-
-std::string trim_copy(const std::string& s) {
-    size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
 
 // A scratch directory under the state root, removed when it goes away.
 class ScratchDir {
@@ -83,36 +79,6 @@ std::string download(const std::string& url, const std::string& dir) {
     return out;
 }
 
-// docker import's --change: CMD, ENTRYPOINT, ENV, WORKDIR, USER.
-void apply_change(json& config, const std::string& change) {
-    auto space = change.find(' ');
-    std::string word = change.substr(0, space), arg = space == std::string::npos ? "" : trim_copy(change.substr(space + 1));
-    for (auto& ch : word) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-    auto command = [&] {  // exec form ["a","b"] or shell form
-        if (!arg.empty() && arg[0] == '[') {
-            try {
-                return json::parse(arg);
-            } catch (const json::exception&) {
-                throw Error("--change " + change, "not a JSON array of strings");
-            }
-        }
-        return json::array({"/bin/sh", "-c", arg});
-    };
-    json& c = config["config"];
-    if (word == "CMD") c["Cmd"] = command();
-    else if (word == "ENTRYPOINT") c["Entrypoint"] = command();
-    else if (word == "ENV") {
-        if (arg.find('=') == std::string::npos) {
-            auto sp = arg.find(' ');
-            if (sp == std::string::npos) throw Error("--change " + change, "ENV needs KEY=VALUE");
-            arg = arg.substr(0, sp) + "=" + trim_copy(arg.substr(sp + 1));
-        }
-        c["Env"].push_back(arg);
-    } else if (word == "WORKDIR") c["WorkingDir"] = arg;
-    else if (word == "USER") c["User"] = arg;
-    else throw Error("--change " + change, "box supports CMD, ENTRYPOINT, ENV, WORKDIR and USER");
-}
-
 json new_config(const std::string& created_by, const std::string& comment) {
     json config = {{"architecture", "amd64"},
                    {"os", "linux"},
@@ -127,7 +93,7 @@ int cmd_import(const std::string& file, const std::string& ref, const std::vecto
                const std::string& message) {
     if (!ref.empty()) parse_ref(ref);  // refuse a bad name before any work
     json config = new_config("box import " + file, message);
-    for (const auto& c : changes) apply_change(config, c);
+    apply_changes(config["config"], changes);  // refused before any work
     ScratchDir scratch;
     std::string input = starts_with(file, "http://") || starts_with(file, "https://") ? download(file, scratch.path())
                                                                                        : copy_input(file, scratch.path());
@@ -387,85 +353,93 @@ int cmd_inspect(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void add_commands(CLI::App& app) {
-    add_run_image(app);
-    add_registry_commands(app);
+void register_commands() {
+    register_run_image();
+    register_registry_commands();
 
-    struct Import { std::string file, ref, message; std::vector<std::string> changes; };
-    auto imp = std::make_shared<Import>();
-    CLI::App* c = cli::add_command(app, "import", "Import the contents from a tarball to create a filesystem image",
-                                   [imp] { return cmd_import(imp->file, imp->ref, imp->changes, imp->message); });
-    c->add_option("FILE", imp->file, "A tar archive of a root filesystem: a file, - for stdin, or a URL")->required();
-    c->add_option("REPOSITORY", imp->ref, "Name[:TAG] of the new image");
-    c->add_option("-c,--change", imp->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER)")
-        ->allow_extra_args(false);
-    c->add_option("-m,--message", imp->message, "Set the commit message of the image's history");
-
-    struct Load { std::string input = "-"; bool quiet = false; };
-    auto load = std::make_shared<Load>();
-    c = cli::add_command(app, "load", "Load an image from a tar archive (docker save's format) or STDIN",
-                         [load] { return cmd_load(load->input, load->quiet); });
-    c->add_option("-i,--input", load->input, "Read from a tar archive file, instead of STDIN");
-    c->add_flag("-q,--quiet", load->quiet, "Suppress the load output");
-
-    struct Images { bool quiet = false, digests = false, all = false, no_trunc = false; std::string filter; };
-    auto images = std::make_shared<Images>();
-    c = cli::add_command(app, "images", "List images",
-                         [images] { return cmd_images(images->quiet, images->digests, images->no_trunc, images->filter); });
-    c->add_flag("-q,--quiet", images->quiet, "Only show image IDs");
-    c->add_flag("--digests", images->digests, "Show digests");
-    c->add_flag("--no-trunc", images->no_trunc, "Don't truncate output (full image IDs)");
-    c->add_flag("-a,--all", images->all, "Show all images (box keeps no intermediate images yet)");
-    c->add_option("REPOSITORY", images->filter, "Only images of this repository[:tag]");
-
-    auto tag = std::make_shared<std::pair<std::string, std::string>>();
-    c = cli::add_command(app, "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", [tag] {
-        ImageStore(state_root()).tag(tag->first, tag->second);
-        return 0;
+    cli::define("import", "Import the contents from a tarball to create a filesystem image", [](CLI::App& c) -> cli::Action {
+        struct Import { std::string file, ref, message; std::vector<std::string> changes; };
+        auto imp = std::make_shared<Import>();
+        c.add_option("FILE", imp->file, "A tar archive of a root filesystem: a file, - for stdin, or a URL")->required();
+        c.add_option("REPOSITORY", imp->ref, "Name[:TAG] of the new image");
+        c.add_option("-c,--change", imp->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)")
+            ->allow_extra_args(false);
+        c.add_option("-m,--message", imp->message, "Set the commit message of the image's history");
+        return [imp] { return cmd_import(imp->file, imp->ref, imp->changes, imp->message); };
     });
-    c->add_option("SOURCE_IMAGE", tag->first, "Image name, id or id prefix")->required();
-    c->add_option("TARGET_IMAGE", tag->second, "New name[:tag]")->required();
 
-    struct Rmi { std::vector<std::string> images; bool force = false; };
-    auto rmi = std::make_shared<Rmi>();
-    c = cli::add_command(app, "rmi", "Remove one or more images", [rmi] {
-        ImageStore store(state_root());
-        int status = 0;
-        for (const auto& image : rmi->images) {
-            try {
-                for (const auto& line : store.remove(image, rmi->force)) printf("%s\n", line.c_str());
-            } catch (const Error& e) {  // docker goes on with the others, then fails
-                fprintf(stderr, "box: %s\n", e.what());
-                status = 1;
+    cli::define("load", "Load an image from a tar archive (docker save's format) or STDIN", [](CLI::App& c) -> cli::Action {
+        struct Load { std::string input = "-"; bool quiet = false; };
+        auto load = std::make_shared<Load>();
+        c.add_option("-i,--input", load->input, "Read from a tar archive file, instead of STDIN");
+        c.add_flag("-q,--quiet", load->quiet, "Suppress the load output");
+        return [load] { return cmd_load(load->input, load->quiet); };
+    });
+
+    cli::define("images", "List images", [](CLI::App& c) -> cli::Action {
+        struct Images { bool quiet = false, digests = false, all = false, no_trunc = false; std::string filter; };
+        auto images = std::make_shared<Images>();
+        c.add_flag("-q,--quiet", images->quiet, "Only show image IDs");
+        c.add_flag("--digests", images->digests, "Show digests");
+        c.add_flag("--no-trunc", images->no_trunc, "Don't truncate output (full image IDs)");
+        c.add_flag("-a,--all", images->all, "Show all images (box keeps no intermediate images yet)");
+        c.add_option("REPOSITORY", images->filter, "Only images of this repository[:tag]");
+        return [images] { return cmd_images(images->quiet, images->digests, images->no_trunc, images->filter); };
+    });
+
+    cli::define("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", [](CLI::App& c) -> cli::Action {
+        auto tag = std::make_shared<std::pair<std::string, std::string>>();
+        c.add_option("SOURCE_IMAGE", tag->first, "Image name, id or id prefix")->required();
+        c.add_option("TARGET_IMAGE", tag->second, "New name[:tag]")->required();
+        return [tag] {
+            ImageStore(state_root()).tag(tag->first, tag->second);
+            return 0;
+        };
+    });
+
+    cli::define("rmi", "Remove one or more images", [](CLI::App& c) -> cli::Action {
+        struct Rmi { std::vector<std::string> images; bool force = false; };
+        auto rmi = std::make_shared<Rmi>();
+        c.add_option("IMAGE", rmi->images, "Image names or ids")->required();
+        c.add_flag("-f,--force", rmi->force, "Force removal of the image");
+        return [rmi] {
+            ImageStore store(state_root());
+            int status = 0;
+            for (const auto& image : rmi->images) {
+                try {
+                    for (const auto& line : store.remove(image, rmi->force)) printf("%s\n", line.c_str());
+                } catch (const Error& e) {  // docker goes on with the others, then fails
+                    fprintf(stderr, "box: %s\n", e.what());
+                    status = 1;
+                }
             }
-        }
-        return status;
+            return status;
+        };
     });
-    c->add_option("IMAGE", rmi->images, "Image names or ids")->required();
-    c->add_flag("-f,--force", rmi->force, "Force removal of the image");
 
-    struct Save { std::vector<std::string> images; std::string output; };
-    auto save = std::make_shared<Save>();
-    c = cli::add_command(app, "save", "Save one or more images to a tar archive (streamed to STDOUT by default)",
-                         [save] { return cmd_save(save->images, save->output); });
-    c->add_option("IMAGE", save->images, "Images to save")->required();
-    c->add_option("-o,--output", save->output, "Write to a file, instead of STDOUT");
+    cli::define("save", "Save one or more images to a tar archive (streamed to STDOUT by default)", [](CLI::App& c) -> cli::Action {
+        struct Save { std::vector<std::string> images; std::string output; };
+        auto save = std::make_shared<Save>();
+        c.add_option("IMAGE", save->images, "Images to save")->required();
+        c.add_option("-o,--output", save->output, "Write to a file, instead of STDOUT");
+        return [save] { return cmd_save(save->images, save->output); };
+    });
 
-    struct History { std::string image; bool quiet = false, no_trunc = false; };
-    auto history = std::make_shared<History>();
-    c = cli::add_command(app, "history", "Show the history of an image",
-                         [history] { return cmd_history(history->image, history->quiet, history->no_trunc); });
-    c->add_option("IMAGE", history->image, "Image name or id")->required();
-    c->add_flag("-q,--quiet", history->quiet, "Only show image IDs");
-    c->add_flag("--no-trunc", history->no_trunc, "Don't truncate output");
+    cli::define("history", "Show the history of an image", [](CLI::App& c) -> cli::Action {
+        struct History { std::string image; bool quiet = false, no_trunc = false; };
+        auto history = std::make_shared<History>();
+        c.add_option("IMAGE", history->image, "Image name or id")->required();
+        c.add_flag("-q,--quiet", history->quiet, "Only show image IDs");
+        c.add_flag("--no-trunc", history->no_trunc, "Don't truncate output");
+        return [history] { return cmd_history(history->image, history->quiet, history->no_trunc); };
+    });
 
-    CLI::App* image = app.add_subcommand("image", "Manage images");
-    image->set_help_flag("--help", "Print usage");
-    image->require_subcommand(1);
-    auto inspect = std::make_shared<std::vector<std::string>>();
-    c = cli::add_command(*image, "inspect", "Display detailed information on one or more images",
-                         [inspect] { return cmd_inspect(*inspect); });
-    c->add_option("IMAGE", *inspect, "Image names or ids")->required();
+    cli::define_group("image", "Manage images");
+    cli::define("image inspect", "Display detailed information on one or more images", [](CLI::App& c) -> cli::Action {
+        auto inspect = std::make_shared<std::vector<std::string>>();
+        c.add_option("IMAGE", *inspect, "Image names or ids")->required();
+        return [inspect] { return cmd_inspect(*inspect); };
+    });
 }
 
 }  // namespace box::stage3

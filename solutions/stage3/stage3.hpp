@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <optional>
 #include <functional>
@@ -131,14 +130,15 @@ private:
 
 /// Makes `box run` take an IMAGE (with `--rootfs` now optional) and run it on
 /// an overlay of the image's layers.
-void add_run_image(CLI::App& app);
+void register_run_image();
 
-/// Adds `box pull`, `box push`, `box login`, `box logout`, `box search` and
-/// `box info` (the registry client, registry.cpp).
-void add_registry_commands(CLI::App& app);
+/// Registers `box pull`, `box push`, `box login`, `box logout`, `box search`
+/// and `box info` (the registry client, registry.cpp).
+void register_registry_commands();
 
-/// Adds `box import`, `box load`, `box images`, `box tag`, `box rmi`,
-/// `box run IMAGE`, and the registry commands.
-void add_commands(CLI::App& app);
+/// Registers `box import`, `box load`, `box images`, `box tag`, `box rmi`,
+/// `box save`, `box history`, `box image inspect`, `box run IMAGE`, and the
+/// registry commands (see cli::define).
+void register_commands();
 
 }  // namespace box::stage3

@@ -13,7 +13,9 @@
 
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
+#include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/sys.hpp"
@@ -140,4 +142,27 @@ int copy_in(const Container& c, const std::string& src, const std::string& dest)
     return 0;
 }
 
+void register_cp_command() {
+    cli::define("cp", "Copy files/folders between a container and the local filesystem", [](CLI::App& c) -> cli::Action {
+        auto args = std::make_shared<std::vector<std::string>>();
+        auto follow = std::make_shared<bool>(false);
+        c.add_option("SRC DEST", *args, "CONTAINER:SRC_PATH DEST_PATH, or SRC_PATH CONTAINER:DEST_PATH")
+            ->required()
+            ->expected(2);
+        c.add_flag("-L,--follow-link", *follow, "Always follow symbol link in SRC_PATH");
+        return [args, follow] {
+            const auto& a = *args;
+            auto container_part = [](const std::string& s) {
+                size_t colon = s.find(':');
+                return colon != std::string::npos && s[0] != '/' && s[0] != '.' ? colon : std::string::npos;
+            };
+            size_t from = container_part(a[0]), to = container_part(a[1]);
+            if ((from == std::string::npos) == (to == std::string::npos))
+                throw Error("cp", "give one CONTAINER:PATH and one local path");
+            ContainerStore s(state_root());
+            if (from != std::string::npos) return copy_out(s.find(a[0].substr(0, from)), a[0].substr(from + 1), a[1], *follow);
+            return copy_in(s.find(a[1].substr(0, to)), a[0], a[1].substr(to + 1));
+        };
+    });
+}
 }  // namespace box::stage4

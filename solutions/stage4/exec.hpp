@@ -28,4 +28,7 @@ int exec_in(const Container& c, const ExecOptions& options);
 /// options `ps_args`, default -f), as docker top does; returns ps's status.
 int top(const Container& c, const std::vector<std::string>& ps_args);
 
+/// Registers `box exec` and `box top`.
+void register_exec_commands();
+
 }  // namespace box::stage4

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "box/channel.hpp"
+#include "box/cli.hpp"
 #include "box/clock.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
@@ -22,10 +23,12 @@
 #include "box/log.hpp"
 #include "box/supervise.hpp"
 #include "box/util.hpp"
+#include "attach.hpp"
 #include "lifecycle.hpp"
 #include "pause.hpp"
 #include "volumes.hpp"
 #include "stage1.hpp"
+#include "stage3.hpp"
 
 namespace box::stage4 {
 namespace {
@@ -280,6 +283,298 @@ void remove_partial_containers(const ContainerStore& store) {
             std::filesystem::remove_all(e.path(), ec);
         }
     }
+}
+
+// ---- the commands ----------------------------------------------------------
+
+namespace {
+
+struct RunFlags {
+    bool detach = false, auto_remove = false, create_only = false;
+    std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q";
+    std::vector<std::string> volumes;
+};
+
+// Waits until container `id` no longer runs; returns its state then.
+Container wait_until_stopped(const ContainerStore& s, const std::string& id) {
+    for (;;) {
+        Container c = s.find(id);
+        if (!c.running()) return c;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+// Starts container `c` under a shim (see start_detached); a --rm container
+// that cannot start is removed, as docker's is.
+void start_or_remove(const ContainerStore& s, const Container& c, int attach_socket = -1) {
+    try {
+        start_detached(c, attach_socket);
+    } catch (const Error&) {
+        if (c.auto_remove) {
+            s.remove(s.find(c.id));
+            remove_anonymous_volumes(c);
+        }
+        throw;
+    }
+}
+
+void check_restart(const std::string& policy) {
+    // no|always|unless-stopped|on-failure[:N] (no std::regex: compiling one costs
+    // every `box run` a few hundred microseconds)
+    std::string retries = starts_with(policy, "on-failure:") ? policy.substr(11) : "";
+    bool valid = policy == "no" || policy == "always" || policy == "unless-stopped" || policy == "on-failure" ||
+                 (!retries.empty() && retries.find_first_not_of("0123456789") == std::string::npos);
+    if (!valid)
+        throw Error("invalid restart policy \"" + policy + "\"", "use no, always, unless-stopped or on-failure[:max-retries]");
+}
+
+int run(const RunFlags& f, const ContainerSpec& spec) {
+    check_restart(f.restart);
+    parse_detach_keys(f.detach_keys);  // refused before anything is made
+    // -it: under a shim, as -d, with this terminal attached from the first
+    // byte, so that Ctrl-P Ctrl-Q can leave it running. The sockets first, so
+    // that nothing is recorded if they cannot be had.
+    bool attached = !f.detach && !f.create_only && spec.tty && spec.interactive;
+    std::pair<Fd, Fd> ends;
+    if (attached) ends = attach_pair();
+    Container c = create_container({spec, f.name, f.restart, f.auto_remove, f.volumes});
+    if (f.create_only) {
+        printf("%s\n", c.id.c_str());
+        return 0;
+    }
+    ContainerStore s(state_root());
+    if (f.detach) {
+        start_or_remove(s, c);
+        printf("%s\n", c.id.c_str());
+        return 0;
+    }
+    if (!attached) return run_foreground(s, c);
+    AttachOptions o;
+    o.input = o.tty = true;
+    o.detach_keys = f.detach_keys;
+    start_or_remove(s, c, ends.second.get());
+    ends.second.reset();
+    return attach_and_wait(s, c, std::move(ends.first), o, false);
+}
+
+int parse_signal(const std::string& text) {
+    std::string name = text;
+    for (auto& ch : name) ch = static_cast<char>(toupper(ch));
+    if (starts_with(name, "SIG")) name = name.substr(3);
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+        int n = std::atoi(name.c_str());
+        if (n > 0 && n < NSIG) return n;
+    }
+    for (int n = 1; n < NSIG; ++n)
+        if (sigabbrev_np(n) && name == sigabbrev_np(n)) return n;
+    throw Error("invalid signal: " + text, "use a name (KILL, TERM, HUP...) or a number");
+}
+
+}  // namespace
+
+Container create_container(const CreateRequest& request) {
+    check_restart(request.restart);
+    if (request.auto_remove && request.restart != "no") throw Error("Conflicting options", "--restart and --rm");
+    ContainerSpec spec = request.spec;
+    spec.keep_rootfs = true;  // its writable layer stays until `box rm`
+    std::string image_id;
+    json image_volumes;
+    if (!spec.image.empty()) {
+        auto image = stage3::ImageStore(state_root()).find(spec.image);
+        image_id = image.id;
+        image_volumes = image.config.value("config", json::object()).value("Volumes", json());
+    }
+    fill_volumes(spec, request.volumes, image_volumes);
+    Container c = ContainerStore(state_root()).create(spec, request.name, image_id, request.restart, request.auto_remove);
+    create_volumes(spec);  // only now: a refused create (a taken name) makes none
+    return c;
+}
+
+void register_lifecycle_commands() {
+    // run: -d, --name, --rm, --restart, -v, and the store in front of chapter
+    // 1's run. `create` takes the same options and records the container only.
+    cli::extend("run", [](CLI::App& r) {
+        auto rf = std::make_shared<RunFlags>();
+        rf->create_only = r.get_name() == "create";
+        if (!rf->create_only) r.add_flag("-d,--detach", rf->detach, "Run container in background and print container ID");
+        r.add_option("--name", rf->name, "Assign a name to the container");
+        r.add_flag("--rm", rf->auto_remove, "Automatically remove the container when it exits");
+        r.add_option("--restart", rf->restart, "Restart policy: no, on-failure[:max-retries], always, unless-stopped")
+            ->capture_default_str();
+        r.add_option("-v,--volume", rf->volumes, "Bind mount a volume: /host/dir:/path[:ro], NAME:/path[:ro], /path")
+            ->allow_extra_args(false);
+        r.add_option("--detach-keys", rf->detach_keys, "Override the key sequence for detaching a container (-it)")
+            ->capture_default_str();
+        set_container_runner([rf](const ContainerSpec& spec) { return run(*rf, spec); });
+    });
+    cli::define("create", "Create a new container (run's options; it does not start)",
+                [](CLI::App& c) { return cli::declare_like("run", c); });
+
+    cli::define("start", "Start one or more stopped containers", [](CLI::App& c) -> cli::Action {
+        struct StartFlags {
+            std::vector<std::string> refs;
+            bool attach = false, interactive = false;
+            std::string detach_keys = "ctrl-p,ctrl-q";
+        };
+        auto f = std::make_shared<StartFlags>();
+        c.add_option("CONTAINER", f->refs, "Containers to start")->required();
+        c.add_flag("-a,--attach", f->attach, "Attach STDOUT/STDERR and forward signals; exit with the container's code");
+        c.add_flag("-i,--interactive", f->interactive, "Attach container's STDIN");
+        c.add_option("--detach-keys", f->detach_keys, "Override the key sequence for detaching a container")
+            ->capture_default_str();
+        return [f] {
+            ContainerStore s(state_root());
+            if (!f->attach && !f->interactive) {
+                return cli::for_each(f->refs, [&](const std::string& ref) {
+                    Container ct = s.find(ref);
+                    if (!ct.running()) {
+                        clean_up_leftovers(s, ct);
+                        start_or_remove(s, s.find(ct.id));
+                    }
+                    printf("%s\n", ref.c_str());
+                });
+            }
+            // -a/-i: attached from the first byte; box exits with its exit code.
+            if (f->refs.size() != 1) throw Error("start -a", "you cannot start and attach multiple containers at once");
+            Container ct = s.find(f->refs.front());
+            AttachOptions o;
+            o.input = f->interactive && ct.spec.interactive;
+            o.tty = ct.spec.tty;
+            o.detach_keys = f->detach_keys;
+            parse_detach_keys(o.detach_keys);
+            if (ct.running()) return attach_and_wait(s, ct, connect_attach(ct), o, false);
+            clean_up_leftovers(s, ct);
+            auto [mine, theirs] = attach_pair();
+            start_or_remove(s, s.find(ct.id), theirs.get());
+            theirs.reset();
+            return attach_and_wait(s, ct, std::move(mine), o, false);
+        };
+    });
+
+    cli::define("stop", "Stop one or more running containers", [](CLI::App& c) -> cli::Action {
+        auto refs = std::make_shared<std::vector<std::string>>();
+        auto grace = std::make_shared<int>(10);
+        c.add_option("CONTAINER", *refs, "Containers to stop")->required();
+        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it")->capture_default_str();
+        return [refs, grace] {
+            return cli::for_each(*refs, [&](const std::string& ref) {
+                stop_container(ContainerStore(state_root()), ref, *grace);
+                printf("%s\n", ref.c_str());
+            });
+        };
+    });
+
+    cli::define("restart", "Restart one or more containers", [](CLI::App& c) -> cli::Action {
+        auto refs = std::make_shared<std::vector<std::string>>();
+        auto grace = std::make_shared<int>(10);
+        c.add_option("CONTAINER", *refs, "Containers to restart")->required();
+        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it")->capture_default_str();
+        return [refs, grace] {
+            ContainerStore s(state_root());
+            return cli::for_each(*refs, [&](const std::string& ref) {
+                stop_container(s, ref, *grace);
+                Container ct = s.find(ref);
+                update_stopped_by_user(s, ct, false);
+                start_detached(s.find(ct.id));
+                printf("%s\n", ref.c_str());
+            });
+        };
+    });
+
+    cli::define("kill", "Kill one or more running containers", [](CLI::App& c) -> cli::Action {
+        auto refs = std::make_shared<std::vector<std::string>>();
+        auto sig = std::make_shared<std::string>("KILL");
+        c.add_option("CONTAINER", *refs, "Containers to kill")->required();
+        c.add_option("-s,--signal", *sig, "Signal to send to the container")->capture_default_str();
+        return [refs, sig] {
+            int signal = parse_signal(*sig);
+            ContainerStore s(state_root());
+            return cli::for_each(*refs, [&](const std::string& ref) {
+                Container ct = s.find(ref);
+                if (!ct.running() || ct.state.pid <= 0)
+                    throw Error("Cannot kill container: " + ref, "container " + ct.id + " is not running");
+                update_stopped_by_user(s, ct, true);
+                if (::kill(ct.state.pid, signal) != 0) throw_errno("kill " + ref, errno);
+                printf("%s\n", ref.c_str());
+            });
+        };
+    });
+
+    cli::define("wait", "Block until one or more containers stop, then print their exit codes", [](CLI::App& c) -> cli::Action {
+        auto refs = std::make_shared<std::vector<std::string>>();
+        c.add_option("CONTAINER", *refs, "Containers to wait for")->required();
+        return [refs] {
+            ContainerStore s(state_root());
+            return cli::for_each(*refs, [&](const std::string& ref) {
+                printf("%d\n", wait_until_stopped(s, s.find(ref).id).state.exit_code);
+                fflush(stdout);
+            });
+        };
+    });
+
+    cli::define("rm", "Remove one or more containers", [](CLI::App& c) -> cli::Action {
+        struct RmFlags { std::vector<std::string> refs; bool force = false, volumes = false; };
+        auto f = std::make_shared<RmFlags>();
+        c.add_option("CONTAINER", f->refs, "Containers to remove")->required();
+        c.add_flag("-f,--force", f->force, "Force the removal of a running container (uses SIGKILL)");
+        c.add_flag("-v,--volumes", f->volumes, "Remove anonymous volumes associated with the container");
+        return [f] {
+            ContainerStore s(state_root());
+            return cli::for_each(f->refs, [&](const std::string& ref) {
+                FileLock not_starting = starting_lock(s.find(ref));
+                Container ct = s.find(ref);
+                if (ct.running() && !f->force)
+                    throw Error("You cannot remove a running container " + ct.id,
+                                "Stop the container before attempting removal or force remove");
+                if (ct.running()) stop_container(s, ref, 0);
+                clean_up_leftovers(s, s.find(ct.id));
+                s.remove(s.find(ct.id));
+                if (f->volumes) remove_anonymous_volumes(ct);  // -v: its anonymous volumes go with it
+                printf("%s\n", ref.c_str());
+            });
+        };
+    });
+
+    cli::define_group("container", "Manage containers");
+    cli::define("container prune", "Remove all stopped containers", [](CLI::App& c) -> cli::Action {
+        auto force = std::make_shared<bool>(false);
+        c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
+        return [force] {
+            if (!*force && !cli::confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))
+                return 0;
+            ContainerStore s(state_root());
+            printf("Deleted Containers:\n");
+            for (const auto& listed : s.list()) {
+                FileLock not_starting = starting_lock(listed);
+                Container ct = s.find(listed.id);
+                if (ct.running()) continue;
+                clean_up_leftovers(s, ct);
+                s.remove(ct);
+                printf("%s\n", ct.id.c_str());
+            }
+            remove_partial_containers(s);
+            printf("\nTotal reclaimed space: 0B\n");
+            return 0;
+        };
+    });
+
+    // What box-shim runs (not for people: hidden from --help).
+    cli::define("__start", "(box-shim) start a container", [](CLI::App& c) -> cli::Action {
+        auto id = std::make_shared<std::string>();
+        auto fd = std::make_shared<int>(3);
+        c.group("");
+        c.add_option("ID", *id)->required();
+        c.add_option("FD", *fd);
+        return [id, fd] { return start_helper(*id, *fd); };
+    });
+    cli::define("__cleanup", "(box-shim) record a container's end", [](CLI::App& c) -> cli::Action {
+        auto id = std::make_shared<std::string>();
+        auto status = std::make_shared<int>(0);
+        c.group("");
+        c.add_option("ID", *id)->required();
+        c.add_option("WAIT_STATUS", *status)->required();
+        return [id, status] { return cleanup_helper(*id, *status); };
+    });
 }
 
 }  // namespace box::stage4

@@ -7,7 +7,6 @@
 
 #include <sys/types.h>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -120,7 +119,8 @@ struct Change {
 /// the parents of a change are changes too. Sorted by path.
 std::vector<Change> upper_changes(const std::string& upper, const std::vector<std::string>& lowers);
 
-/// Adds chapter 4's commands and run's -d/--name/--rm/--restart.
-void add_commands(CLI::App& app);
+/// Registers chapter 4's commands and run's -d/--name/--rm/--restart (see
+/// cli::define; commands.cpp lists where each one lives).
+void register_commands();
 
 }  // namespace box::stage4

@@ -11,7 +11,9 @@
 
 #include <filesystem>
 #include <regex>
+#include <memory>
 
+#include "box/cli.hpp"
 #include "box/clock.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
@@ -199,4 +201,64 @@ void add_volume_extension() {
     });
 }
 
+void register_volume_commands() {
+    cli::define_group("volume", "Manage volumes");
+    cli::define("volume create", "Create a volume", [](CLI::App& c) -> cli::Action {
+        auto name = std::make_shared<std::string>();
+        c.add_option("VOLUME", *name, "Name (default: a random one)");
+        return [name] {
+            printf("%s\n", create_volume(name->empty() ? random_hex(64) : *name).c_str());
+            return 0;
+        };
+    });
+    cli::define("volume ls", "List volumes", [](CLI::App& c) -> cli::Action {
+        auto quiet = std::make_shared<bool>(false);
+        c.add_flag("-q,--quiet", *quiet, "Only display volume names");
+        return [quiet] {
+            if (!*quiet) printf("DRIVER    VOLUME NAME\n");
+            for (const auto& n : list_volumes()) printf(*quiet ? "%s\n" : "local     %s\n", n.c_str());
+            return 0;
+        };
+    });
+    cli::define("volume inspect", "Display detailed information on one or more volumes", [](CLI::App& c) -> cli::Action {
+        auto names = std::make_shared<std::vector<std::string>>();
+        c.add_option("VOLUME", *names, "Volumes")->required();
+        return [names] {
+            json all = json::array();
+            int status = cli::for_each(*names, [&](const std::string& n) { all.push_back(inspect_volume(n)); });
+            printf("%s\n", all.dump(4).c_str());
+            return status;
+        };
+    });
+    cli::define("volume rm", "Remove one or more volumes", [](CLI::App& c) -> cli::Action {
+        auto names = std::make_shared<std::vector<std::string>>();
+        c.add_option("VOLUME", *names, "Volumes")->required();
+        return [names] {
+            return cli::for_each(*names, [&](const std::string& n) {
+                inspect_volume(n);
+                auto users = volume_users(n);
+                if (!users.empty()) throw Error("remove " + n + ": volume is in use", "[" + users.front() + "]");
+                remove_volume(n);
+                printf("%s\n", n.c_str());
+            });
+        };
+    });
+    cli::define("volume prune", "Remove all volumes no container uses", [](CLI::App& c) -> cli::Action {
+        auto force = std::make_shared<bool>(false);
+        c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
+        return [force] {
+            if (!*force && !cli::confirm("WARNING! This will remove all local volumes not used by at least one container.\n"
+                                         "Are you sure you want to continue?"))
+                return 0;
+            printf("Deleted Volumes:\n");
+            for (const auto& n : list_volumes())
+                if (volume_users(n).empty()) {
+                    remove_volume(n);
+                    printf("%s\n", n.c_str());
+                }
+            printf("\nTotal reclaimed space: 0B\n");
+            return 0;
+        };
+    });
+}
 }  // namespace box::stage4

@@ -6,6 +6,8 @@
 #   box           BOX, plain
 #   box+limits    BOX with -m 64m --pids-limit 100 (only if BOX is stage >= 2)
 #   box-stage1    $BOX_STAGE1, plain (only if it is set, executable and not BOX itself)
+#   box-version   `BOX --version` (and box-stage1-version, the stage-1 tool's): start-up
+#                 without a container
 #   box-image     `BOX run busybox /bin/true`: the image busybox, imported once from a
 #                 tar of ROOTFS, run on an overlayfs of its layer (only if stage >= 3)
 #   crun, runc    an OCI bundle with `runc spec` (or `crun spec`) defaults
@@ -29,7 +31,9 @@
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
 # box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
-# box-rm100 median <= 0.5 x crun-100 median; box-shim RSS <= 1 MiB.
+# box-rm100 median <= 0.5 x crun-100 median; box-shim RSS <= 1 MiB; box and box-version
+# medians <= 1.15 x box-stage1's and box-stage1-version's (later stages must not slow
+# every start).
 # Exits non-zero only when box itself fails; a missing or broken peer is reported.
 # The box rows run in cgroups of the script's own (see own_cgroups), so that box's
 # cgroups never mix with those of a box someone else runs meanwhile.
@@ -390,6 +394,10 @@ if [[ -n $limits ]]; then
   in_own_cgroups box_bench box+limits "$BOX" "${LIMITS[@]}" --rootfs "$ROOTFS" /bin/true || exit 1
 fi
 if [[ -z $STAGE1_WHY ]]; then in_own_cgroups box_bench box-stage1 "$STAGE1" --rootfs "$ROOTFS" /bin/true || exit 1; fi
+# box-version: `BOX --version`, box's own start-up (loading, the command line) without a
+# container; against the stage-1 tool's, it shows what later stages add to every command.
+measure box-version "$BOX" --version || { echo "bench: box --version failed" >&2; exit 1; }
+if [[ -z $STAGE1_WHY ]]; then measure box-stage1-version "$STAGE1" --version || true; fi
 # box-image: the image busybox, imported once (not timed) from a tar of ROOTFS into
 # box-image's state root; each run mounts an overlayfs of its one layer.
 if [[ -n $images ]]; then
@@ -447,6 +455,7 @@ measured() { [[ -s $TMP/$1.json ]]; }
 rows=(box)
 [[ -n $limits ]] && rows+=(box+limits)
 [[ -z $STAGE1_WHY || -s $TMP/box-stage1.err ]] && rows+=(box-stage1)
+rows+=(box-version); [[ -z $STAGE1_WHY ]] && rows+=(box-stage1-version)
 [[ -n $images ]] && rows+=(box-image)
 [[ -n $lifecycle ]] && rows+=(box-rm box-rm100 box-detach)
 rows+=("${PEERS[@]}")
@@ -455,7 +464,7 @@ printf '%-12s %10s %10s %10s %10s  %s\n' engine median_ms mean_ms min_ms max_ms 
 for r in "${rows[@]}"; do
   if measured "$r"; then
     ref=box; [[ $r == *+limits ]] && ref=box+limits; [[ $r == *-image ]] && ref=box-image
-    [[ $r == crun-100 ]] && ref=box-rm100; [[ $r == box-detach || $r == box-rm* ]] && ref=$r
+    [[ $r == crun-100 ]] && ref=box-rm100; [[ $r == box-detach || $r == box-rm* || $r == *-version ]] && ref=$r
     if measured "$ref"; then ratio=$(printf '%5.2f  %s/%s' "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r")
     else ratio="    -  (no $ref: box is stage 1)"; fi
     printf '%-12s %10.2f %10.2f %10.2f %10.2f  %s\n' "$r" "$(ms "$r" median)" \
@@ -510,6 +519,19 @@ else
   printf 'target: %s (box+limits - box-stage1 = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 1")"
 fi
 half_target box-image crun-image "box is stage < 3"
+# stage1_target A B: "A median <= 1.15 x B median": what the later stages add to box's
+# start-up (the command line must not grow with the stages).
+stage1_target() {
+  local what="$1 median <= 1.15 x $2 median"
+  if ! measured "$1" || ! measured "$2"; then echo "target: $what: SKIP (${STAGE1_WHY:-not measured})"
+  else
+    local a b; a=$(ms "$1" median) b=$(ms "$2" median)
+    printf 'target: %s (%.2f ms vs %.2f ms, %.2fx): %s\n' "$what" "$a" "$b" "$(jq -n "$a / $b")" \
+      "$(verdict "$a <= 1.15 * $b")"
+  fi
+}
+stage1_target box-version box-stage1-version
+stage1_target box box-stage1
 half_target box-rm100 crun-100 "box is stage < 4"
 SHIM_RSS=$(cat "$TMP/shim-rss" 2>/dev/null || true)
 what="box-shim RSS <= 1 MiB"

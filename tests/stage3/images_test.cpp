@@ -330,3 +330,29 @@ TEST_CASE("what a killed box left half-made is cleared by the next command", "[s
     CHECK(fs::exists(live));
     CHECK(sb.box({"run", "busybox", "true"}).status == 0);
 }
+
+TEST_CASE("import --change takes docker's instructions; any other is refused before anything is stored",
+          "[stage3][import][errors]") {
+    Sandbox sb;
+    auto imp = sb.box({"import", "-c", "ENV A=1", "-c", "ENV A=2 B=\"two words\"", "-c", "EXPOSE 80 53/udp", "-c",
+                       "LABEL org.example.team=web", "-c", "VOLUME /data", "-c", "STOPSIGNAL SIGINT", "-c",
+                       "ONBUILD RUN echo hi", "-c", "CMD [\"sh\"]", base_tar(sb), "changed:1"});
+    BOX_SHOW(imp);
+    REQUIRE(imp.status == 0);
+    auto config = nlohmann::json::parse(sb.box({"image", "inspect", "changed:1"}).out).at(0).at("Config");
+    CHECK(config["ExposedPorts"] == nlohmann::json({{"80/tcp", nlohmann::json::object()},
+                                                    {"53/udp", nlohmann::json::object()}}));
+    CHECK(config["Labels"]["org.example.team"] == "web");
+    CHECK(config["Volumes"].contains("/data"));
+    CHECK(config["StopSignal"] == "SIGINT");
+    CHECK(config["OnBuild"] == nlohmann::json({"RUN echo hi"}));
+    // ENV replaced A in place and kept PATH: what a container of it sees.
+    auto env = sb.box({"run", "changed:1", "sh", "-c", "echo \"$A|$B|$PATH\""});
+    BOX_SHOW(env);
+    CHECK(trim(env.out) == "2|two words|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+
+    auto bad = sb.box({"import", "-c", "COPY a /b", base_tar(sb), "refused:1"});
+    REQUIRE_ONE_ERROR_LINE(bad, 125);
+    CHECK(bad.err.find("COPY is not a valid change command") != std::string::npos);
+    CHECK(sb.box({"images", "-q", "refused:1"}).out.empty());
+}

@@ -1,25 +1,65 @@
 /// @file cli.hpp
-/// @brief The command line: global flags, subcommands, one-line errors, exit statuses.
+/// @brief The command line: a registry of commands built on demand, global
+/// flags, one-line errors, exit statuses.
+///
+/// Each stage *registers* its commands (a name, a one-line summary and a
+/// function that declares the command's options and returns its action); box
+/// builds only the command named on its command line, so a `box run` does not
+/// pay for the options of fifty other commands, and the cost of starting box
+/// does not grow with the stages. `box --help` (and an unknown name, for
+/// CLI11's error) builds them all.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace box::cli {
 
-/// Adds subcommand `name` to `app`. `action` runs when the command is given
-/// and returns box's exit status. Docker-style help: `--help` only (so
-/// commands may use `-h` for something else, as `run -h HOSTNAME` does).
-CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& description,
-                      std::function<int()> action);
+/// What a command does once its options are parsed; returns box's exit status.
+using Action = std::function<int()>;
 
-/// Runs box: parses argv with the global flags (`--root`, `--explain`,
-/// `--log-level`, `--version`, `--help`) and the subcommands `add_commands`
-/// adds, then runs the chosen one. Any box::Error (or usage error) becomes one
-/// line on stderr, `box: <what>: <why>`, and its exit status (125 by default).
-/// `stage` is the highest stage built in, shown by `--version`.
-int main(int argc, char** argv, int stage, const std::function<void(CLI::App&)>& add_commands);
+/// Declares a command's options on `command` (its positionals and flags,
+/// bound to variables the returned action reads) and returns its action.
+using Declare = std::function<Action(CLI::App& command)>;
+
+/// Registers `box PATH`: a top-level command ("ps") or one inside a group
+/// ("container prune", the group registered with define_group()). `declare`
+/// runs only when the command is built. Docker-style help: `--help` only, so
+/// commands may use `-h` for something else, as `run -h HOSTNAME` does.
+void define(const std::string& path, const std::string& summary, Declare declare);
+
+/// Registers a group of commands (`box image ...`, `box container ...`).
+void define_group(const std::string& name, const std::string& summary);
+
+/// Adds options to command `path`, declared after the command's own: how a
+/// later stage gives an earlier command its flags (chapter 2's `run -m`).
+void extend(const std::string& path, std::function<void(CLI::App& command)> declare);
+
+/// Declares command `path`'s options — its own, then every extension's — on
+/// `command` and returns its action: for a command that takes another's
+/// options (`create` takes run's). Throws box::Error if `path` is unknown.
+Action declare_like(const std::string& path, CLI::App& command);
+
+/// Runs box: finds the command argv names (skipping the global flags `--root`,
+/// `--explain`, `--log-level`), builds it, parses argv with the global flags,
+/// and runs it. Any box::Error (or usage error) becomes one line on stderr,
+/// `box: <what>: <why>`, and its exit status (125 by default). `stage` is the
+/// highest stage built in, shown by `--version`.
+int main(int argc, char** argv, int stage);
+
+/// Runs `each` for every name, as docker's commands on several objects do:
+/// a failure is printed (`box: ...`) and the rest still run; returns 1 if any
+/// failed, else 0.
+int for_each(const std::vector<std::string>& names, const std::function<void(const std::string&)>& each);
+
+/// Asks `question` followed by " [y/N] " on stdout and reads a line from
+/// stdin; true only for "y" or "Y" (prune's confirmation).
+bool confirm(const std::string& question);
+
+/// Forgets every registration (for tests of the registry).
+void reset_registry();
 
 }  // namespace box::cli

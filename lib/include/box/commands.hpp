@@ -2,14 +2,12 @@
 /// @brief The commands lib/ itself provides, in every stage: `doctor` and `base-rootfs`.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 
 namespace box {
 
-/// Adds `box doctor` and `box base-rootfs`.
-void add_lib_commands(CLI::App& app);
+/// Registers `box doctor` and `box base-rootfs` (see cli::define).
+void register_lib_commands();
 
 /// Builds the kit's base root filesystem in `dir` from the host's static
 /// busybox: busybox and its applet links, the usual directories, and a

@@ -56,7 +56,9 @@ void set_container_runner(ContainerRunner runner);
 const ContainerRunner& container_runner();
 
 /// Turns a stage's own `run` flags into spec fields; throws box::Error on a bad
-/// value (before anything is created).
+/// value (before anything is created). Bound to the parsed command line: only
+/// `run` and `create` have fillers. What must hold for every spec, however it
+/// was made, is a SpecPreparer.
 using SpecFiller = std::function<void(ContainerSpec&)>;
 
 /// Registers a filler (a stage does it when it adds its flags to `run`).
@@ -64,5 +66,24 @@ void add_spec_filler(SpecFiller filler);
 
 /// Runs every registered filler on `spec`, in order (stage 1's make_spec does).
 void fill_spec(ContainerSpec& spec);
+
+/// When a SpecPreparer runs. Preparers of one phase run in the order their
+/// stages registered them; a phase never depends on a later one.
+enum class SpecPhase {
+    Resolve,  ///< turn names into things: chapter 3's image into layers, rootfs, Cmd and Env
+    Check,    ///< refuse what cannot run: chapter 1's hostname, workdir, user, rootfs
+};
+
+/// Completes and checks a spec in place; throws box::Error on a bad field.
+using SpecPreparer = std::function<void(ContainerSpec&)>;
+
+/// Registers a preparer (a stage does it whatever the command, so that a spec
+/// made by a program — a build step, a compose service — is prepared as one
+/// made from `run`'s flags is).
+void add_spec_preparer(SpecPhase phase, SpecPreparer preparer);
+
+/// Makes `spec` ready to create: gives it an id if it has none, then runs the
+/// Resolve preparers, then the Check ones. Throws box::Error (nothing is made).
+void prepare_spec(ContainerSpec& spec);
 
 }  // namespace box

@@ -14,6 +14,21 @@
 #include <string>
 #include <vector>
 
+// std::optional fields as JSON: null when empty.
+namespace nlohmann {
+template <typename T>
+struct adl_serializer<std::optional<T>> {
+    static void to_json(json& j, const std::optional<T>& v) {
+        if (v) j = *v;
+        else j = nullptr;
+    }
+    static void from_json(const json& j, std::optional<T>& v) {
+        if (j.is_null()) v.reset();
+        else v = j.get<T>();
+    }
+};
+}  // namespace nlohmann
+
 namespace box {
 
 /// One line of /proc/PID/uid_map or gid_map: ids [inside, inside+count) in
@@ -82,7 +97,9 @@ struct ContainerSpec {
 
 /// The spec as JSON, to keep with a container (chapter 4), and back.
 nlohmann::json spec_to_json(const ContainerSpec& spec);
-/// Reads what spec_to_json() wrote; throws box::Error if it is not that.
+/// Reads what spec_to_json() wrote, by this or an earlier box: a missing
+/// field keeps its default, an unknown one is ignored. Throws box::Error if
+/// a field has the wrong type or `j` is not an object.
 ContainerSpec spec_from_json(const nlohmann::json& j);
 
 /// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.

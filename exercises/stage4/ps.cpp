@@ -1,0 +1,167 @@
+// Chapter 4: seeing containers — `box ps`, `box inspect`, `box rename` —
+// with docker's columns and field names, printed through lib's render.
+#include <cstdio>
+#include <memory>
+
+#include "box/cli.hpp"
+#include "box/clock.hpp"
+#include "box/error.hpp"
+#include "box/render.hpp"
+#include "box/util.hpp"
+#include "ps.hpp"
+
+namespace box::stage4 {
+namespace {
+
+struct PsFlags {
+    bool all = false, latest = false, quiet = false, no_trunc = false;
+    int last = -1;
+    std::vector<std::string> filters;
+};
+
+std::string command_text(const Container& c, bool no_trunc) {
+    std::string cmd;
+    for (const auto& a : c.spec.args) cmd += (cmd.empty() ? "" : " ") + a;
+    if (!no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    return "\"" + cmd + "\"";
+}
+
+bool matches(const Container& c, const std::vector<std::string>& filters) {
+    for (const auto& f : filters) {
+        std::string key = f.substr(0, f.find('=')), value = f.find('=') == std::string::npos ? "" : f.substr(f.find('=') + 1);
+        if (key == "status" && c.state.status != value) return false;
+        if (key == "name" && c.name.find(value) == std::string::npos) return false;
+        if (key == "id" && !starts_with(c.id, value)) return false;
+        if (key != "status" && key != "name" && key != "id")
+            throw Error("invalid filter '" + f + "'", "box ps filters by status=, name= or id=");
+    }
+    return true;
+}
+
+int ps(const PsFlags& f) {
+    std::vector<Container> shown;
+    auto all = ContainerStore(state_root()).list();
+    int limit = f.latest ? 1 : f.last;
+    for (const auto& c : all) {
+        if (!f.all && limit < 0 && f.filters.empty() && !c.running()) continue;
+        if (!matches(c, f.filters)) continue;
+        if (limit >= 0 && static_cast<int>(shown.size()) >= limit) break;
+        shown.push_back(c);
+    }
+    if (f.quiet) {
+        for (const auto& c : shown) printf("%s\n", f.no_trunc ? c.id.c_str() : c.id.substr(0, 12).c_str());
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    for (const auto& c : shown)
+        rows.push_back({f.no_trunc ? c.id : c.id.substr(0, 12), c.spec.image.empty() ? c.spec.rootfs : c.spec.image,
+                        command_text(c, f.no_trunc), ago(c.created), c.status_text(), "", c.name});
+    render::print_table(rows);
+    return 0;
+}
+
+json mounts_of(const Container& c) {
+    json out = json::array();
+    for (const auto& m : c.spec.mounts) {
+        json j = {{"Type", m.type}, {"Source", m.source}, {"Destination", m.destination}, {"Mode", m.readonly ? "ro" : ""},
+                  {"RW", !m.readonly}, {"Propagation", m.type == "bind" ? "rprivate" : ""}};
+        if (m.type == "volume") {
+            j["Name"] = m.name;
+            j["Driver"] = "local";
+        }
+        out.push_back(j);
+    }
+    return out;
+}
+
+}  // namespace
+
+json inspect_json(const Container& c) {
+    const auto& l = c.spec.limits;
+    std::string policy = c.restart.substr(0, c.restart.find(':'));
+    int retries = c.restart.find(':') == std::string::npos ? 0 : std::atoi(c.restart.c_str() + c.restart.find(':') + 1);
+    std::string lowers;
+    for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lowers += (lowers.empty() ? "" : ":") + *it;
+    return {
+        {"Id", c.id},
+        {"Created", c.created},
+        {"Path", c.spec.args.empty() ? "" : c.spec.args[0]},
+        {"Args", c.spec.args.size() > 1 ? json(std::vector<std::string>(c.spec.args.begin() + 1, c.spec.args.end()))
+                                         : json::array()},
+        {"State",
+         {{"Status", c.state.status}, {"Running", c.state.status == "running" || c.state.status == "paused"},
+          {"Paused", c.state.status == "paused"},
+          {"Restarting", c.state.status == "restarting"}, {"OOMKilled", c.state.oom_killed}, {"Dead", false},
+          {"Pid", c.state.pid}, {"ExitCode", c.state.exit_code}, {"Error", c.state.error},
+          {"StartedAt", c.state.started_at}, {"FinishedAt", c.state.finished_at}}},
+        {"Image", c.image_id},
+        {"LogPath", c.dir + "/container.log"},
+        {"Name", "/" + c.name},
+        {"RestartCount", c.state.restart_count},
+        {"Driver", c.spec.layers.empty() ? "rootfs" : "overlay2"},
+        {"HostConfig",
+         {{"NetworkMode", c.spec.network == NetworkMode::Host ? "host" : "none"},
+          {"RestartPolicy", {{"Name", policy}, {"MaximumRetryCount", retries}}},
+          {"AutoRemove", c.auto_remove},
+          {"Memory", l.memory.value_or(0)},
+          {"MemorySwap", l.memory_swap.value_or(0)},
+          {"NanoCpus", static_cast<std::int64_t>(l.cpus.value_or(0) * 1e9)},
+          {"CpuShares", l.cpu_shares.value_or(0)},
+          {"CpusetCpus", l.cpuset_cpus},
+          {"PidsLimit", l.pids ? json(*l.pids) : json(nullptr)}}},
+        {"GraphDriver",
+         {{"Name", c.spec.layers.empty() ? "rootfs" : "overlay2"},
+          {"Data",
+           {{"LowerDir", lowers}, {"UpperDir", c.dir + "/upper"}, {"WorkDir", c.dir + "/work"}, {"MergedDir", c.spec.rootfs}}}}},
+        {"Mounts", mounts_of(c)},
+        {"Config",
+         {{"Hostname", c.spec.hostname}, {"User", c.spec.user}, {"Tty", c.spec.tty}, {"OpenStdin", c.spec.interactive},
+          {"Env", c.spec.env}, {"Cmd", c.spec.args}, {"Image", c.spec.image}, {"WorkingDir", c.spec.workdir}}},
+    };
+}
+
+void register_ps_commands() {
+    auto declare_ps = [](CLI::App& c) -> cli::Action {
+        auto f = std::make_shared<PsFlags>();
+        c.add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
+        c.add_flag("-l,--latest", f->latest, "Show the latest created container (includes all states)");
+        c.add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
+        c.add_flag("-q,--quiet", f->quiet, "Only display container IDs");
+        c.add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
+        c.add_option("-f,--filter", f->filters, "Filter output: status=..., name=..., id=...");
+        return [f] { return ps(*f); };
+    };
+    cli::define("ps", "List containers", declare_ps);
+    cli::define_group("container", "Manage containers");
+    cli::define("container ls", "List containers", declare_ps);
+
+    cli::define("inspect", "Return low-level information on containers", [](CLI::App& c) -> cli::Action {
+        struct InspectFlags { std::vector<std::string> refs; std::string format; };
+        auto f = std::make_shared<InspectFlags>();
+        c.add_option("CONTAINER", f->refs, "Containers to inspect")->required();
+        c.add_option("-f,--format", f->format, "Format the output using a template ({{.State.Status}})");
+        return [f] {
+            ContainerStore s(state_root());
+            std::vector<json> found;
+            int status = cli::for_each(f->refs, [&](const std::string& ref) {
+                json j = inspect_json(s.find(ref));
+                if (!f->format.empty()) render::format(f->format, j);  // a bad template fails this one
+                found.push_back(j);
+            });
+            render::print_inspect(found, f->format);
+            return status;
+        };
+    });
+
+    cli::define("rename", "Rename a container", [](CLI::App& c) -> cli::Action {
+        auto names = std::make_shared<std::vector<std::string>>();
+        c.add_option("CONTAINER NEW_NAME", *names, "The container and its new name")->required()->expected(2);
+        return [names] {
+            ContainerStore s(state_root());
+            s.rename(s.find(names->at(0)), names->at(1));
+            return 0;
+        };
+    });
+}
+
+}  // namespace box::stage4

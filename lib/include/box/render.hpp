@@ -1,0 +1,45 @@
+/// @file render.hpp
+/// @brief docker's ways of printing: tables, `--format` templates, inspect JSON.
+///
+/// Every list command (ps, images, history, stats, volume ls...) prints through
+/// these, so box's columns and templates follow docker's rules in one place.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace box::render {
+
+/// Rows laid out as docker's tables: each column as wide as its widest cell
+/// plus three spaces, the last column unpadded, trailing blanks dropped.
+/// Widths count characters, not bytes ("…" is one). Each row ends in "\n".
+/// (docker's tabwriter also makes every padded cell at least 10 wide; box
+/// does not yet, and its tests pin that.)
+std::string table(const std::vector<std::vector<std::string>>& rows);
+
+/// Writes table(rows) to stdout.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+/// Fills a template of docker's `--format` subset with `value`:
+/// `{{.Field}}`, `{{.A.B}}`, `{{.}}`, `{{json .Field}}`, `{{json .}}`; text
+/// around actions is kept, and `\t`, `\n` written as two characters become a
+/// tab and a newline (docker does the same). Strings print bare, other values
+/// as JSON, null as `<no value>`. Throws box::Error for a key the value lacks
+/// (`map has no entry for key "X"`) or an action outside the subset.
+std::string format(const std::string& tmpl, const nlohmann::json& value);
+
+/// Prints `items` as a list command's `--format` asks: with docker's `table `
+/// prefix, a header row (each field's header from `headers`, e.g. "ID" ->
+/// "CONTAINER ID"; the field name in upper case otherwise) and the items,
+/// aligned as table() does, cells split at tabs; without it, one line each.
+void print_list(const std::string& tmpl, const std::vector<nlohmann::json>& items,
+                const std::map<std::string, std::string>& headers);
+
+/// Writes `values` as docker's inspect does: a JSON array indented by 4, or,
+/// with `tmpl`, one format() line per value.
+void print_inspect(const std::vector<nlohmann::json>& values, const std::string& tmpl);
+
+}  // namespace box::render

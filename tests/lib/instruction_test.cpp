@@ -1,0 +1,67 @@
+// Unit tests of the one instruction parser of import -c, commit -c (and,
+// later, the Dockerfile): docker's rules for each instruction.
+#include <catch2/catch.hpp>
+
+#include "box/error.hpp"
+#include "box/instruction.hpp"
+
+using box::apply_changes;
+using json = nlohmann::json;
+
+namespace {
+json applied(std::vector<std::string> changes, json config = json::object()) {
+    apply_changes(config, changes);
+    return config;
+}
+}  // namespace
+
+TEST_CASE("CMD and ENTRYPOINT take the exec form, else the shell form", "[lib][instruction]") {
+    CHECK(applied({"CMD [\"echo\", \"a b\"]"})["Cmd"] == json({"echo", "a b"}));
+    CHECK(applied({"cmd echo $HOME"})["Cmd"] == json({"/bin/sh", "-c", "echo $HOME"}));
+    // Not a JSON array of strings: the shell form, as a Dockerfile treats it.
+    CHECK(applied({"CMD [\"unclosed\""})["Cmd"] == json({"/bin/sh", "-c", "[\"unclosed\""}));
+    CHECK(applied({"CMD [1, 2]"})["Cmd"] == json({"/bin/sh", "-c", "[1, 2]"}));
+    // ENTRYPOINT clears an inherited Cmd, unless a CMD of the same changes came first.
+    json base = {{"Cmd", {"sh"}}};
+    CHECK(applied({"ENTRYPOINT [\"top\"]"}, base)["Cmd"].is_null());
+    CHECK(applied({"CMD [\"-b\"]", "ENTRYPOINT [\"top\"]"}, base)["Cmd"] == json({"-b"}));
+}
+
+TEST_CASE("ENV and LABEL replace a key or add it; quotes and escapes as in a Dockerfile", "[lib][instruction]") {
+    json base = {{"Env", {"PATH=/bin", "A=old"}}};
+    json c = applied({"ENV A=new B=\"two words\" C='x y' D=a\\ b", "ENV E the rest of it"}, base);
+    CHECK(c["Env"] == json({"PATH=/bin", "A=new", "B=two words", "C=x y", "D=a b", "E=the rest of it"}));
+    CHECK(applied({"LABEL a=1 \"b c\"=2", "LABEL a=3"})["Labels"] == json({{"a", "3"}, {"b c", "2"}}));
+    CHECK_THROWS_AS(applied({"ENV lonely"}), box::Error);
+    CHECK_THROWS_AS(applied({"ENV A=\"open"}), box::Error);
+    CHECK_THROWS_AS(applied({"LABEL novalue"}), box::Error);
+}
+
+TEST_CASE("EXPOSE, VOLUME, WORKDIR, USER, STOPSIGNAL and ONBUILD", "[lib][instruction]") {
+    json c = applied({"EXPOSE 80 53/UDP 8000-8002/tcp", "VOLUME /a /b", "VOLUME [\"/c\"]", "WORKDIR /srv",
+                      "WORKDIR app/../web", "USER 1000:1000", "STOPSIGNAL SIGINT", "ONBUILD RUN make"});
+    CHECK(c["ExposedPorts"] == json({{"80/tcp", json::object()}, {"53/udp", json::object()},
+                                     {"8000/tcp", json::object()}, {"8001/tcp", json::object()},
+                                     {"8002/tcp", json::object()}}));
+    CHECK(c["Volumes"] == json({{"/a", json::object()}, {"/b", json::object()}, {"/c", json::object()}}));
+    CHECK(c["WorkingDir"] == "/srv/web");
+    CHECK(c["User"] == "1000:1000");
+    CHECK(c["StopSignal"] == "SIGINT");
+    CHECK(c["OnBuild"] == json({"RUN make"}));
+    for (const char* bad : {"EXPOSE 0", "EXPOSE 70000", "EXPOSE 80/icmp", "EXPOSE 90-80", "STOPSIGNAL SIGNOPE",
+                            "ONBUILD ONBUILD RUN x", "ONBUILD FROM x", "VOLUME [\"\"]"})
+        CHECK_THROWS_AS(applied({bad}), box::Error);
+}
+
+TEST_CASE("an instruction import and commit do not take is refused by name", "[lib][instruction][errors]") {
+    for (const char* bad : {"COPY a b", "RUN make", "FROM busybox", "", "CMD"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(applied({bad}), box::Error);
+    }
+    try {
+        applied({"copy a /b"});
+        FAIL("COPY was taken");
+    } catch (const box::Error& e) {
+        CHECK(std::string(e.what()).find("COPY is not a valid change command") != std::string::npos);
+    }
+}
