@@ -256,6 +256,31 @@ void CgroupV1::remove() noexcept {
 
 // ---- choosing one ------------------------------------------------------------
 
+std::unique_ptr<Cgroup> cgroup_at(const CgroupLayout& layout, const std::vector<std::string>& dirs) {
+    auto bad = [](const std::string& d) { return Error("cgroup " + d, "not in a cgroup hierarchy of this host"); };
+    if (dirs.size() == 1 && !layout.unified.empty() && starts_with(dirs[0], layout.unified + "/")) {
+        std::string rel = dirs[0].substr(layout.unified.size() + 1);  // PARENT/NAME
+        size_t slash = rel.rfind('/');
+        return std::make_unique<CgroupV2>(layout.unified, slash == std::string::npos ? "" : rel.substr(0, slash),
+                                          rel.substr(slash + 1), std::set<std::string>{});
+    }
+    std::map<std::string, std::string> parents;
+    std::string name;
+    for (const auto& d : dirs) {
+        if (d.empty()) continue;
+        bool found = false;
+        for (const auto& [controller, mount] : layout.v1)
+            if (starts_with(d, mount + "/")) {
+                parents[controller] = d.substr(0, d.rfind('/'));
+                found = true;
+            }
+        if (!found) throw bad(d);
+        name = d.substr(d.rfind('/') + 1);
+    }
+    if (parents.empty()) throw Error("cgroup", "no directory given");
+    return std::make_unique<CgroupV1>(parents, name);
+}
+
 std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid) {
     auto text = try_read_file("/proc/" + std::to_string(pid) + "/cgroup");
     if (!text) throw Error("cgroup of process " + std::to_string(pid), "no such process");

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "box/cgroup_layout.hpp"
 #include "box/util.hpp"
@@ -165,6 +166,12 @@ std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLi
 /// read. Not owned: destroying it removes nothing. Throws box::Error if the
 /// process is gone.
 std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid);
+
+/// The cgroup whose directories are `dirs` (what Cgroup::where() said,
+/// split at blanks): one under cgroup2 is v2; otherwise v1, each directory
+/// in the hierarchies mounted above it. Not created, not owned until
+/// adopt(). Throws box::Error for a directory in no hierarchy of `layout`.
+std::unique_ptr<Cgroup> cgroup_at(const CgroupLayout& layout, const std::vector<std::string>& dirs);
 
 /// Adds `-m`, `--memory-swap`, `--cpus`, `--cpu-shares`, `--cpuset-cpus`,
 /// `--pids-limit` and `--stats` to `box run`, and the cgroup to every container.

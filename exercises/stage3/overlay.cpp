@@ -120,9 +120,9 @@ void register_run_image() {
         add_spec_filler(take_image_name);
     });
     add_spec_preparer(SpecPhase::Resolve, resolve_image);
-    add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
-        if (spec.layers.empty()) return nullptr;
-        return std::make_unique<OverlayExtension>(spec, ImageStore(state_root()).containers_dir() + "/" + spec.id);
+    add_extension("overlay", ExtensionPhase::RootFs, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
+        if (ctx.spec.layers.empty()) return nullptr;
+        return std::make_unique<OverlayExtension>(ctx.spec, ImageStore(state_root()).containers_dir() + "/" + ctx.spec.id);
     });
 }
 

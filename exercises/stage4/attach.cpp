@@ -94,7 +94,7 @@ std::string parse_detach_keys(const std::string& spec) {
 }
 
 Fd connect_attach(const Container& c) {
-    if (c.state.status == "paused") throw Error("attach " + c.name, "You cannot attach to a paused container, unpause it first");
+    if (c.state.status == Status::Paused) throw Error("attach " + c.name, "You cannot attach to a paused container, unpause it first");
     if (!c.running()) throw Error("attach " + c.name, "You cannot attach to a stopped container, start it first");
     Fd dir(::open(c.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));

@@ -38,7 +38,7 @@ void join_namespaces(pid_t pid) {
 
 
 int exec_in(const Container& c, const ExecOptions& o) {
-    if (c.state.status == "paused")
+    if (c.state.status == Status::Paused)
         throw Error("Container " + c.id + " is paused", "unpause the container before exec");
     if (!c.running() || c.state.pid <= 0)
         throw Error("Container " + c.id.substr(0, 12) + " is not running", "start it first (box start " + c.name + ")");

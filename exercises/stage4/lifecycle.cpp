@@ -51,17 +51,12 @@ void update_state(const ContainerStore& store, const std::string& id, const std:
 }
 
 // The container's cgroup (and whatever else later stages made for it), made
-// by a box that is gone: adopted, reported on (OOM?), removed.
-bool clean_up_resources(const Container& c, int& status) {
-    ContainerSpec spec = c.spec;
-    spec.adopt = true;
-    bool oom = false;
-    auto extensions = make_extensions(spec);
-    for (auto& e : extensions) {
-        e->after_exit(status);
-        oom = oom || e->oom_killed();
-    }
-    return oom;
+// by a box that is gone: adopted from their records, reported on (OOM?), removed.
+ExitReport clean_up_resources(const Container& c, int status) {
+    ExitReport report{status};
+    Extensions extensions = Extensions::make(c.spec, ExtensionMode::Adopt, c.state.extensions);
+    extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
+    return report;
 }
 
 // Waits up to `timeout` for process `pid` to end (it need not be our child).
@@ -126,31 +121,29 @@ int run_foreground(const ContainerStore& store, const Container& c) {
     }
     update_state(store, c.id, [&](Container& x) {
         x.state = ContainerState{};
-        x.state.status = "running";
+        x.state.status = Status::Running;
         x.state.pid = started.pid;
         x.state.supervisor = ::getpid();
         x.state.supervisor_start = process_start_time(::getpid());
         x.state.started_at = now_rfc3339();
         x.state.restart_count = c.state.restart_count;
+        x.state.extensions = started.extensions.records();  // should this box be killed
     });
     starting.reset();
-    int status = supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive);
-    bool oom = false;
-    for (auto& e : started.extensions) {
-        e->after_exit(status);
-        oom = oom || e->oom_killed();
-    }
+    ExitReport report{supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive)};
+    started.extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
     started.extensions.clear();  // the cgroup goes now
+    int status = report.status;
     if (c.auto_remove) {  // --rm: nothing to record, it goes now (each write costs a file)
         store.remove(store.find(c.id));
         remove_anonymous_volumes(c);  // --rm takes them too, as docker's does
         return status;
     }
     update_state(store, c.id, [&](Container& x) {
-        x.state.status = "exited";
+        x.state.status = Status::Exited;
         x.state.pid = 0;
         x.state.exit_code = status;
-        x.state.oom_killed = oom;
+        x.state.oom_killed = report.oom_killed;
         x.state.finished_at = now_rfc3339();
     });
     return status;
@@ -167,7 +160,7 @@ int start_helper(const std::string& id, int control_fd) {
     try {
         stage1::StartedContainer started = stage1::start_container(c.spec);
         update_state(store, id, [&](Container& x) {
-            x.state.status = "running";
+            x.state.status = Status::Running;
             x.state.pid = started.pid;
             x.state.supervisor = ::getppid();  // the shim
             x.state.supervisor_start = process_start_time(::getppid());
@@ -175,16 +168,17 @@ int start_helper(const std::string& id, int control_fd) {
             x.state.exit_code = 0;
             x.state.oom_killed = false;
             x.state.error.clear();
+            x.state.extensions = started.extensions.records();  // for the shim's __cleanup to adopt
             ::unlink((x.dir + "/exit").c_str());
         });
-        for (auto& e : started.extensions) e->release();  // the shim's __cleanup takes them over
+        started.extensions.each([](ContainerExtension& e) { e.release(); });  // the shim's __cleanup takes them over
         shim.send("P" + std::to_string(started.pid), started.terminal ? started.terminal.get() : -1);
         return 0;
     } catch (const Error& e) {
         update_state(store, id, [&](Container& x) {
             x.state.exit_code = e.status();
             x.state.error = e.what();
-            if (x.state.status == "restarting") x.state.status = "exited";
+            if (x.state.status == Status::Restarting) x.state.status = Status::Exited;
         });
         shim.send(error_message(e));
         return e.status();
@@ -194,23 +188,19 @@ int start_helper(const std::string& id, int control_fd) {
 int cleanup_helper(const std::string& id, int wait_status) {
     ContainerStore store(state_root());
     Container c = store.find(id);
-    int status = exit_status(wait_status);
-    bool oom = clean_up_resources(c, status);
+    ExitReport report = clean_up_resources(c, exit_status(wait_status));
+    int status = report.status;
     bool restart = false, remove = false;
     update_state(store, id, [&](Container& x) {
-        x.state.status = "exited";
+        x.state.status = Status::Exited;
         x.state.pid = 0;
         x.state.exit_code = status;
-        x.state.oom_killed = oom;
+        x.state.oom_killed = report.oom_killed;
         x.state.finished_at = now_rfc3339();
         // --restart, as docker applies it: never after `stop`/`kill`.
-        std::string policy = x.restart.substr(0, x.restart.find(':'));
-        int max = x.restart.find(':') == std::string::npos ? 0 : std::atoi(x.restart.c_str() + x.restart.find(':') + 1);
-        if (!x.state.stopped_by_user)
-            restart = policy == "always" || policy == "unless-stopped" ||
-                      (policy == "on-failure" && status != 0 && (max == 0 || x.state.restart_count < max));
+        restart = !x.state.stopped_by_user && x.restart.restarts(status, x.state.restart_count);
         if (restart) {
-            x.state.status = "restarting";
+            x.state.status = Status::Restarting;
             ++x.state.restart_count;
         }
         remove = !restart && x.auto_remove;
@@ -226,7 +216,7 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
     Container c = store.find(ref);
     if (c.running()) {
         update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
-        if (c.state.status == "paused") set_frozen(c, false);  // frozen processes do not die
+        if (c.state.status == Status::Paused) set_frozen(c, false);  // frozen processes do not die
         if (c.state.pid > 0) {
             // docker's stop: SIGTERM, and SIGKILL once the grace time is over.
             if (grace_seconds > 0) ::kill(c.state.pid, SIGTERM);
@@ -251,9 +241,7 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
 void clean_up_leftovers(const ContainerStore& store, const Container& c) {
     if (c.running()) return;
     // Its supervisor gone (killed with box, say), its cgroup may be left.
-    ContainerSpec spec = c.spec;
-    spec.adopt = true;
-    make_extensions(spec).clear();
+    Extensions::make(c.spec, ExtensionMode::Adopt, c.state.extensions).clear();
     FileLock lock(store.dir());
     Container now = store.find(c.id);
     if (!now.running()) store.save_state(now);  // what find() repaired, kept
@@ -261,28 +249,12 @@ void clean_up_leftovers(const ContainerStore& store, const Container& c) {
 
 FileLock starting_lock(const Container& c) { return FileLock(c.dir, FileLock::On::Directory); }
 
-void set_status(const ContainerStore& store, const Container& c, const std::string& status) {
+void set_status(const ContainerStore& store, const Container& c, Status status) {
     update_state(store, c.id, [&](Container& x) { x.state.status = status; });
 }
 
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped) {
     update_state(store, c.id, [&](Container& x) { x.state.stopped_by_user = stopped; });
-}
-
-void remove_partial_containers(const ContainerStore& store) {
-    FileLock lock(store.dir());
-    const std::string& names = store.names_dir();
-    if (is_directory(names))  // names whose container is gone
-        for (const auto& e : std::filesystem::directory_iterator(names))
-            if (!exists(store.dir() + "/" + std::filesystem::read_symlink(e.path()).string() + "/config.json"))
-                ::unlink(e.path().c_str());
-    for (const auto& e : std::filesystem::directory_iterator(store.dir())) {
-        std::string name = e.path().filename();
-        if (e.is_directory() && name.size() == 64 && !exists(e.path().string() + "/config.json")) {
-            std::error_code ec;
-            std::filesystem::remove_all(e.path(), ec);
-        }
-    }
 }
 
 // ---- the commands ----------------------------------------------------------
@@ -318,18 +290,8 @@ void start_or_remove(const ContainerStore& s, const Container& c, int attach_soc
     }
 }
 
-void check_restart(const std::string& policy) {
-    // no|always|unless-stopped|on-failure[:N] (no std::regex: compiling one costs
-    // every `box run` a few hundred microseconds)
-    std::string retries = starts_with(policy, "on-failure:") ? policy.substr(11) : "";
-    bool valid = policy == "no" || policy == "always" || policy == "unless-stopped" || policy == "on-failure" ||
-                 (!retries.empty() && retries.find_first_not_of("0123456789") == std::string::npos);
-    if (!valid)
-        throw Error("invalid restart policy \"" + policy + "\"", "use no, always, unless-stopped or on-failure[:max-retries]");
-}
-
 int run(const RunFlags& f, const ContainerSpec& spec) {
-    check_restart(f.restart);
+    RestartPolicy policy = RestartPolicy::parse(f.restart);
     parse_detach_keys(f.detach_keys);  // refused before anything is made
     // -it: under a shim, as -d, with this terminal attached from the first
     // byte, so that Ctrl-P Ctrl-Q can leave it running. The sockets first, so
@@ -337,7 +299,7 @@ int run(const RunFlags& f, const ContainerSpec& spec) {
     bool attached = !f.detach && !f.create_only && spec.tty && spec.interactive;
     std::pair<Fd, Fd> ends;
     if (attached) ends = attach_pair();
-    Container c = create_container({spec, f.name, f.restart, f.auto_remove, f.volumes});
+    Container c = create_container({spec, f.name, policy, f.auto_remove, f.volumes});
     if (f.create_only) {
         printf("%s\n", c.id.c_str());
         return 0;
@@ -373,8 +335,8 @@ int parse_signal(const std::string& text) {
 }  // namespace
 
 Container create_container(const CreateRequest& request) {
-    check_restart(request.restart);
-    if (request.auto_remove && request.restart != "no") throw Error("Conflicting options", "--restart and --rm");
+    if (request.auto_remove && request.restart.name != RestartPolicy::Name::No)
+        throw Error("Conflicting options", "--restart and --rm");
     ContainerSpec spec = request.spec;
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
@@ -552,7 +514,7 @@ void register_lifecycle_commands() {
                 s.remove(ct);
                 printf("%s\n", ct.id.c_str());
             }
-            remove_partial_containers(s);
+            s.repair();  // what creates and removes cut short
             printf("\nTotal reclaimed space: 0B\n");
             return 0;
         };

@@ -15,7 +15,7 @@ namespace box::stage4 {
 struct CreateRequest {
     ContainerSpec spec;                ///< chapters 1-3's part, made ready by prepare_spec()
     std::string name;                  ///< --name ("": a generated one)
-    std::string restart = "no";        ///< --restart: no, always, unless-stopped, on-failure[:N]
+    RestartPolicy restart;             ///< --restart
     bool auto_remove = false;          ///< --rm
     std::vector<std::string> volumes;  ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
 };
@@ -52,12 +52,10 @@ void clean_up_leftovers(const ContainerStore& store, const Container& c);
 /// it before they judge whether the container runs, so they never remove one
 /// that is starting.
 FileLock starting_lock(const Container& c);
-/// Sets container `c`'s status (pause/unpause: "paused", "running").
-void set_status(const ContainerStore& store, const Container& c, const std::string& status);
+/// Sets container `c`'s status (pause/unpause: Paused, Running).
+void set_status(const ContainerStore& store, const Container& c, Status status);
 /// Records whether `stop`/`kill` ended container `c` (then --restart does not apply).
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped);
-/// Removes what a create or rm cut short left: directories without config.json.
-void remove_partial_containers(const ContainerStore& store);
 
 /// Registers run's -d/--name/--rm/--restart/-v/--detach-keys, `create`,
 /// `start`, `stop`, `restart`, `kill`, `wait`, `rm`, `container prune`, and

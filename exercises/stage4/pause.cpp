@@ -76,12 +76,12 @@ void register_pause_commands() {
                 ContainerStore s(state_root());
                 return cli::for_each(*refs, [&](const std::string& ref) {
                     Container ct = s.find(ref);
-                    if (frozen && ct.state.status == "paused")
+                    if (frozen && ct.state.status == Status::Paused)
                         throw Error("Container " + ct.id + " is already paused", "box unpause it");
-                    if (!frozen && ct.state.status != "paused")
+                    if (!frozen && ct.state.status != Status::Paused)
                         throw Error("Container " + ct.id + " is not paused", "nothing to do");
                     set_frozen(ct, frozen);
-                    set_status(s, ct, frozen ? "paused" : "running");
+                    set_status(s, ct, frozen ? Status::Paused : Status::Running);
                     printf("%s\n", ref.c_str());
                 });
             };

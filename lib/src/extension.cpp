@@ -4,8 +4,13 @@
 
 namespace box {
 namespace {
-std::vector<ExtensionFactory>& factories() {
-    static std::vector<ExtensionFactory> all;
+struct Registered {
+    std::string name;
+    ExtensionPhase phase;
+    ExtensionFactory factory;
+};
+std::vector<Registered>& factories() {
+    static std::vector<Registered> all;
     return all;
 }
 std::vector<SpecFiller>& fillers() {
@@ -42,13 +47,45 @@ void prepare_spec(ContainerSpec& spec) {
             if (p == phase) prepare(spec);
 }
 
-void add_extension(ExtensionFactory factory) { factories().push_back(std::move(factory)); }
+void add_extension(const std::string& name, ExtensionPhase phase, ExtensionFactory factory) {
+    factories().push_back({name, phase, std::move(factory)});
+}
 
-std::vector<std::unique_ptr<ContainerExtension>> make_extensions(const ContainerSpec& spec) {
-    std::vector<std::unique_ptr<ContainerExtension>> out;
-    for (const auto& f : factories())
-        if (auto e = f(spec)) out.push_back(std::move(e));
+Extensions& Extensions::operator=(Extensions&& other) noexcept {
+    if (this != &other) {
+        clear();
+        list_ = std::move(other.list_);
+    }
+    return *this;
+}
+
+Extensions Extensions::make(const ContainerSpec& spec, ExtensionMode mode, const nlohmann::json& records) {
+    static const nlohmann::json none;
+    Extensions out;
+    for (ExtensionPhase phase : {ExtensionPhase::Namespaces, ExtensionPhase::Resources, ExtensionPhase::RootFs,
+                                 ExtensionPhase::Mounts, ExtensionPhase::Security})
+        for (const auto& r : factories()) {
+            if (r.phase != phase) continue;
+            const nlohmann::json& record = records.is_object() && records.contains(r.name) ? records[r.name] : none;
+            // A factory that throws leaves `out` to undo what the earlier ones made.
+            if (auto e = r.factory({spec, mode, record})) out.list_.emplace_back(r.name, std::move(e));
+        }
     return out;
+}
+
+void Extensions::each(const std::function<void(ContainerExtension&)>& hook) const {
+    for (const auto& [name, e] : list_) hook(*e);
+}
+
+nlohmann::json Extensions::records() const {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [name, e] : list_)
+        if (auto r = e->record(); !r.is_null()) out[name] = r;
+    return out;
+}
+
+void Extensions::clear() noexcept {
+    while (!list_.empty()) list_.pop_back();  // last phase first
 }
 
 }  // namespace box

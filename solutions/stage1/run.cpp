@@ -50,10 +50,17 @@ void make_workdir(const std::string& dir) {
 
 // The container's first process, from clone() to execve(). Never returns: it
 // becomes the command, or reports why it could not over `channel` and exits.
-[[noreturn]] void container_main(const ContainerSpec& spec, Channel& channel,
-                                 const std::vector<std::unique_ptr<ContainerExtension>>& extensions) {
+[[noreturn]] void container_main(const ContainerSpec& spec, const NamespacePlan& plan, Channel& channel,
+                                 const Extensions& extensions) {
     try {
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
+        // Namespaces an extension chose to join rather than make (chapter 7's
+        // --network container:X), before anything else happens in here.
+        for (const auto& [path, kind] : plan.join) {
+            Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!ns) throw_errno("open " + path, errno);
+            sys::setns(ns.get(), kind);
+        }
         if (spec.userns) {
             // Until now we ran as the host's root, which the maps leave
             // unmapped; become the namespace's root so files we create
@@ -66,7 +73,7 @@ void make_workdir(const std::string& dir) {
         if (exists("/proc/self/ns/cgroup")) sys::unshare(CLONE_NEWCGROUP);
 
         make_mounts_private();
-        for (const auto& e : extensions) e->in_child_before_rootfs();  // chapter 3: the overlay
+        extensions.each([](ContainerExtension& e) { e.in_child_before_rootfs(); });  // chapter 3: the overlay
         sys::sethostname(spec.hostname);
         if (spec.network == NetworkMode::None) sys::set_link_up("lo");
 
@@ -77,6 +84,7 @@ void make_workdir(const std::string& dir) {
         bind_rootfs(spec.rootfs);
         mount_proc_and_sys(spec.rootfs, spec);
         populate_dev(spec.rootfs, spec);
+        extensions.each([&](ContainerExtension& e) { e.in_child_before_pivot(spec.rootfs); });
         pivot_into(spec.rootfs);
 
         Identity id = resolve_user(spec.user, try_read_file("/etc/passwd").value_or(""),
@@ -141,19 +149,21 @@ StartedContainer start_container(const ContainerSpec& spec) {
     // What later stages add (chapter 2: the cgroup) is made before any process
     // exists, and undone when `extensions` goes out of scope — after the
     // ChildGuard below has reaped the child, whatever happens.
-    auto extensions = make_extensions(spec);
+    Extensions extensions = Extensions::make(spec, ExtensionMode::Create);
+    NamespacePlan plan{namespace_flags(spec), {}};
+    extensions.each([&](ContainerExtension& e) { e.plan_namespaces(plan); });
     auto [parent_end, child_end] = Channel::pair();
 
-    pid_t pid = sys::clone(namespace_flags(spec) | SIGCHLD);
+    pid_t pid = sys::clone(plan.clone_flags | SIGCHLD);
     if (pid == 0) {
         parent_end.close();
-        container_main(spec, child_end, extensions);
+        container_main(spec, plan, child_end, extensions);
     }
     child_end.close();
     ChildGuard guard(pid);
 
     if (spec.userns) write_id_maps(pid, spec);
-    for (auto& e : extensions) e->before_start(pid);
+    extensions.each([&](ContainerExtension& e) { e.before_start(pid); });
     parent_end.send("go");
 
     Fd terminal;
@@ -167,15 +177,16 @@ StartedContainer start_container(const ContainerSpec& spec) {
     }
     // End-of-file: the child's end closed on execve(), so the command runs.
     guard.release();  // from here on the caller waits for it
+    extensions.each([&](ContainerExtension& e) { e.after_start(pid); });
     return {pid, std::move(terminal), std::move(extensions)};
 }
 
 int run_container(const ContainerSpec& spec) {
     SignalForwarder signals;  // from here on no signal to box is lost
     StartedContainer c = start_container(spec);
-    int status = supervise(c.pid, signals, std::move(c.terminal), spec.interactive);
-    for (auto& e : c.extensions) e->after_exit(status);
-    return status;  // `c` goes: the extensions undo what they made
+    ExitReport report{supervise(c.pid, signals, std::move(c.terminal), spec.interactive)};
+    c.extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
+    return report.status;  // `c` goes: the extensions undo what they made
 }
 
 namespace {

@@ -94,7 +94,7 @@ struct StartedContainer {
     Fd terminal;     ///< with -t: the master side of its terminal
     /// What later stages made for it (its cgroup...); destroying them undoes it,
     /// so keep them until the container has been reaped.
-    std::vector<std::unique_ptr<ContainerExtension>> extensions;
+    Extensions extensions;
 };
 
 /// Starts the container `spec` describes and returns once its command runs

@@ -63,28 +63,33 @@ void fill(const Flags& f, ContainerSpec& spec) {
     spec.print_stats = f.stats;
 }
 
-// The container's cgroup, as one of run_container()'s extensions: created
+// The container's cgroup, as one of start_container()'s extensions: created
 // before the clone, joined by the child before it is told to go on, and
 // removed (by ~Cgroup) after the container has been reaped.
 class CgroupExtension : public ContainerExtension {
 public:
-    explicit CgroupExtension(const ContainerSpec& spec)
-        : limits_(spec.limits), stats_(spec.print_stats),
-          cgroup_(open_cgroup(detect_cgroup_layout(), spec.limits, spec.id)) {
-        if (spec.adopt) {  // chapter 4: made by the box that started the container
+    explicit CgroupExtension(const ExtensionContext& ctx)
+        : limits_(ctx.spec.limits), stats_(ctx.spec.print_stats),
+          cgroup_(ctx.mode == ExtensionMode::Adopt && ctx.record.contains("dirs")
+                      ? cgroup_at(detect_cgroup_layout(), ctx.record["dirs"].get<std::vector<std::string>>())
+                      : open_cgroup(detect_cgroup_layout(), ctx.spec.limits, ctx.spec.id)) {
+        if (ctx.mode == ExtensionMode::Adopt) {  // chapter 4: made by the box that started the container
             cgroup_->adopt();
             return;
         }
         cgroup_->create();
-        cgroup_->set_limits(spec.limits);
+        cgroup_->set_limits(ctx.spec.limits);
     }
 
     void release() override { cgroup_->keep(); }
-    bool oom_killed() const override { return cgroup_->oom_kills() > 0; }
+    // Where it is, so that the box that cleans up after the container (chapter
+    // 4's shim runs one) removes this cgroup wherever that box itself runs.
+    nlohmann::json record() const override { return {{"dirs", split(cgroup_->where(), ' ')}}; }
 
     void before_start(pid_t child) override { cgroup_->add_process(child); }
 
-    void after_exit(int& status) override {
+    void after_exit(ExitReport& report) override {
+        report.oom_killed = report.oom_killed || cgroup_->oom_kills() > 0;
         if (cgroup_->oom_kills() > 0) {
             std::string limit = limits_.memory ? " (memory limit " + format_bytes(*limits_.memory) + ")" : "";
             log::warn("the container was killed by the OOM killer" + limit + ": it ran out of memory");
@@ -101,7 +106,6 @@ public:
                     show(u.memory_peak, format_bytes).c_str(),
                     show(u.pids, [](std::int64_t n) { return std::to_string(n); }).c_str());
         }
-        (void)status;
     }
 
 private:
@@ -124,8 +128,8 @@ void register_commands() {
         run.add_flag("--stats", flags->stats, "When the container ends, print its CPU time, memory peak and pids");
         add_spec_filler([flags](ContainerSpec& spec) { fill(*flags, spec); });
     });
-    add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
-        return std::make_unique<CgroupExtension>(spec);
+    add_extension("cgroup", ExtensionPhase::Resources, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
+        return std::make_unique<CgroupExtension>(ctx);
     });
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "box/record_store.hpp"
 #include "box/blob_store.hpp"
 #include "box/digest.hpp"
 #include "box/error.hpp"
@@ -336,15 +337,6 @@ void ImageStore::tag(const std::string& image, const std::string& ref) {
     write_index(index);
 }
 
-namespace {
-std::function<std::string(const std::string&)>& user_check() {
-    static std::function<std::string(const std::string&)> check;
-    return check;
-}
-}  // namespace
-
-void set_image_user(std::function<std::string(const std::string&)> check) { user_check() = std::move(check); }
-const std::function<std::string(const std::string&)>& image_user() { return user_check(); }
 
 std::vector<std::string> ImageStore::remove(const std::string& image, bool force) {
     StoredImage img = find(image);
@@ -372,7 +364,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     }
     bool still_named = false;
     for (const auto& e : kept) still_named = still_named || e["digest"] == img.manifest_digest;
-    std::string user = !still_named && image_user() ? image_user()(img.id) : "";
+    std::string user = still_named ? "" : user_of("image", img.id);  // chapter 4 registers the check
     if (!user.empty()) {  // chapter 4: a container's layers must stay
         if (!force)
             throw Error("conflict: unable to remove repository reference \"" + image + "\" (must force)",

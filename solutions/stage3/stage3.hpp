@@ -80,12 +80,6 @@ struct StoredImage {
     std::int64_t size = 0;          ///< uncompressed bytes of its layers
 };
 
-/// Chapter 4 tells the store which container (its id) uses an image, so that
-/// `rmi` refuses to delete it; `check` gets an image id and returns "" if none.
-void set_image_user(std::function<std::string(const std::string& image_id)> check);
-/// The check set by set_image_user(), or an empty function.
-const std::function<std::string(const std::string&)>& image_user();
-
 /// The image store under STATE: images/ (an OCI image layout: oci-layout,
 /// index.json, blobs/sha256) and layers/DIFFID-HEX/ (unpacked layers).
 class ImageStore {

@@ -2,6 +2,7 @@
 // uses (lifecycle.cpp, attach.cpp, ps.cpp, logs.cpp, exec.cpp, pause.cpp,
 // commit.cpp, cp.cpp, volumes.cpp) and is only built when box is asked for it.
 #include "attach.hpp"
+#include "box/record_store.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
 #include "cp.hpp"
@@ -30,7 +31,7 @@ void register_commands() {
     // What every container gets, whatever the command: its volumes mounted;
     // and an image a container uses cannot be removed.
     add_volume_extension();
-    stage3::set_image_user([](const std::string& image_id) -> std::string {
+    add_use_check("image", [](const std::string& image_id) -> std::string {
         for (const auto& c : ContainerStore(state_root()).list())
             if (c.image_id == image_id) return c.id;
         return "";

@@ -47,17 +47,21 @@ void check_name(const std::string& name) {
 }
 
 json state_json(const ContainerState& s) {
-    return {{"Status", s.status},          {"Pid", s.pid},
+    return {{"Status", to_string(s.status)},          {"Pid", s.pid},
             {"Supervisor", s.supervisor},  {"SupervisorStart", s.supervisor_start},
             {"ExitCode", s.exit_code},     {"OOMKilled", s.oom_killed},
             {"StoppedByUser", s.stopped_by_user}, {"RestartCount", s.restart_count},
             {"Error", s.error},            {"StartedAt", s.started_at},
-            {"FinishedAt", s.finished_at}};
+            {"FinishedAt", s.finished_at}, {"Extensions", s.extensions}};
 }
 
 ContainerState state_from(const json& j) {
     ContainerState s;
-    s.status = j.value("Status", "created");
+    try {
+        s.status = parse_status(j.value("Status", "created"));
+    } catch (const Error&) {
+        s.status = Status::Exited;  // a word of a newer box: nothing to supervise that we know of
+    }
     s.pid = j.value("Pid", 0);
     s.supervisor = j.value("Supervisor", 0);
     s.supervisor_start = j.value("SupervisorStart", 0LL);
@@ -68,10 +72,63 @@ ContainerState state_from(const json& j) {
     s.error = j.value("Error", "");
     s.started_at = j.value("StartedAt", s.started_at);
     s.finished_at = j.value("FinishedAt", s.finished_at);
+    if (j.contains("Extensions") && j["Extensions"].is_object()) s.extensions = j["Extensions"];
     return s;
 }
 
+const char* const kStatusWords[] = {"created", "running", "paused", "restarting", "exited"};
+
 }  // namespace
+
+std::string to_string(Status status) { return kStatusWords[static_cast<int>(status)]; }
+
+Status parse_status(const std::string& text) {
+    for (int i = 0; i < 5; ++i)
+        if (text == kStatusWords[i]) return static_cast<Status>(i);
+    throw Error("invalid container status \"" + text + "\"", "use created, running, paused, restarting or exited");
+}
+
+RestartPolicy RestartPolicy::parse(const std::string& text) {
+    // no|always|unless-stopped|on-failure[:N] (no std::regex: compiling one costs
+    // every `box run` a few hundred microseconds)
+    RestartPolicy p;
+    std::string retries = starts_with(text, "on-failure:") ? text.substr(11) : "";
+    if (text == "no") p.name = Name::No;
+    else if (text == "always") p.name = Name::Always;
+    else if (text == "unless-stopped") p.name = Name::UnlessStopped;
+    else if (text == "on-failure") p.name = Name::OnFailure;
+    else if (!retries.empty() && retries.size() < 9 && retries.find_first_not_of("0123456789") == std::string::npos) {
+        p.name = Name::OnFailure;
+        p.max_retries = std::stoi(retries);
+    } else {
+        throw Error("invalid restart policy \"" + text + "\"", "use no, always, unless-stopped or on-failure[:max-retries]");
+    }
+    return p;
+}
+
+std::string RestartPolicy::docker_name() const {
+    switch (name) {
+    case Name::Always: return "always";
+    case Name::UnlessStopped: return "unless-stopped";
+    case Name::OnFailure: return "on-failure";
+    case Name::No: break;
+    }
+    return "no";
+}
+
+std::string RestartPolicy::text() const {
+    return name == Name::OnFailure && max_retries > 0 ? "on-failure:" + std::to_string(max_retries) : docker_name();
+}
+
+bool RestartPolicy::restarts(int status, int count) const {
+    switch (name) {
+    case Name::Always:
+    case Name::UnlessStopped: return true;
+    case Name::OnFailure: return status != 0 && (max_retries == 0 || count < max_retries);
+    case Name::No: break;
+    }
+    return false;
+}
 
 long long process_start_time(pid_t pid) {
     auto stat = try_read_file("/proc/" + std::to_string(pid) + "/stat");
@@ -93,63 +150,50 @@ bool process_running(pid_t pid) {
 }
 
 std::string Container::status_text() const {
-    if (state.status == "running") return "Up " + human_duration(seconds_since(state.started_at).value_or(0));
-    if (state.status == "paused")
+    if (state.status == Status::Running) return "Up " + human_duration(seconds_since(state.started_at).value_or(0));
+    if (state.status == Status::Paused)
         return "Up " + human_duration(seconds_since(state.started_at).value_or(0)) + " (Paused)";
-    if (state.status == "restarting")
+    if (state.status == Status::Restarting)
         return "Restarting (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at);
-    if (state.status == "exited")
+    if (state.status == Status::Exited)
         return "Exited (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at);
     return "Created";
 }
 
 ContainerStore::ContainerStore(std::string root)
-    : root_(std::move(root)), dir_(root_ + "/containers"), names_(root_ + "/container-names") {}
+    : records_("container", root + "/containers", root + "/container-names") {}
 
 Container ContainerStore::create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                                 const std::string& restart, bool auto_remove) {
-    FileLock lock(dir_);
+                                 const RestartPolicy& restart, bool auto_remove) {
+    FileLock lock = records_.lock();
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (!name.empty()) check_name(name);
-    auto is_taken = [&](const std::string& n) { return !id_of_name(n).empty(); };
     if (name.empty()) {
         do name = generated_name();
-        while (is_taken(name));
-    } else if (is_taken(name)) {
-        throw Error("Conflict. The container name \"/" + name + "\" is already in use",
-                    "remove or rename that container to be able to reuse the name");
+        while (!records_.id_of_name(name).empty());
     }
     Container c;
     c.id = spec.id;
     c.name = name;
     c.created = now_rfc3339();
-    c.dir = dir_ + "/" + c.id;
+    c.dir = records_.path(c.id);
     c.spec = spec;
     c.image_id = image_id;
     c.restart = restart;
     c.auto_remove = auto_remove;
-    make_dirs(c.dir);
-    // The name: a symlink container-names/NAME -> ID, made at once or not at all.
-    make_dirs(names_);
-    ::unlink((names_ + "/" + name).c_str());  // a stale one (is_taken said so)
-    if (::symlink(c.id.c_str(), (names_ + "/" + name).c_str()) != 0) throw_errno("name " + name, errno);
-    // config.json last: a directory without it is a create that was cut short.
     // No state.json yet: without one a container reads as "created" (one file
-    // fewer to make and replace on every run).
-    write_file_atomic(c.dir + "/config.json",
-                      json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
-                           {"ImageID", image_id}, {"Restart", restart}, {"AutoRemove", auto_remove}}
-                          .dump(),
-                      0644, !auto_remove);
+    // fewer to make and replace on every run). A --rm container's record goes
+    // when it ends: not worth an fsync.
+    records_.create(c.id, name,
+                    json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
+                         {"ImageID", image_id}, {"Restart", restart.text()}, {"AutoRemove", auto_remove}},
+                    !auto_remove);
     return c;
 }
 
 Container ContainerStore::load(const std::string& id) const {
-    std::string dir = dir_ + "/" + id;
-    auto config_text = try_read_file(dir + "/config.json");
-    if (!config_text) throw Error("No such container: " + id, "it has no config (a create that was cut short?)");
-    json config = json::parse(*config_text, nullptr, false);
-    if (config.is_discarded()) throw Error("container " + id, "config.json is not JSON");
+    std::string dir = records_.path(id);
+    json config = records_.read(id);
     Container c;
     c.id = id;
     c.dir = dir;
@@ -157,7 +201,11 @@ Container ContainerStore::load(const std::string& id) const {
     c.created = config.value("Created", "");
     c.spec = spec_from_json(config.at("Spec"));
     c.image_id = config.value("ImageID", "");
-    c.restart = config.value("Restart", "no");
+    try {
+        c.restart = RestartPolicy::parse(config.value("Restart", "no"));
+    } catch (const Error&) {
+        c.restart = {};  // a policy this box does not know: none
+    }
     c.auto_remove = config.value("AutoRemove", false);
     json state = json::parse(try_read_file(dir + "/state.json").value_or("{}"), nullptr, false);
     c.state = state_from(state.is_discarded() ? json::object() : state);
@@ -165,7 +213,7 @@ Container ContainerStore::load(const std::string& id) const {
     // (Its process may live on, orphaned: then it is running still.)
     if (c.running() && !process_alive(c.state.supervisor, c.state.supervisor_start) &&
         !process_running(c.state.pid)) {
-        c.state.status = "exited";
+        c.state.status = Status::Exited;
         c.state.pid = 0;
         // The shim records the wait status first thing (DIR/exit); without it
         // the code is unknown, which docker reports as 255.
@@ -178,39 +226,13 @@ Container ContainerStore::load(const std::string& id) const {
     return c;
 }
 
-std::string ContainerStore::id_of_name(const std::string& name) const {
-    char id[65];
-    ssize_t n = ::readlink((names_ + "/" + name).c_str(), id, sizeof id);
-    if (n != 64) return "";
-    std::string out(id, 64);
-    return exists(dir_ + "/" + out + "/config.json") ? out : "";  // else stale: its container is gone
-}
-
 Container ContainerStore::find(const std::string& ref) const {
-    if (ref.empty()) throw Error("No such container: ", "give a container's name or id");
-    if (ref.size() == 64 && exists(dir_ + "/" + ref + "/config.json")) return load(ref);
-    // A name wins over an id prefix, as in docker.
-    std::string by_name = id_of_name(ref[0] == '/' ? ref.substr(1) : ref);
-    if (!by_name.empty()) return load(by_name);
-    std::vector<std::string> by_prefix;
-    if (is_directory(dir_)) {
-        for (const auto& e : fs::directory_iterator(dir_)) {
-            std::string id = e.path().filename();
-            if (id.size() == 64 && starts_with(id, ref) && exists(e.path().string() + "/config.json"))
-                by_prefix.push_back(id);
-        }
-    }
-    if (by_prefix.size() == 1) return load(by_prefix[0]);
-    if (by_prefix.size() > 1) throw Error("multiple containers found with provided prefix: " + ref, "give more of the id");
-    throw Error("No such container: " + ref, "see 'box ps -a' for the containers there are");
+    return load(records_.find(ref, "see 'box ps -a' for the containers there are"));
 }
 
 std::vector<Container> ContainerStore::list() const {
     std::vector<Container> out;
-    if (!is_directory(dir_)) return out;
-    for (const auto& e : fs::directory_iterator(dir_)) {
-        std::string id = e.path().filename();
-        if (id.size() != 64 || !exists(e.path().string() + "/config.json")) continue;
+    for (const auto& id : records_.ids()) {
         try {
             out.push_back(load(id));
         } catch (const Error& err) {
@@ -223,32 +245,18 @@ std::vector<Container> ContainerStore::list() const {
 
 void ContainerStore::save_state(const Container& c) const {
     // A --rm container's record goes when it ends: not worth an fsync.
-    write_file_atomic(c.dir + "/state.json", state_json(c.state).dump(), 0644, !c.auto_remove);
+    records_.write(c.id, state_json(c.state), !c.auto_remove, "state.json");
 }
 
 void ContainerStore::rename(const Container& c, const std::string& name) const {
     check_name(name);
-    FileLock lock(dir_);
-    std::string other = id_of_name(name);
-    if (!other.empty())
-        throw Error("Error when allocating new name: Conflict. The container name \"/" + name + "\" is already in use",
-                    "by container " + other);
-    ::unlink((names_ + "/" + name).c_str());  // stale
-    if (::symlink(c.id.c_str(), (names_ + "/" + name).c_str()) != 0) throw_errno("name " + name, errno);
-    json config = json::parse(read_file(c.dir + "/config.json"));
+    FileLock lock = records_.lock();
+    records_.rename(c.id, c.name, name);
+    json config = records_.read(c.id);
     config["Name"] = name;
-    write_file_atomic(c.dir + "/config.json", config.dump());
-    ::unlink((names_ + "/" + c.name).c_str());
+    records_.write(c.id, config, true);
 }
 
-void ContainerStore::remove(const Container& c) const {
-    // config.json first: from then on no command sees the container, even if
-    // removing the rest is cut short (the next `container prune` finishes it).
-    ::unlink((c.dir + "/config.json").c_str());
-    if (id_of_name(c.name).empty()) ::unlink((names_ + "/" + c.name).c_str());
-    std::error_code ec;
-    fs::remove_all(c.dir, ec);
-    if (ec) throw Error("remove " + c.dir, ec.message());
-}
+void ContainerStore::remove(const Container& c) const { records_.remove(c.id, c.name); }
 
 }  // namespace box::stage4

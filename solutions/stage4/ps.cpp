@@ -17,6 +17,7 @@ struct PsFlags {
     bool all = false, latest = false, quiet = false, no_trunc = false;
     int last = -1;
     std::vector<std::string> filters;
+    std::string format;
 };
 
 std::string command_text(const Container& c, bool no_trunc) {
@@ -29,7 +30,7 @@ std::string command_text(const Container& c, bool no_trunc) {
 bool matches(const Container& c, const std::vector<std::string>& filters) {
     for (const auto& f : filters) {
         std::string key = f.substr(0, f.find('=')), value = f.find('=') == std::string::npos ? "" : f.substr(f.find('=') + 1);
-        if (key == "status" && c.state.status != value) return false;
+        if (key == "status" && to_string(c.state.status) != value) return false;
         if (key == "name" && c.name.find(value) == std::string::npos) return false;
         if (key == "id" && !starts_with(c.id, value)) return false;
         if (key != "status" && key != "name" && key != "id")
@@ -52,11 +53,18 @@ int ps(const PsFlags& f) {
         for (const auto& c : shown) printf("%s\n", f.no_trunc ? c.id.c_str() : c.id.substr(0, 12).c_str());
         return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    // One row per container with docker's field names, for the table and for --format.
+    std::vector<json> items;
     for (const auto& c : shown)
-        rows.push_back({f.no_trunc ? c.id : c.id.substr(0, 12), c.spec.image.empty() ? c.spec.rootfs : c.spec.image,
-                        command_text(c, f.no_trunc), ago(c.created), c.status_text(), "", c.name});
-    render::print_table(rows);
+        items.push_back({{"ID", f.no_trunc ? c.id : c.id.substr(0, 12)},
+                         {"Image", c.spec.image.empty() ? c.spec.rootfs : c.spec.image},
+                         {"Command", command_text(c, f.no_trunc)}, {"CreatedAt", c.created},
+                         {"RunningFor", ago(c.created)}, {"Ports", ""}, {"State", to_string(c.state.status)},
+                         {"Status", c.status_text()}, {"Names", c.name}});
+    render::print_list(f.format.empty() ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+                                        : f.format,
+                       items,
+                       {{"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"CreatedAt", "CREATED AT"}});
     return 0;
 }
 
@@ -78,8 +86,6 @@ json mounts_of(const Container& c) {
 
 json inspect_json(const Container& c) {
     const auto& l = c.spec.limits;
-    std::string policy = c.restart.substr(0, c.restart.find(':'));
-    int retries = c.restart.find(':') == std::string::npos ? 0 : std::atoi(c.restart.c_str() + c.restart.find(':') + 1);
     std::string lowers;
     for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lowers += (lowers.empty() ? "" : ":") + *it;
     return {
@@ -89,9 +95,9 @@ json inspect_json(const Container& c) {
         {"Args", c.spec.args.size() > 1 ? json(std::vector<std::string>(c.spec.args.begin() + 1, c.spec.args.end()))
                                          : json::array()},
         {"State",
-         {{"Status", c.state.status}, {"Running", c.state.status == "running" || c.state.status == "paused"},
-          {"Paused", c.state.status == "paused"},
-          {"Restarting", c.state.status == "restarting"}, {"OOMKilled", c.state.oom_killed}, {"Dead", false},
+         {{"Status", to_string(c.state.status)}, {"Running", c.state.status == Status::Running || c.state.status == Status::Paused},
+          {"Paused", c.state.status == Status::Paused},
+          {"Restarting", c.state.status == Status::Restarting}, {"OOMKilled", c.state.oom_killed}, {"Dead", false},
           {"Pid", c.state.pid}, {"ExitCode", c.state.exit_code}, {"Error", c.state.error},
           {"StartedAt", c.state.started_at}, {"FinishedAt", c.state.finished_at}}},
         {"Image", c.image_id},
@@ -101,7 +107,7 @@ json inspect_json(const Container& c) {
         {"Driver", c.spec.layers.empty() ? "rootfs" : "overlay2"},
         {"HostConfig",
          {{"NetworkMode", c.spec.network == NetworkMode::Host ? "host" : "none"},
-          {"RestartPolicy", {{"Name", policy}, {"MaximumRetryCount", retries}}},
+          {"RestartPolicy", {{"Name", c.restart.docker_name()}, {"MaximumRetryCount", c.restart.max_retries}}},
           {"AutoRemove", c.auto_remove},
           {"Memory", l.memory.value_or(0)},
           {"MemorySwap", l.memory_swap.value_or(0)},
@@ -129,6 +135,7 @@ void register_ps_commands() {
         c.add_flag("-q,--quiet", f->quiet, "Only display container IDs");
         c.add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
         c.add_option("-f,--filter", f->filters, "Filter output: status=..., name=..., id=...");
+        c.add_option("--format", f->format, "Format output using a template: '{{.ID}} {{.Names}}', 'table {{.Names}}\\t{{.Status}}'");
         return [f] { return ps(*f); };
     };
     cli::define("ps", "List containers", declare_ps);

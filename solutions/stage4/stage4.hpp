@@ -12,15 +12,40 @@
 #include <string>
 #include <vector>
 
+#include "box/record_store.hpp"
 #include "box/spec.hpp"
 
 namespace box::stage4 {
 
 using json = nlohmann::json;  ///< the JSON type box uses
 
+/// Where a container is in its life (docker's State.Status).
+enum class Status { Created, Running, Paused, Restarting, Exited };
+/// docker's word for `status`: "created", "running", "paused", "restarting", "exited".
+std::string to_string(Status status);
+/// The status docker's word `text` names; throws box::Error for another word.
+Status parse_status(const std::string& text);
+
+/// --restart, parsed once (docker's RestartPolicy).
+struct RestartPolicy {
+    /// The policies docker has.
+    enum class Name { No, Always, UnlessStopped, OnFailure };
+    Name name = Name::No;  ///< which policy
+    int max_retries = 0;   ///< on-failure:N; 0 means no limit
+    /// Parses `no`, `always`, `unless-stopped`, `on-failure[:N]`; throws box::Error.
+    static RestartPolicy parse(const std::string& text);
+    /// As typed: "on-failure:3", "always"...
+    std::string text() const;
+    /// docker's RestartPolicy.Name: "no", "always", "unless-stopped", "on-failure".
+    std::string docker_name() const;
+    /// Whether a container that ended with exit status `status`, after
+    /// `restarts` restarts so far, starts again (the caller rules out stop/kill).
+    bool restarts(int status, int restarts) const;
+};
+
 /// What state.json holds: docker's State fields.
 struct ContainerState {
-    std::string status = "created";  ///< created, running, paused, restarting, exited (docker's words)
+    Status status = Status::Created;  ///< where it is in its life
     pid_t pid = 0;                   ///< the container's first process, while it runs (host PID)
     pid_t supervisor = 0;            ///< the shim (or foreground box) that waits for it
     long long supervisor_start = 0;  ///< its start time (/proc/PID/stat), to tell a reused PID apart
@@ -29,6 +54,7 @@ struct ContainerState {
     bool stopped_by_user = false;    ///< `stop`/`kill` ended it: no restart (docker's rule)
     int restart_count = 0;           ///< how often --restart started it again
     std::string error;               ///< why it could not start, if it could not
+    json extensions = json::object();  ///< what its extensions recorded at start ({name: record}), to adopt them
     std::string started_at = "0001-01-01T00:00:00Z";   ///< RFC 3339; docker's zero time if never
     std::string finished_at = "0001-01-01T00:00:00Z";  ///< RFC 3339; docker's zero time if never
 };
@@ -41,13 +67,13 @@ struct Container {
     std::string dir;      ///< STATE/containers/ID
     ContainerSpec spec;   ///< how to start it (stage 1-3's spec, rootfs the overlay's merged dir)
     std::string image_id;  ///< the id of the image it runs (empty with --rootfs)
-    std::string restart = "no";  ///< --restart: no, always, unless-stopped, on-failure[:N]
+    RestartPolicy restart;       ///< --restart
     bool auto_remove = false;    ///< --rm
     ContainerState state;  ///< from state.json (repaired if its supervisor is gone)
 
     /// Running or restarting: a supervisor is responsible for it.
     bool running() const {
-        return state.status == "running" || state.status == "restarting" || state.status == "paused";
+        return state.status == Status::Running || state.status == Status::Restarting || state.status == Status::Paused;
     }
     /// docker ps's STATUS column: "Up 3 minutes", "Exited (0) 5 seconds ago", "Created".
     std::string status_text() const;
@@ -55,22 +81,21 @@ struct Container {
 
 /// The containers under STATE/containers/ID/: config.json (the spec and
 /// options), state.json (from its first start on), container.log, and the
-/// overlay's upper/work/merged.
-/// Every change happens under one lock (FileLock on STATE/containers), and
-/// every file is replaced atomically.
+/// overlay's upper/work/merged — a RecordStore of lib's, so every change
+/// happens under one lock and every file is replaced atomically.
 class ContainerStore {
 public:
     /// The store under state root `root`.
     explicit ContainerStore(std::string root);
     /// STATE/containers
-    const std::string& dir() const { return dir_; }
+    const std::string& dir() const { return records_.dir(); }
     /// STATE/container-names: a symlink NAME -> ID per container
-    const std::string& names_dir() const { return names_; }
+    const std::string& names_dir() const { return records_.names_dir(); }
     /// Records a new container for `spec` (its id is the spec's). Throws
     /// box::Error if `name` is taken or malformed; an empty name gets a
     /// generated one (adjective_surname, as docker's).
     Container create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                     const std::string& restart, bool auto_remove);
+                     const RestartPolicy& restart, bool auto_remove);
     /// A container by full id, unique id prefix, or name; throws box::Error
     /// "No such container: REF" (or an ambiguous-prefix error).
     Container find(const std::string& ref) const;
@@ -83,13 +108,13 @@ public:
     void rename(const Container& c, const std::string& name) const;
     /// Removes the container's directory (it must not be running).
     void remove(const Container& c) const;
+    /// Removes what a create or rm cut short left: directories without
+    /// config.json, names whose container is gone.
+    void repair() const { records_.repair(); }
 
 private:
     Container load(const std::string& id) const;
-    /// The id that name `name` stands for, or "" (a name whose container is
-    /// gone is free again).
-    std::string id_of_name(const std::string& name) const;
-    std::string root_, dir_, names_;  // STATE, STATE/containers, STATE/container-names
+    RecordStore records_;  // lib's store: lock, atomic records, name index, repair
 };
 
 /// True if process `pid` exists and started at `start` (see process_start_time).

@@ -195,9 +195,10 @@ void remove_anonymous_volumes(const Container& c) {
 }
 
 void add_volume_extension() {
-    add_extension([](const ContainerSpec& spec) -> std::unique_ptr<ContainerExtension> {
-        if (spec.mounts.empty()) return nullptr;
-        return std::make_unique<VolumeExtension>(spec);
+    // In the Mounts phase: on the root filesystem chapter 3's overlay (RootFs) made.
+    add_extension("volumes", ExtensionPhase::Mounts, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
+        if (ctx.spec.mounts.empty()) return nullptr;
+        return std::make_unique<VolumeExtension>(ctx.spec);
     });
 }
 

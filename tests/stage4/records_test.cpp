@@ -110,15 +110,24 @@ TEST_CASE("a program makes a container through the request API, without a comman
     CHECK(r.status == 0);
     CHECK(lines(r.out) == std::vector<std::string>{"made by api in /srv as from-api", "no-seed"});
     CHECK(inspect(sb, request.name)["Mounts"][0]["Destination"] == "/data");
+    // ps --format, as docker's: fields, and `table` with docker's headers.
+    auto listed = sb.box({"ps", "-a", "--format", "{{.ID}} {{.Names}} {{.State}}"});
+    BOX_SHOW(listed);
+    CHECK(trim(listed.out) == c.id.substr(0, 12) + " " + request.name + " exited");
+    auto table = sb.box({"ps", "-a", "--format", "table {{.ID}}\\t{{.Names}}"});
+    BOX_SHOW(table);
+    CHECK(lines(table.out) == std::vector<std::string>{"CONTAINER ID   NAMES", c.id.substr(0, 12) + "   " + request.name});
 
     // Bad input through the API is refused with nothing recorded.
     box::stage4::CreateRequest taken = request;
     taken.spec.id = box::random_hex(64);
     CHECK_THROWS_AS(box::stage4::create_container(taken), box::Error);
-    box::stage4::CreateRequest bad_policy = request;
-    bad_policy.name.clear();
-    bad_policy.restart = "sometimes";
-    CHECK_THROWS_AS(box::stage4::create_container(bad_policy), box::Error);
+    CHECK_THROWS_AS(box::stage4::RestartPolicy::parse("sometimes"), box::Error);
+    box::stage4::CreateRequest conflicting = request;
+    conflicting.name.clear();
+    conflicting.auto_remove = true;
+    conflicting.restart = box::stage4::RestartPolicy::parse("on-failure:2");
+    CHECK_THROWS_AS(box::stage4::create_container(conflicting), box::Error);
     CHECK(container_dirs(sb) == 1);
     CHECK(sb.box({"rm", "-v", request.name}).status == 0);
 }

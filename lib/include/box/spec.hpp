@@ -14,14 +14,16 @@
 #include <string>
 #include <vector>
 
-// std::optional fields as JSON: null when empty.
 namespace nlohmann {
+/// std::optional fields as JSON: null when empty (records of box's specs).
 template <typename T>
 struct adl_serializer<std::optional<T>> {
+    /// Writes the value, or null.
     static void to_json(json& j, const std::optional<T>& v) {
         if (v) j = *v;
         else j = nullptr;
     }
+    /// Reads null as empty, anything else as a T.
     static void from_json(const json& j, std::optional<T>& v) {
         if (j.is_null()) v.reset();
         else v = j.get<T>();
@@ -91,8 +93,6 @@ struct ContainerSpec {
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
     std::vector<VolumeMount> mounts;  ///< chapter 4: -v, and the image's VOLUMEs
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
-    bool adopt = false;             ///< chapter 4: what the extensions make exists already (an earlier box
-                                    ///< started the container): take it over, to report on it and clean up
 };
 
 /// The spec as JSON, to keep with a container (chapter 4), and back.
