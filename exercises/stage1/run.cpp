@@ -218,68 +218,89 @@ void check_spec(ContainerSpec& spec) {
     check_user_spec(spec.user);
 }
 
-// Turns the parsed flags into a spec, refusing bad values before anything is
-// created.
-ContainerSpec make_spec(ContainerSpec spec, const std::vector<std::string>& env,
-                        const std::string& network, const std::string& userns_range) {
-    spec.id = random_hex(64);
-    fill_spec(spec);  // the flags later stages add to `run` (chapter 2: the limits)
-    for (const auto& e : env) {
+// Chapter 1's fields of a request, into the spec (a RequestReader).
+void read_request(const ContainerRequest& r, ContainerSpec& spec) {
+    spec.rootfs = r.HostConfig.BoxRootfs;
+    spec.args = r.Config.Cmd;
+    for (const auto& e : r.Config.Env)
+        if (e.empty() || e[0] == '=' || e.find('=') == std::string::npos)
+            throw Error("invalid environment variable \"" + e + "\"", "expected KEY=VALUE");
+    spec.env = r.Config.Env;
+    spec.hostname = r.Config.Hostname;
+    spec.workdir = r.Config.WorkingDir;
+    spec.user = r.Config.User;
+    spec.tty = r.Config.Tty;
+    spec.interactive = r.Config.OpenStdin;
+    const std::string& net = r.HostConfig.NetworkMode;
+    if (net != "none" && net != "host" && !net.empty())
+        throw Error("invalid network mode \"" + net + "\"", "box's networks are none and host");
+    spec.network = net == "host" ? NetworkMode::Host : NetworkMode::None;
+    if (!r.HostConfig.BoxUserns.empty()) {
+        spec.userns = true;
+        spec.uid_map = spec.gid_map = parse_id_range(r.HostConfig.BoxUserns);
+    }
+}
+
+// run's own flags, as typed.
+struct RunFlags {
+    ContainerRequest request;
+    std::vector<std::string> env;
+    bool userns = false;
+    std::string userns_range;
+};
+
+// Turns the parsed flags into a request; the later stages' fillers add theirs.
+ContainerRequest make_request(const RunFlags& f, const std::vector<std::string>& args) {
+    ContainerRequest r = f.request;
+    r.Config.Cmd = args;
+    for (const auto& e : f.env) {
         if (e.empty() || e[0] == '=') throw Error("invalid environment variable \"" + e + "\"", "expected KEY=VALUE");
         if (e.find('=') != std::string::npos) {
-            spec.env.push_back(e);
+            r.Config.Env.push_back(e);
         } else if (const char* v = getenv(e.c_str())) {  // -e KEY: take the host's value
-            spec.env.push_back(e + "=" + v);
+            r.Config.Env.push_back(e + "=" + v);
         }
     }
-    spec.network = network == "host" ? NetworkMode::Host : NetworkMode::None;
-    if (!userns_range.empty()) {
-        spec.userns = true;
-        spec.uid_map = spec.gid_map = parse_id_range(userns_range);
-    }
-    prepare_spec(spec);  // chapter 3: the image; then check_spec
-    return spec;
+    if (f.userns || !f.userns_range.empty()) r.HostConfig.BoxUserns = f.userns_range.empty() ? "100000:65536" : f.userns_range;
+    fill_request(r);  // the flags later stages add to `run` (chapter 2: the limits)
+    return r;
 }
 
 }  // namespace
 
 void register_commands() {
+    add_request_reader(read_request);
     add_spec_preparer(SpecPhase::Check, check_spec);
     cli::define("run", "Run a command in a new container", [](CLI::App& run) -> cli::Action {
-        struct Flags {
-            ContainerSpec spec;
-            std::vector<std::string> env;
-            std::string network = "none";
-            std::string userns_range;
-        };
-        auto f = std::make_shared<Flags>();
+        auto f = std::make_shared<RunFlags>();
+        ContainerRequest& r = f->request;
         run.footer("Usage: box run --rootfs DIR [OPTIONS] CMD [ARG...]\n"
                    "Options end at CMD: whatever follows it is the command's own arguments.");
         run.prefix_command();  // options end at CMD: `box run --rootfs R sh -c ...`
-        run.add_option("--rootfs", f->spec.rootfs, "Root filesystem directory")->required();
-        run.add_option("-h,--hostname", f->spec.hostname, "Container host name (default: a random id)");
+        run.add_option("--rootfs", r.HostConfig.BoxRootfs, "Root filesystem directory")->required();
+        run.add_option("-h,--hostname", r.Config.Hostname, "Container host name (default: a random id)");
         run.add_option("-e,--env", f->env, "Set environment variables (KEY=VALUE, or KEY to copy it)")
             ->allow_extra_args(false);
-        run.add_option("-w,--workdir", f->spec.workdir, "Working directory inside the container");
-        run.add_option("-u,--user", f->spec.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-        run.add_flag("-i,--interactive", f->spec.interactive, "Keep STDIN open");
-        run.add_flag("-t,--tty", f->spec.tty, "Allocate a pseudo-TTY");
-        run.add_flag("--userns", f->spec.userns,
+        run.add_option("-w,--workdir", r.Config.WorkingDir, "Working directory inside the container");
+        run.add_option("-u,--user", r.Config.User, "Username or UID (format: <name|uid>[:<group|gid>])");
+        run.add_flag("-i,--interactive", r.Config.OpenStdin, "Keep STDIN open");
+        run.add_flag("-t,--tty", r.Config.Tty, "Allocate a pseudo-TTY");
+        run.add_flag("--userns", f->userns,
                      "New user namespace: root inside is an unprivileged id outside (100000:65536)");
         run.add_option("--userns-range", f->userns_range,
                        "With a user namespace: HOSTID[:COUNT] that ids 0.. inside map to");
-        run.add_option("--network,--net", f->network, "Network: none (own namespace, only lo) or host")
+        run.add_option("--network,--net", r.HostConfig.NetworkMode, "Network: none (own namespace, only lo) or host")
             ->check(CLI::IsMember({"none", "host"}))
             ->capture_default_str();
         return [f, command = &run] {
-            f->spec.args = command->remaining();
+            std::vector<std::string> args = command->remaining();
             // Options end at CMD; a dash before it is an option box does not know.
-            if (!f->spec.args.empty() && f->spec.args[0].size() > 1 && f->spec.args[0][0] == '-')
-                throw Error("unknown flag", f->spec.args[0] + " (see 'box " + command->get_name() + " --help')");
-            ContainerSpec spec = make_spec(f->spec, f->env, f->network, f->userns_range);
+            if (!args.empty() && args[0].size() > 1 && args[0][0] == '-')
+                throw Error("unknown flag", args[0] + " (see 'box " + command->get_name() + " --help')");
+            ContainerRequest request = make_request(*f, args);
             // Chapter 4 keeps containers in a store and can detach them: it sets a runner.
-            if (container_runner()) return container_runner()(spec);
-            return run_container(spec);
+            if (container_runner()) return container_runner()(request);
+            return run_container(spec_from_request(request));
         };
     });
 }

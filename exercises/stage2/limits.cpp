@@ -1,6 +1,7 @@
 // Chapter 2: `box run`'s resource flags, and the cgroup every container gets.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -24,43 +25,58 @@ struct Flags {
     bool stats = false;
 };
 
-void fill(const Flags& f, ContainerSpec& spec) {
-    ResourceLimits& l = spec.limits;
-    if (!f.memory.empty()) {
-        l.memory = parse_bytes(f.memory, "--memory");
-        if (*l.memory < kMinMemory)
-            throw Error("invalid value \"" + f.memory + "\" for --memory", "the minimum memory limit is 6MiB");
+// run's flags as typed, into the request's HostConfig (a RequestFiller: only parsing).
+void fill(const Flags& f, ContainerRequest& request) {
+    RequestHostConfig& h = request.HostConfig;
+    if (!f.memory.empty()) h.Memory = parse_bytes(f.memory, "--memory");
+    if (!f.memory_swap.empty()) h.MemorySwap = f.memory_swap == "-1" ? -1 : parse_bytes(f.memory_swap, "--memory-swap");
+    if (!f.cpus.empty()) h.NanoCpus = std::llround(parse_cpus(f.cpus, "--cpus") * 1e9);
+    if (f.cpu_shares) {
+        if (*f.cpu_shares < 0) throw Error("invalid value for --cpu-shares", "it cannot be negative");
+        h.CpuShares = *f.cpu_shares;
     }
-    if (!f.memory_swap.empty()) {
-        if (!l.memory)
-            throw Error("--memory-swap", "set --memory too: --memory-swap is memory plus swap");
-        l.memory_swap = f.memory_swap == "-1" ? -1 : parse_bytes(f.memory_swap, "--memory-swap");
-        if (*l.memory_swap >= 0 && *l.memory_swap < *l.memory)
-            throw Error("invalid value \"" + f.memory_swap + "\" for --memory-swap",
+    h.CpusetCpus = f.cpuset_cpus;
+    if (f.pids) {
+        if (*f.pids < -1) throw Error("invalid value for --pids-limit", "use a positive number, or -1 for unlimited");
+        h.PidsLimit = *f.pids;
+    }
+    h.BoxStats = f.stats;
+}
+
+// Chapter 2's fields of a request, into the spec (a RequestReader).
+void read_request(const ContainerRequest& r, ContainerSpec& spec) {
+    const RequestHostConfig& h = r.HostConfig;
+    ResourceLimits& l = spec.limits;
+    if (h.Memory != 0) l.memory = h.Memory;
+    if (h.MemorySwap != 0) l.memory_swap = h.MemorySwap;
+    if (h.NanoCpus != 0) l.cpus = static_cast<double>(h.NanoCpus) / 1e9;
+    if (h.CpuShares > 0) l.cpu_shares = static_cast<std::uint64_t>(h.CpuShares);
+    l.cpuset_cpus = h.CpusetCpus;
+    if (h.PidsLimit) l.pids = *h.PidsLimit <= 0 ? -1 : *h.PidsLimit;  // docker: 0 and -1 both mean unlimited
+    spec.print_stats = h.BoxStats;
+}
+
+// docker's rules for limits, however the spec was made (SpecPhase::Check):
+// refused before anything is created.
+void check_limits(ContainerSpec& spec) {
+    const ResourceLimits& l = spec.limits;
+    if (l.memory && *l.memory < kMinMemory)
+        throw Error("invalid value \"" + format_bytes(*l.memory) + "\" for --memory", "the minimum memory limit is 6MiB");
+    if (l.memory_swap) {
+        if (!l.memory) throw Error("--memory-swap", "set --memory too: --memory-swap is memory plus swap");
+        if (*l.memory_swap < -1 || (*l.memory_swap >= 0 && *l.memory_swap < *l.memory))
+            throw Error("invalid value \"" + format_bytes(*l.memory_swap) + "\" for --memory-swap",
                         "it must be at least --memory (it counts memory plus swap), or -1 for unlimited swap");
     }
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!f.cpus.empty()) {
-        l.cpus = parse_cpus(f.cpus, "--cpus");
-        if (*l.cpus < 0.01 || *l.cpus > static_cast<double>(online)) {
-            char range[96];
-            snprintf(range, sizeof range, "the range is 0.01 to %ld.00, as this host has %ld CPUs", online, online);
-            throw Error("invalid value \"" + f.cpus + "\" for --cpus", range);
-        }
+    if (l.cpus && (*l.cpus < 0.01 || *l.cpus > static_cast<double>(online))) {
+        char range[128], value[32];
+        snprintf(range, sizeof range, "the range is 0.01 to %ld.00, as this host has %ld CPUs", online, online);
+        snprintf(value, sizeof value, "%.2f", *l.cpus);
+        throw Error("invalid value \"" + std::string(value) + "\" for --cpus", range);
     }
-    if (f.cpu_shares) {
-        if (*f.cpu_shares < 0) throw Error("invalid value for --cpu-shares", "it cannot be negative");
-        if (*f.cpu_shares > 0) l.cpu_shares = static_cast<std::uint64_t>(*f.cpu_shares);
-    }
-    if (!f.cpuset_cpus.empty()) {
-        parse_cpu_list(f.cpuset_cpus, static_cast<unsigned>(online), "--cpuset-cpus");
-        l.cpuset_cpus = f.cpuset_cpus;
-    }
-    if (f.pids) {
-        if (*f.pids < -1) throw Error("invalid value for --pids-limit", "use a positive number, or -1 for unlimited");
-        l.pids = *f.pids <= 0 ? -1 : *f.pids;  // docker: 0 and -1 both mean unlimited
-    }
-    spec.print_stats = f.stats;
+    if (!l.cpuset_cpus.empty()) parse_cpu_list(l.cpuset_cpus, static_cast<unsigned>(online), "--cpuset-cpus");
+    if (l.pids && *l.pids < -1) throw Error("invalid value for --pids-limit", "use a positive number, or -1 for unlimited");
 }
 
 // The container's cgroup, as one of start_container()'s extensions: created
@@ -126,8 +142,10 @@ void register_commands() {
         run.add_option("--cpuset-cpus", flags->cpuset_cpus, "CPUs in which to allow execution (0-1, 0,2)");
         run.add_option("--pids-limit", flags->pids, "Most processes at once (-1: unlimited)");
         run.add_flag("--stats", flags->stats, "When the container ends, print its CPU time, memory peak and pids");
-        add_spec_filler([flags](ContainerSpec& spec) { fill(*flags, spec); });
+        add_request_filler([flags](ContainerRequest& request) { fill(*flags, request); });
     });
+    add_request_reader(read_request);
+    add_spec_preparer(SpecPhase::Check, check_limits);
     add_extension("cgroup", ExtensionPhase::Resources, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
         return std::make_unique<CgroupExtension>(ctx);
     });

@@ -6,24 +6,25 @@
 #include <vector>
 
 #include "box/file_lock.hpp"
+#include "box/request.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
 
-/// What creating a container takes: what `run`/`create` parse from their
-/// flags, and what a build step or a compose service fills in directly.
-struct CreateRequest {
-    ContainerSpec spec;                ///< chapters 1-3's part, made ready by prepare_spec()
-    std::string name;                  ///< --name ("": a generated one)
-    RestartPolicy restart;             ///< --restart
-    bool auto_remove = false;          ///< --rm
-    std::vector<std::string> volumes;  ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
-};
+/// Waits until container `ref` no longer runs; returns it as it is then
+/// (its exit code in state.exit_code).
+Container wait_container(const ContainerStore& store, const std::string& ref);
 
-/// Records a new container (not started): checks the options, takes the
-/// image's id and VOLUMEs, makes its volumes. Throws box::Error and records
-/// nothing on bad input (a taken name, a bad policy or volume).
-Container create_container(const CreateRequest& request);
+/// docker rm: removes container `ref` (and, with `volumes`, its anonymous
+/// volumes); a running one only with `force` (SIGKILL first). Throws box::Error.
+void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes);
+
+/// Records the container `request` asks for (not started): every stage's
+/// fields read and checked (spec_from_request), the image's id and VOLUMEs
+/// taken, its volumes made. What `run` and `create` do with their flags, and
+/// what a build step or a compose service will do. Throws box::Error and
+/// records nothing on bad input (a taken name, a bad policy or volume).
+Container create_container(const ContainerRequest& request);
 
 /// Starts container `c` under a new box-shim and returns once its command
 /// runs; throws box::Error (with the start's exit status) if it cannot start.

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "box/error.hpp"
@@ -18,12 +19,15 @@ namespace {
 int g_status = 0;
 std::function<void()> g_apply_globals;  // set by main(), run before any command
 
+// Paths and summaries are the string literals the stages pass: registering
+// copies no text (box registers ~60 commands at every start).
 struct Definition {
-    std::string path, summary;
+    std::string_view path;
+    const char* summary;
     Declare declare;  // empty for a group
 };
 struct Extension {
-    std::string path;
+    std::string_view path;
     std::function<void(CLI::App&)> declare;
 };
 struct Registry {
@@ -42,13 +46,13 @@ void print_error(const std::string& text) {
 }
 
 // "container prune" -> group "container", leaf "prune"; "ps" -> no group.
-std::string group_of(const std::string& path) {
+std::string_view group_of(std::string_view path) {
     size_t space = path.find(' ');
-    return space == std::string::npos ? "" : path.substr(0, space);
+    return space == std::string_view::npos ? std::string_view() : path.substr(0, space);
 }
-std::string leaf_of(const std::string& path) { return path.substr(path.rfind(' ') + 1); }
+std::string leaf_of(std::string_view path) { return std::string(path.substr(path.rfind(' ') + 1)); }
 
-const Definition* find(const std::string& path) {
+const Definition* find(std::string_view path) {
     for (const auto& d : registry().definitions)
         if (d.path == path) return &d;
     return nullptr;
@@ -63,7 +67,7 @@ void build(CLI::App& parent, const Definition& d) {
             if (group_of(member.path) == d.path) build(*sub, member);
         return;
     }
-    sub->callback([sub, action = declare_like(d.path, *sub)] {
+    sub->callback([sub, action = declare_like(std::string(d.path), *sub)] {
         (void)sub;
         if (g_apply_globals) g_apply_globals();
         g_status = action();
@@ -89,15 +93,17 @@ std::string command_word(int argc, char** argv) {
 
 }  // namespace
 
-void define(const std::string& path, const std::string& summary, Declare declare) {
-    registry().definitions.push_back({path, summary, std::move(declare)});
+void define(const char* path, const char* summary, Declare declare) {
+    auto& all = registry().definitions;
+    if (all.empty()) all.reserve(80);
+    all.push_back({path, summary, std::move(declare)});
 }
 
-void define_group(const std::string& name, const std::string& summary) {
+void define_group(const char* name, const char* summary) {
     if (!find(name)) registry().definitions.push_back({name, summary, nullptr});
 }
 
-void extend(const std::string& path, std::function<void(CLI::App&)> declare) {
+void extend(const char* path, std::function<void(CLI::App&)> declare) {
     registry().extensions.push_back({path, std::move(declare)});
 }
 

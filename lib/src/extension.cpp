@@ -13,8 +13,8 @@ std::vector<Registered>& factories() {
     static std::vector<Registered> all;
     return all;
 }
-std::vector<SpecFiller>& fillers() {
-    static std::vector<SpecFiller> all;
+std::vector<RequestFiller>& fillers() {
+    static std::vector<RequestFiller> all;
     return all;
 }
 std::vector<std::pair<SpecPhase, SpecPreparer>>& preparers() {
@@ -30,10 +30,10 @@ ContainerRunner& runner() {
 void set_container_runner(ContainerRunner r) { runner() = std::move(r); }
 const ContainerRunner& container_runner() { return runner(); }
 
-void add_spec_filler(SpecFiller filler) { fillers().push_back(std::move(filler)); }
+void add_request_filler(RequestFiller filler) { fillers().push_back(std::move(filler)); }
 
-void fill_spec(ContainerSpec& spec) {
-    for (const auto& f : fillers()) f(spec);
+void fill_request(ContainerRequest& request) {
+    for (const auto& f : fillers()) f(request);
 }
 
 void add_spec_preparer(SpecPhase phase, SpecPreparer preparer) {

@@ -43,13 +43,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args,
 
 nlohmann::json spec_to_json(const ContainerSpec& s) { return s; }
 
-ContainerSpec spec_from_json(const nlohmann::json& j) {
-    try {
-        if (!j.is_object()) throw Error("container spec", "not a JSON object");
-        return j.get<ContainerSpec>();
-    } catch (const nlohmann::json::exception& e) {
-        throw Error("container spec", e.what());
-    }
-}
+ContainerSpec spec_from_json(const nlohmann::json& j) { return json_as<ContainerSpec>(j, "container spec"); }
 
 }  // namespace box

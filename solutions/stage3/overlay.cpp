@@ -61,11 +61,11 @@ private:
     bool keep_;
 };
 
-// `box run IMAGE [CMD...]`: without --rootfs, the first word is the image.
-void take_image_name(ContainerSpec& spec) {
-    if (!spec.rootfs.empty() || spec.args.empty()) return;  // --rootfs DIR, as in chapter 1
-    spec.image = spec.args.front();
-    spec.args.erase(spec.args.begin());
+// `box run IMAGE [CMD...]`: without --rootfs, the first word is the image (a RequestFiller).
+void take_image_name(ContainerRequest& r) {
+    if (!r.HostConfig.BoxRootfs.empty() || r.Config.Cmd.empty()) return;  // --rootfs DIR, as in chapter 1
+    r.Config.Image = r.Config.Cmd.front();
+    r.Config.Cmd.erase(r.Config.Cmd.begin());
 }
 
 // The image's layers and config go into the spec (SpecPhase::Resolve).
@@ -120,8 +120,9 @@ void register_run_image() {
         run.footer("Usage: box " + run.get_name() + " [OPTIONS] IMAGE [CMD [ARG...]]\n"
                    "       box " + run.get_name() + " --rootfs DIR [OPTIONS] CMD [ARG...]\n"
                    "Options end at IMAGE (or CMD): whatever follows belongs to the command.");
-        add_spec_filler(take_image_name);
+        add_request_filler(take_image_name);
     });
+    add_request_reader([](const ContainerRequest& r, ContainerSpec& spec) { spec.image = r.Config.Image; });
     add_spec_preparer(SpecPhase::Resolve, resolve_image);
     add_extension("overlay", ExtensionPhase::RootFs, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
         if (ctx.spec.layers.empty()) return nullptr;

@@ -163,8 +163,10 @@ std::string Container::status_text() const {
 ContainerStore::ContainerStore(std::string root)
     : records_("container", root + "/containers", root + "/container-names") {}
 
-Container ContainerStore::create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                                 const RestartPolicy& restart, bool auto_remove) {
+Container ContainerStore::create(const ContainerSpec& spec, const ContainerRequest& request,
+                                 const std::string& image_id, const RestartPolicy& restart) {
+    std::string name = request.Name;
+    bool auto_remove = request.HostConfig.AutoRemove;
     FileLock lock = records_.lock();
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (!name.empty()) check_name(name);
@@ -179,14 +181,17 @@ Container ContainerStore::create(const ContainerSpec& spec, std::string name, co
     c.dir = records_.path(c.id);
     c.spec = spec;
     c.image_id = image_id;
+    c.request = request;
+    c.request.Name = name;
     c.restart = restart;
     c.auto_remove = auto_remove;
     // No state.json yet: without one a container reads as "created" (one file
     // fewer to make and replace on every run). A --rm container's record goes
     // when it ends: not worth an fsync.
     records_.create(c.id, name,
-                    json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Spec", spec_to_json(spec)},
-                         {"ImageID", image_id}, {"Restart", restart.text()}, {"AutoRemove", auto_remove}},
+                    json{{"Id", c.id}, {"Name", c.name}, {"Created", c.created}, {"Request", request_to_json(c.request)},
+                         {"Spec", spec_to_json(spec)}, {"ImageID", image_id}, {"Restart", restart.text()},
+                         {"AutoRemove", auto_remove}},
                     !auto_remove);
     return c;
 }
@@ -200,6 +205,7 @@ Container ContainerStore::load(const std::string& id) const {
     c.name = config.value("Name", "");
     c.created = config.value("Created", "");
     c.spec = spec_from_json(config.at("Spec"));
+    if (config.contains("Request")) c.request = request_from_json(config["Request"]);
     c.image_id = config.value("ImageID", "");
     try {
         c.restart = RestartPolicy::parse(config.value("Restart", "no"));
@@ -254,6 +260,7 @@ void ContainerStore::rename(const Container& c, const std::string& name) const {
     records_.rename(c.id, c.name, name);
     json config = records_.read(c.id);
     config["Name"] = name;
+    if (config.contains("Request") && config["Request"].is_object()) config["Request"]["Name"] = name;
     records_.write(c.id, config, true);
 }
 

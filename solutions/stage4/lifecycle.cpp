@@ -267,15 +267,6 @@ struct RunFlags {
     std::vector<std::string> volumes;
 };
 
-// Waits until container `id` no longer runs; returns its state then.
-Container wait_until_stopped(const ContainerStore& s, const std::string& id) {
-    for (;;) {
-        Container c = s.find(id);
-        if (!c.running()) return c;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
 // Starts container `c` under a shim (see start_detached); a --rm container
 // that cannot start is removed, as docker's is.
 void start_or_remove(const ContainerStore& s, const Container& c, int attach_socket = -1) {
@@ -290,16 +281,24 @@ void start_or_remove(const ContainerStore& s, const Container& c, int attach_soc
     }
 }
 
-int run(const RunFlags& f, const ContainerSpec& spec) {
+// Chapter 4's flags, into the request (a RequestFiller).
+void fill(const RunFlags& f, ContainerRequest& r) {
     RestartPolicy policy = RestartPolicy::parse(f.restart);
+    r.Name = f.name;
+    r.HostConfig.RestartPolicy = {policy.docker_name(), policy.max_retries};
+    r.HostConfig.AutoRemove = f.auto_remove;
+    r.HostConfig.Binds = f.volumes;
+}
+
+int run(const RunFlags& f, const ContainerRequest& request) {
     parse_detach_keys(f.detach_keys);  // refused before anything is made
     // -it: under a shim, as -d, with this terminal attached from the first
     // byte, so that Ctrl-P Ctrl-Q can leave it running. The sockets first, so
     // that nothing is recorded if they cannot be had.
-    bool attached = !f.detach && !f.create_only && spec.tty && spec.interactive;
+    bool attached = !f.detach && !f.create_only && request.Config.Tty && request.Config.OpenStdin;
     std::pair<Fd, Fd> ends;
     if (attached) ends = attach_pair();
-    Container c = create_container({spec, f.name, policy, f.auto_remove, f.volumes});
+    Container c = create_container(request);
     if (f.create_only) {
         printf("%s\n", c.id.c_str());
         return 0;
@@ -334,10 +333,34 @@ int parse_signal(const std::string& text) {
 
 }  // namespace
 
-Container create_container(const CreateRequest& request) {
-    if (request.auto_remove && request.restart.name != RestartPolicy::Name::No)
-        throw Error("Conflicting options", "--restart and --rm");
-    ContainerSpec spec = request.spec;
+Container wait_container(const ContainerStore& store, const std::string& ref) {
+    std::string id = store.find(ref).id;
+    for (;;) {
+        Container c = store.find(id);
+        if (!c.running()) return c;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes) {
+    FileLock not_starting = starting_lock(store.find(ref));
+    Container c = store.find(ref);
+    if (c.running() && !force)
+        throw Error("You cannot remove a running container " + c.id,
+                    "Stop the container before attempting removal or force remove");
+    if (c.running()) stop_container(store, ref, 0);
+    clean_up_leftovers(store, store.find(c.id));
+    store.remove(store.find(c.id));
+    if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it
+}
+
+Container create_container(const ContainerRequest& request) {
+    const RequestRestartPolicy& rp = request.HostConfig.RestartPolicy;
+    RestartPolicy policy = RestartPolicy::parse(
+        rp.Name.empty() ? "no" : rp.Name == "on-failure" && rp.MaximumRetryCount > 0 ? "on-failure:" + std::to_string(rp.MaximumRetryCount) : rp.Name);
+    bool auto_remove = request.HostConfig.AutoRemove;
+    if (auto_remove && policy.name != RestartPolicy::Name::No) throw Error("Conflicting options", "--restart and --rm");
+    ContainerSpec spec = spec_from_request(request);  // every stage's fields, checked
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
     json image_volumes;
@@ -346,8 +369,8 @@ Container create_container(const CreateRequest& request) {
         image_id = image.id;
         image_volumes = image.config.value("config", json::object()).value("Volumes", json());
     }
-    fill_volumes(spec, request.volumes, image_volumes);
-    Container c = ContainerStore(state_root()).create(spec, request.name, image_id, request.restart, request.auto_remove);
+    fill_volumes(spec, request.HostConfig.Binds, image_volumes);
+    Container c = ContainerStore(state_root()).create(spec, request, image_id, policy);
     create_volumes(spec);  // only now: a refused create (a taken name) makes none
     return c;
 }
@@ -367,7 +390,8 @@ void register_lifecycle_commands() {
             ->allow_extra_args(false);
         r.add_option("--detach-keys", rf->detach_keys, "Override the key sequence for detaching a container (-it)")
             ->capture_default_str();
-        set_container_runner([rf](const ContainerSpec& spec) { return run(*rf, spec); });
+        add_request_filler([rf](ContainerRequest& request) { fill(*rf, request); });
+        set_container_runner([rf](const ContainerRequest& request) { return run(*rf, request); });
     });
     cli::define("create", "Create a new container (run's options; it does not start)",
                 [](CLI::App& c) { return cli::declare_like("run", c); });
@@ -468,7 +492,7 @@ void register_lifecycle_commands() {
         return [refs] {
             ContainerStore s(state_root());
             return cli::for_each(*refs, [&](const std::string& ref) {
-                printf("%d\n", wait_until_stopped(s, s.find(ref).id).state.exit_code);
+                printf("%d\n", wait_container(s, ref).state.exit_code);
                 fflush(stdout);
             });
         };
@@ -483,15 +507,7 @@ void register_lifecycle_commands() {
         return [f] {
             ContainerStore s(state_root());
             return cli::for_each(f->refs, [&](const std::string& ref) {
-                FileLock not_starting = starting_lock(s.find(ref));
-                Container ct = s.find(ref);
-                if (ct.running() && !f->force)
-                    throw Error("You cannot remove a running container " + ct.id,
-                                "Stop the container before attempting removal or force remove");
-                if (ct.running()) stop_container(s, ref, 0);
-                clean_up_leftovers(s, s.find(ct.id));
-                s.remove(s.find(ct.id));
-                if (f->volumes) remove_anonymous_volumes(ct);  // -v: its anonymous volumes go with it
+                remove_container(s, ref, f->force, f->volumes);
                 printf("%s\n", ref.c_str());
             });
         };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "box/record_store.hpp"
+#include "box/request.hpp"
 #include "box/spec.hpp"
 
 namespace box::stage4 {
@@ -66,6 +67,7 @@ struct Container {
     std::string created;  ///< RFC 3339
     std::string dir;      ///< STATE/containers/ID
     ContainerSpec spec;   ///< how to start it (stage 1-3's spec, rootfs the overlay's merged dir)
+    ContainerRequest request;  ///< what was asked for, in docker's shape (empty in records of earlier boxes)
     std::string image_id;  ///< the id of the image it runs (empty with --rootfs)
     RestartPolicy restart;       ///< --restart
     bool auto_remove = false;    ///< --rm
@@ -91,11 +93,12 @@ public:
     const std::string& dir() const { return records_.dir(); }
     /// STATE/container-names: a symlink NAME -> ID per container
     const std::string& names_dir() const { return records_.names_dir(); }
-    /// Records a new container for `spec` (its id is the spec's). Throws
-    /// box::Error if `name` is taken or malformed; an empty name gets a
-    /// generated one (adjective_surname, as docker's).
-    Container create(const ContainerSpec& spec, std::string name, const std::string& image_id,
-                     const RestartPolicy& restart, bool auto_remove);
+    /// Records a new container for `spec` (its id is the spec's), asked for
+    /// by `request` (its Name, AutoRemove; `restart` its policy, parsed).
+    /// Throws box::Error if the name is taken or malformed; an empty name gets
+    /// a generated one (adjective_surname, as docker's).
+    Container create(const ContainerSpec& spec, const ContainerRequest& request, const std::string& image_id,
+                     const RestartPolicy& restart);
     /// A container by full id, unique id prefix, or name; throws box::Error
     /// "No such container: REF" (or an ambiguous-prefix error).
     Container find(const std::string& ref) const;

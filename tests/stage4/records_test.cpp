@@ -7,6 +7,7 @@
 
 #include "box/error.hpp"
 #include "box/extension.hpp"
+#include "box/request.hpp"
 #include "box/util.hpp"
 #include "lifecycle.hpp"
 #include "stage1.hpp"
@@ -87,47 +88,66 @@ TEST_CASE("a program makes a container through the request API, without a comman
     box::stage2::register_commands();
     box::stage3::register_commands();
     box::stage4::register_commands();
-    box::ContainerSpec spec;
-    spec.image = "busybox";
-    spec.args = {"sh", "-c", "echo made by $MAKER in $(pwd) as $(hostname); cat /data/seed 2>/dev/null || echo no-seed"};
-    spec.env = {"MAKER=api"};
-    spec.workdir = "/srv";
-    spec.hostname = "from-api";
-    box::prepare_spec(spec);
+    // docker's shape: what a build step or a compose service will fill in.
+    box::ContainerRequest request;
+    request.Name = random_name("api-");
+    request.Config.Image = "busybox";
+    request.Config.Cmd = {"sh", "-c", "echo made by $MAKER in $(pwd) as $(hostname); cat /data/seed 2>/dev/null || echo no-seed"};
+    request.Config.Env = {"MAKER=api"};
+    request.Config.WorkingDir = "/srv";
+    request.Config.Hostname = "from-api";
+    request.HostConfig.Binds = {"/data"};
+    request.HostConfig.Memory = 64 << 20;
+    box::ContainerSpec spec = box::spec_from_request(request);  // what create_container reads
     CHECK(spec.rootfs_made_later);
     CHECK(!spec.layers.empty());
-    box::stage4::CreateRequest request;
-    request.spec = spec;
-    request.name = random_name("api-");
-    request.volumes = {"/data"};
+    CHECK(spec.limits.memory == 64 << 20);
     box::stage4::Container c = box::stage4::create_container(request);
-    CHECK(c.id == spec.id);
+    CHECK(inspect(sb, c.id)["HostConfig"]["Memory"] == 64 << 20);
+    // The request is kept with the container, in docker's names.
+    auto config = nlohmann::json::parse(read_host_file(sb.dir() + "/state/containers/" + c.id + "/config.json"));
+    CHECK(config["Request"]["Config"]["Image"] == "busybox");
+    CHECK(config["Request"]["HostConfig"]["Binds"] == nlohmann::json({"/data"}));
 
     // The record is the CLI's: box lists it, starts it, and it runs the image.
-    CHECK(trim(sb.box({"ps", "-a", "--filter", "name=" + request.name, "-q", "--no-trunc"}).out) == c.id);
-    auto r = sb.box({"start", "-a", request.name});
+    CHECK(trim(sb.box({"ps", "-a", "--filter", "name=" + request.Name, "-q", "--no-trunc"}).out) == c.id);
+    auto r = sb.box({"start", "-a", request.Name});
     BOX_SHOW(r);
     CHECK(r.status == 0);
     CHECK(lines(r.out) == std::vector<std::string>{"made by api in /srv as from-api", "no-seed"});
-    CHECK(inspect(sb, request.name)["Mounts"][0]["Destination"] == "/data");
+    CHECK(inspect(sb, request.Name)["Mounts"][0]["Destination"] == "/data");
     // ps --format, as docker's: fields, and `table` with docker's headers.
     auto listed = sb.box({"ps", "-a", "--format", "{{.ID}} {{.Names}} {{.State}}"});
     BOX_SHOW(listed);
-    CHECK(trim(listed.out) == c.id.substr(0, 12) + " " + request.name + " exited");
+    CHECK(trim(listed.out) == c.id.substr(0, 12) + " " + request.Name + " exited");
     auto table = sb.box({"ps", "-a", "--format", "table {{.ID}}\\t{{.Names}}"});
     BOX_SHOW(table);
-    CHECK(lines(table.out) == std::vector<std::string>{"CONTAINER ID   NAMES", c.id.substr(0, 12) + "   " + request.name});
+    CHECK(lines(table.out) == std::vector<std::string>{"CONTAINER ID   NAMES", c.id.substr(0, 12) + "   " + request.Name});
 
     // Bad input through the API is refused with nothing recorded.
-    box::stage4::CreateRequest taken = request;
-    taken.spec.id = box::random_hex(64);
-    CHECK_THROWS_AS(box::stage4::create_container(taken), box::Error);
-    CHECK_THROWS_AS(box::stage4::RestartPolicy::parse("sometimes"), box::Error);
-    box::stage4::CreateRequest conflicting = request;
-    conflicting.name.clear();
-    conflicting.auto_remove = true;
-    conflicting.restart = box::stage4::RestartPolicy::parse("on-failure:2");
-    CHECK_THROWS_AS(box::stage4::create_container(conflicting), box::Error);
+    CHECK_THROWS_AS(box::stage4::create_container(request), box::Error);  // the name is taken
+    box::ContainerRequest bad = request;
+    bad.Name.clear();
+    bad.HostConfig.RestartPolicy.Name = "sometimes";
+    CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);
+    bad.HostConfig.RestartPolicy = {"on-failure", 2};
+    bad.HostConfig.AutoRemove = true;
+    CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);  // --rm with a restart policy
+    bad = request;
+    bad.Name.clear();
+    bad.HostConfig.Memory = 1024;  // under docker's 6 MiB floor
+    CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);
+    bad.HostConfig.Memory = 0;
+    bad.Config.Hostname = "no spaces allowed";
+    CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);
     CHECK(container_dirs(sb) == 1);
-    CHECK(sb.box({"rm", "-v", request.name}).status == 0);
+
+    // wait and remove as functions too: the record and its anonymous volume go.
+    box::stage4::ContainerStore store(sb.dir() + "/state");
+    CHECK(box::stage4::wait_container(store, request.Name).state.exit_code == 0);
+    CHECK(!sb.box({"volume", "ls", "-q"}).out.empty());
+    box::stage4::remove_container(store, request.Name, false, true);
+    CHECK(container_dirs(sb) == 0);
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+    CHECK(sb.box({"inspect", request.Name}).status != 0);
 }

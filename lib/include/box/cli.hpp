@@ -27,16 +27,17 @@ using Declare = std::function<Action(CLI::App& command)>;
 
 /// Registers `box PATH`: a top-level command ("ps") or one inside a group
 /// ("container prune", the group registered with define_group()). `declare`
-/// runs only when the command is built. Docker-style help: `--help` only, so
+/// runs only when the command is built. `path` and `summary` must outlive
+/// box's main (string literals): they are not copied. Docker-style help: `--help` only, so
 /// commands may use `-h` for something else, as `run -h HOSTNAME` does.
-void define(const std::string& path, const std::string& summary, Declare declare);
+void define(const char* path, const char* summary, Declare declare);
 
 /// Registers a group of commands (`box image ...`, `box container ...`).
-void define_group(const std::string& name, const std::string& summary);
+void define_group(const char* name, const char* summary);
 
 /// Adds options to command `path`, declared after the command's own: how a
 /// later stage gives an earlier command its flags (chapter 2's `run -m`).
-void extend(const std::string& path, std::function<void(CLI::App& command)> declare);
+void extend(const char* path, std::function<void(CLI::App& command)> declare);
 
 /// Declares command `path`'s options — its own, then every extension's — on
 /// `command` and returns its action: for a command that takes another's

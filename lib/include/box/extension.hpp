@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "box/request.hpp"
 #include "box/spec.hpp"
 
 namespace box {
@@ -128,25 +129,26 @@ private:
     std::vector<std::pair<std::string, std::unique_ptr<ContainerExtension>>> list_;
 };
 
-/// What `box run` does with a complete spec: chapter 1's run_container(),
-/// until chapter 4 puts a container store (and a detached mode) in front.
-using ContainerRunner = std::function<int(const ContainerSpec&)>;
-/// Replaces the runner (chapter 4 does, when its commands are added).
+/// What `box run` does with the request its flags make: chapter 1's
+/// run_container() of spec_from_request(), until chapter 4 puts a container
+/// store (and a detached mode) in front.
+using ContainerRunner = std::function<int(const ContainerRequest&)>;
+/// Replaces the runner (chapter 4 does, when `run` is declared).
 void set_container_runner(ContainerRunner runner);
 /// The runner set, or an empty function if none was.
 const ContainerRunner& container_runner();
 
-/// Turns a stage's own `run` flags into spec fields; throws box::Error on a bad
-/// value (before anything is created). Bound to the parsed command line: only
-/// `run` and `create` have fillers. What must hold for every spec, however it
-/// was made, is a SpecPreparer.
-using SpecFiller = std::function<void(ContainerSpec&)>;
+/// Turns a stage's own `run` flags into request fields; throws box::Error on
+/// a value it cannot parse (before anything is created). Bound to the parsed
+/// command line: only `run` and `create` have fillers. What must hold for
+/// every container, however it was asked for, is a SpecPreparer's job.
+using RequestFiller = std::function<void(ContainerRequest&)>;
 
 /// Registers a filler (a stage does it when it adds its flags to `run`).
-void add_spec_filler(SpecFiller filler);
+void add_request_filler(RequestFiller filler);
 
-/// Runs every registered filler on `spec`, in order (stage 1's make_spec does).
-void fill_spec(ContainerSpec& spec);
+/// Runs every registered filler on `request`, in order (stage 1's run does).
+void fill_request(ContainerRequest& request);
 
 /// When a SpecPreparer runs. Preparers of one phase run in the order their
 /// stages registered them; a phase never depends on a later one.

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "box/error.hpp"
+
 namespace nlohmann {
 /// std::optional fields as JSON: null when empty (records of box's specs).
 template <typename T>
@@ -101,6 +103,19 @@ nlohmann::json spec_to_json(const ContainerSpec& spec);
 /// field keeps its default, an unknown one is ignored. Throws box::Error if
 /// a field has the wrong type or `j` is not an object.
 ContainerSpec spec_from_json(const nlohmann::json& j);
+
+/// `j` read as a T with nlohmann's from_json (records of box's own types);
+/// throws box::Error naming `what` if `j` is not an object or a field has the
+/// wrong type.
+template <typename T>
+T json_as(const nlohmann::json& j, const std::string& what) {
+    if (!j.is_object()) throw Error(what, "not a JSON object");
+    try {
+        return j.get<T>();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(what, e.what());
+    }
+}
 
 /// Parses `HOSTID[:COUNT]` (e.g. `100000:65536`) into a mapping of inside id 0.
 /// Throws box::Error on anything else.

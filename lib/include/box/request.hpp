@@ -1,0 +1,84 @@
+/// @file request.hpp
+/// @brief ContainerRequest: a container as docker's API asks for one — a
+/// name, a Config and a HostConfig, in docker's field names.
+///
+/// `run` and `create` turn their flags into one (each stage fills the fields
+/// of its flags); chapter 6's RUN steps and chapter 8's services will fill one
+/// in directly. Each stage registers a *reader* that copies its fields into
+/// the ContainerSpec the kernel-facing code works from; spec_from_request()
+/// runs them and then the spec preparers, which check every field however the
+/// request was made. Fields box has and docker has not (a --rootfs directory,
+/// a user namespace range, --stats) carry box's own names.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "box/spec.hpp"
+
+namespace box {
+
+/// docker's Config: what runs, and how (the image's defaults fill what is empty).
+struct RequestConfig {
+    std::string Hostname;          ///< -h (empty: the short id)
+    std::string User;              ///< -u as given
+    std::string WorkingDir;        ///< -w
+    std::string Image;             ///< the image it runs (empty with HostConfig.Rootfs)
+    std::vector<std::string> Env;  ///< KEY=VALUE, over the image's Env
+    std::vector<std::string> Cmd;  ///< the command (empty: the image's Cmd)
+    bool Tty = false;              ///< -t
+    bool OpenStdin = false;        ///< -i
+};
+
+/// docker's RestartPolicy.
+struct RequestRestartPolicy {
+    std::string Name = "no";    ///< no, always, unless-stopped, on-failure
+    int MaximumRetryCount = 0;  ///< on-failure:N
+};
+
+/// docker's HostConfig: what the host gives the container.
+struct RequestHostConfig {
+    std::string NetworkMode = "none";    ///< none or host (chapter 7 adds bridge and networks)
+    std::vector<std::string> Binds;      ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
+    bool AutoRemove = false;             ///< --rm
+    RequestRestartPolicy RestartPolicy;  ///< --restart
+    std::int64_t Memory = 0;             ///< -m, bytes (0: no limit)
+    std::int64_t MemorySwap = 0;         ///< --memory-swap, bytes (-1: unlimited swap, 0: unset)
+    std::int64_t NanoCpus = 0;           ///< --cpus x 10^9 (0: no limit)
+    std::int64_t CpuShares = 0;          ///< --cpu-shares (0: unset)
+    std::string CpusetCpus;              ///< --cpuset-cpus
+    std::optional<std::int64_t> PidsLimit;  ///< --pids-limit (-1: unlimited)
+    std::string BoxRootfs;               ///< box: --rootfs DIR instead of an image
+    std::string BoxUserns;               ///< box: "" no user namespace; "HOSTID:COUNT" (--userns[-range])
+    bool BoxStats = false;               ///< box: --stats
+};
+
+/// A container to create.
+struct ContainerRequest {
+    std::string Name;               ///< --name ("": a generated one)
+    RequestConfig Config;           ///< docker's Config
+    RequestHostConfig HostConfig;   ///< docker's HostConfig
+};
+
+/// The request as JSON with docker's names, and back (missing fields keep
+/// their defaults, unknown ones are ignored; throws box::Error on a wrong type).
+nlohmann::json request_to_json(const ContainerRequest& request);
+/// See request_to_json().
+ContainerRequest request_from_json(const nlohmann::json& j);
+
+/// Copies a stage's fields of a request into a spec (no checks: the spec
+/// preparers check); throws box::Error on a value it cannot read.
+using RequestReader = std::function<void(const ContainerRequest&, ContainerSpec&)>;
+
+/// Registers a reader (a stage does it whatever the command).
+void add_request_reader(RequestReader reader);
+
+/// The spec `request` describes, ready to create: every reader, then
+/// prepare_spec(). Throws box::Error (nothing is made).
+ContainerSpec spec_from_request(const ContainerRequest& request);
+
+}  // namespace box

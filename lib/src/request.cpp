@@ -1,0 +1,36 @@
+#include "box/request.hpp"
+
+#include "box/error.hpp"
+#include "box/extension.hpp"
+
+namespace box {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestConfig, Hostname, User, WorkingDir, Image, Env, Cmd, Tty,
+                                                OpenStdin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, MaximumRetryCount)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, Binds, AutoRemove, RestartPolicy,
+                                                Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
+                                                BoxRootfs, BoxUserns, BoxStats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRequest, Name, Config, HostConfig)
+
+nlohmann::json request_to_json(const ContainerRequest& request) { return request; }
+
+ContainerRequest request_from_json(const nlohmann::json& j) { return json_as<ContainerRequest>(j, "container request"); }
+
+namespace {
+std::vector<RequestReader>& readers() {
+    static std::vector<RequestReader> all;
+    return all;
+}
+}  // namespace
+
+void add_request_reader(RequestReader reader) { readers().push_back(std::move(reader)); }
+
+ContainerSpec spec_from_request(const ContainerRequest& request) {
+    ContainerSpec spec;
+    for (const auto& read : readers()) read(request, spec);
+    prepare_spec(spec);
+    return spec;
+}
+
+}  // namespace box
