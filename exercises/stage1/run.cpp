@@ -176,8 +176,8 @@ StartedContainer start_container(const ContainerSpec& spec) {
         throw error_from_message(message->text, "container start");
     }
     // End-of-file: the child's end closed on execve(), so the command runs.
+    extensions.each([&](ContainerExtension& e) { e.after_start(pid); });  // if one fails, the guard ends it
     guard.release();  // from here on the caller waits for it
-    extensions.each([&](ContainerExtension& e) { e.after_start(pid); });
     return {pid, std::move(terminal), std::move(extensions)};
 }
 
@@ -271,6 +271,7 @@ ContainerRequest make_request(const RunFlags& f, const std::vector<std::string>&
 void register_commands() {
     add_request_reader(read_request);
     add_spec_preparer(SpecPhase::Check, check_spec);
+    cli::keep_failure_status("run");  // docker: 125 box's own failure, 126/127 the command's
     cli::define("run", "Run a command in a new container", [](CLI::App& run) -> cli::Action {
         auto f = std::make_shared<RunFlags>();
         ContainerRequest& r = f->request;

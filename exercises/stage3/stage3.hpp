@@ -122,6 +122,9 @@ private:
     std::string root_;
 };
 
+/// docker image inspect's document for `image` (Id, RepoTags, Config, RootFS...).
+json inspect_json(const StoredImage& image);
+
 /// Makes `box run` take an IMAGE (with `--rootfs` now optional) and run it on
 /// an overlay of the image's layers.
 void register_run_image();

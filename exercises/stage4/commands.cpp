@@ -1,7 +1,11 @@
 // Chapter 4: the commands, registered. Each one lives with the concept it
 // uses (lifecycle.cpp, attach.cpp, ps.cpp, logs.cpp, exec.cpp, pause.cpp,
 // commit.cpp, cp.cpp, volumes.cpp) and is only built when box is asked for it.
+#include <string>
+#include <vector>
+
 #include "attach.hpp"
+#include "box/cli.hpp"
 #include "box/record_store.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
@@ -27,6 +31,16 @@ void register_commands() {
     register_commit_commands();
     register_cp_command();
     register_volume_commands();
+
+    // docker's management commands: the container commands under `container`.
+    for (const char* name : {"run", "create", "start", "stop", "restart", "kill", "rm", "logs", "exec", "attach",
+                             "inspect", "top", "diff", "commit", "export", "cp", "rename", "pause", "unpause",
+                             "wait", "stats"}) {
+        static std::vector<std::string> paths;  // the registry keeps pointers to them
+        paths.reserve(32);
+        paths.push_back(std::string("container ") + name);
+        cli::alias(paths.back().c_str(), name);
+    }
 
     // What every container gets, whatever the command: its volumes mounted;
     // and an image a container uses cannot be removed.

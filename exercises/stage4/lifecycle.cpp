@@ -395,6 +395,8 @@ void register_lifecycle_commands() {
     });
     cli::define("create", "Create a new container (run's options; it does not start)",
                 [](CLI::App& c) { return cli::declare_like("run", c); });
+    cli::keep_failure_status("create");
+    cli::keep_failure_status("start");
 
     cli::define("start", "Start one or more stopped containers", [](CLI::App& c) -> cli::Action {
         struct StartFlags {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -17,6 +18,7 @@
 namespace box::cli {
 namespace {
 int g_status = 0;
+int g_stage = 0;
 std::function<void()> g_apply_globals;  // set by main(), run before any command
 
 // Paths and summaries are the string literals the stages pass: registering
@@ -31,8 +33,10 @@ struct Extension {
     std::function<void(CLI::App&)> declare;
 };
 struct Registry {
-    std::vector<Definition> definitions;  // in registration order: the order of `box --help`
+    std::vector<Definition> definitions;  // in registration order
     std::vector<Extension> extensions;
+    std::vector<std::pair<std::string_view, std::string_view>> aliases;  // path -> target
+    std::vector<std::string_view> keep_status;  // commands whose failures keep their status
 };
 Registry& registry() {
     static Registry r;
@@ -58,13 +62,28 @@ const Definition* find(std::string_view path) {
     return nullptr;
 }
 
-void build(CLI::App& parent, const Definition& d) {
-    CLI::App* sub = parent.add_subcommand(leaf_of(d.path), d.summary);
+// What an alias stands for ("image ls" -> "images"), or `path` itself.
+std::string_view target_of(std::string_view path) {
+    for (const auto& [a, t] : registry().aliases)
+        if (a == path) return t;
+    return path;
+}
+
+const char* summary_of(const Definition& d) {
+    const Definition* t = find(target_of(d.path));
+    return t && *d.summary == 0 ? t->summary : d.summary;
+}
+
+// Adds `d` to `parent`. A group gets its member `only` (the one argv names),
+// or all of them if `only` is empty. Commands declare their options as they
+// are built, and some register a filler or a runner then: build only what runs.
+void build(CLI::App& parent, const Definition& d, std::string_view only = {}) {
+    CLI::App* sub = parent.add_subcommand(leaf_of(d.path), summary_of(d));
     sub->set_help_flag("--help", "Print usage");
     if (!d.declare) {  // a group: its commands
         sub->require_subcommand(1);
         for (const auto& member : registry().definitions)
-            if (group_of(member.path) == d.path) build(*sub, member);
+            if (group_of(member.path) == d.path && (only.empty() || member.path == only)) build(*sub, member);
         return;
     }
     sub->callback([sub, action = declare_like(std::string(d.path), *sub)] {
@@ -91,6 +110,79 @@ std::string command_word(int argc, char** argv) {
     return "";
 }
 
+// docker's usage screen: what `box` alone and `box --help` print.
+void print_usage() {
+    static const char* const common[] = {"run", "exec", "ps", "build", "pull", "push", "images",
+                                         "login", "logout", "search", "version", "info"};
+    auto shown = [](const Definition& d) { return group_of(d.path).empty() && d.path.substr(0, 2) != "__"; };
+    size_t width = 0;
+    for (const auto& d : registry().definitions)
+        if (shown(d)) width = std::max(width, d.path.size());
+    auto row = [&](const Definition& d) { printf("  %-*s  %s\n", static_cast<int>(width), std::string(d.path).c_str(), summary_of(d)); };
+    printf("Usage:  box [OPTIONS] COMMAND\n\nA container engine you build yourself, one stage at a time\n\n");
+    printf("Common Commands:\n");
+    for (const char* name : common)
+        if (const Definition* d = find(name)) row(*d);
+    printf("\nManagement Commands:\n");
+    for (const auto& d : registry().definitions)
+        if (shown(d) && !d.declare) row(d);
+    printf("\nCommands:\n");
+    std::vector<const Definition*> rest;
+    for (const auto& d : registry().definitions)
+        if (shown(d) && d.declare && std::find(std::begin(common), std::end(common), d.path) == std::end(common))
+            rest.push_back(&d);
+    std::sort(rest.begin(), rest.end(), [](const Definition* a, const Definition* b) { return a->path < b->path; });
+    for (const auto* d : rest) row(*d);
+    printf("\nGlobal Options:\n"
+           "      --root string        State directory (default $BOX_ROOT or /var/lib/box)\n"
+           "      --explain            Print every kernel-facing step (system call or file write) as it is done\n"
+           "      --log-level string   Set the logging level (\"debug\", \"info\", \"warn\", \"error\") (default \"warn\")\n"
+           "      --help               Print usage\n"
+           "      --version            Print version information and quit\n"
+           "\nRun 'box COMMAND --help' for more information on a command.\n");
+}
+
+// docker: a command that runs and fails exits 1; run, create and start keep
+// 125 (box's own failure) and 126/127 (the command cannot run).
+int failure_status(std::string_view path, int status) {
+    auto& keep = registry().keep_status;
+    bool keeps = std::find(keep.begin(), keep.end(), target_of(path)) != keep.end();
+    return status == kExitBoxError && !keeps ? 1 : status;
+}
+
+// `box GROUP` alone: the group's commands, as docker prints them.
+void print_group_usage(const Definition& group) {
+    std::vector<const Definition*> members;
+    size_t width = 0;
+    for (const auto& d : registry().definitions)
+        if (group_of(d.path) == group.path) {
+            members.push_back(&d);
+            width = std::max(width, leaf_of(d.path).size());
+        }
+    std::sort(members.begin(), members.end(), [](const Definition* a, const Definition* b) { return a->path < b->path; });
+    std::string name(group.path);
+    printf("Usage:  box %s COMMAND\n\n%s\n\nCommands:\n", name.c_str(), group.summary);
+    for (const auto* d : members) printf("  %-*s  %s\n", static_cast<int>(width), leaf_of(d->path).c_str(), summary_of(*d));
+    printf("\nRun 'box %s COMMAND --help' for more information on a command.\n", name.c_str());
+}
+
+// The command argv runs, as registered ("ps", "container prune"): its word,
+// and for a group the next word that is not a flag.
+std::string command_path(int argc, char** argv, const std::string& word) {
+    const Definition* d = find(word);
+    if (!d || d->declare) return word;
+    bool seen = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (!seen) {
+            seen = a == word;
+            continue;
+        }
+        if (!a.empty() && a[0] != '-') return word + " " + a;
+    }
+    return word;
+}
+
 }  // namespace
 
 void define(const char* path, const char* summary, Declare declare) {
@@ -106,6 +198,13 @@ void define_group(const char* name, const char* summary) {
 void extend(const char* path, std::function<void(CLI::App&)> declare) {
     registry().extensions.push_back({path, std::move(declare)});
 }
+
+void alias(const char* path, const char* target) {
+    registry().aliases.emplace_back(path, target);
+    define(path, "", [target](CLI::App& c) { return declare_like(target, c); });
+}
+
+void keep_failure_status(const char* path) { registry().keep_status.emplace_back(path); }
 
 Action declare_like(const std::string& path, CLI::App& command) {
     const Definition* d = find(path);
@@ -140,7 +239,10 @@ bool confirm(const std::string& question) {
 
 void reset_registry() { registry() = Registry{}; }
 
+int stage() { return g_stage; }
+
 int main(int argc, char** argv, int stage) {
+    g_stage = stage;
     // Never destroyed: box exits right after, and taking the app apart costs
     // every command time for nothing.
     CLI::App& app = *new CLI::App{"box: a container engine you build yourself, one stage at a time", "box"};
@@ -157,19 +259,41 @@ int main(int argc, char** argv, int stage) {
     app.add_option("--log-level", level, "error, warn, info or debug")->capture_default_str();
     g_apply_globals = [&] {
         if (!root.empty()) set_state_root(root);
-        log::set_level(level);
+        try {
+            log::set_level(level);
+        } catch (const Error& e) {  // a bad global flag is a usage error: 125, whatever the command
+            throw CLI::ValidationError("--log-level", e.what());
+        }
         if (explain) trace::enable(STDERR_FILENO);
     };
 
+    std::string path;  // the command that runs, for its exit status
     try {
         // Only the command argv names (a group: its commands); all of them
         // for help, for no command and for an unknown one, so that the
         // listing and CLI11's error stay what they were.
         std::string word = command_word(argc, argv);
         const Definition* named = word.empty() || word == "-" ? nullptr : find(word);
-        bool version_only = word.empty() && argc > 1;
+        bool version_only = word.empty() && argc > 1 && std::string(argv[argc - 1]) == "--version";
+        path = command_path(argc, argv, word);
+        if (word.empty() && !version_only) {  // `box` alone (with global flags at most): docker's usage
+            print_usage();
+            return 0;
+        }
+        if (!named && word != "-" && !word.empty()) {
+            print_error("unknown command: box " + word + " (see 'box --help' for the commands there are)");
+            return 1;
+        }
+        if (named && !named->declare && path != word && !find(path)) {
+            print_error("unknown command: box " + path + " (see 'box " + word + " --help' for the commands there are)");
+            return 1;
+        }
+        if (named && !named->declare && path == word) {  // `box image`: what the group has
+            print_group_usage(*named);
+            return 0;
+        }
         if (named) {
-            build(app, *named);
+            build(app, *named, path == word ? std::string_view() : std::string_view(path));
         } else if (!version_only) {
             for (const auto& d : registry().definitions)
                 if (group_of(d.path).empty()) build(app, d);
@@ -177,6 +301,10 @@ int main(int argc, char** argv, int stage) {
         app.parse(argc, argv);
         return g_status;
     } catch (const CLI::CallForHelp&) {
+        if (app.get_subcommands().empty()) {  // `box --help`: the usage screen, as docker's
+            print_usage();
+            return 0;
+        }
         CLI::App* shown = &app;
         while (!shown->get_subcommands().empty()) shown = shown->get_subcommands().front();
         std::cout << shown->help();
@@ -197,10 +325,10 @@ int main(int argc, char** argv, int stage) {
         return kExitBoxError;
     } catch (const Error& e) {
         print_error(e.what());
-        return e.status();
+        return failure_status(path, e.status());
     } catch (const std::exception& e) {
         print_error(e.what());
-        return kExitBoxError;
+        return failure_status(path, kExitBoxError);
     }
 }
 

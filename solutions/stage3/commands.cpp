@@ -19,6 +19,7 @@
 #include "box/http.hpp"
 #include "box/instruction.hpp"
 #include "box/progress.hpp"
+#include "box/render.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
 #include "box/archive_api.hpp"
@@ -315,43 +316,40 @@ int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
     return 0;
 }
 
-int cmd_inspect(const std::vector<std::string>& names) {
+int cmd_inspect(const std::vector<std::string>& names, const std::string& format) {
     ImageStore store(state_root());
-    json out = json::array();
-    int status = 0;
-    for (const auto& n : names) {
-        StoredImage img;
-        try {
-            img = store.find(n);
-        } catch (const Error& e) {
-            fprintf(stderr, "box: %s\n", e.what());
-            status = 1;
-            continue;
-        }
-        json tags = json::array(), digests = json::array();
-        for (const auto& r : img.refs) {
-            ImageRef ref = parse_ref(r);
-            tags.push_back(ref.familiar());
-            digests.push_back(ref.repository() + "@" + img.manifest_digest);
-        }
-        out.push_back({{"Id", img.id},
-                       {"RepoTags", tags},
-                       {"RepoDigests", digests},
-                       {"Created", img.config.value("created", "")},
-                       {"Author", img.config.value("author", "")},
-                       {"Comment", img.config.value("comment", "")},
-                       {"Architecture", img.config.value("architecture", "")},
-                       {"Os", img.config.value("os", "")},
-                       {"Config", img.config.value("config", json::object())},
-                       {"Size", img.size},
-                       {"RootFS", {{"Type", "layers"}, {"Layers", img.config["rootfs"]["diff_ids"]}}},
-                       {"Metadata", {{"LastTagTime", ""}}}});
-    }
-    printf("%s\n", out.dump(4).c_str());
+    std::vector<json> found;
+    int status = cli::for_each(names, [&](const std::string& n) {
+        json j = inspect_json(store.find(n));
+        if (!format.empty()) render::format(format, j);  // a bad template fails this one
+        found.push_back(j);
+    });
+    render::print_inspect(found, format);
     return status;
 }
 
 }  // namespace
+
+json inspect_json(const StoredImage& img) {
+    json tags = json::array(), digests = json::array();
+    for (const auto& r : img.refs) {
+        ImageRef ref = parse_ref(r);
+        tags.push_back(ref.familiar());
+        digests.push_back(ref.repository() + "@" + img.manifest_digest);
+    }
+    return {{"Id", img.id},
+            {"RepoTags", tags},
+            {"RepoDigests", digests},
+            {"Created", img.config.value("created", "")},
+            {"Author", img.config.value("author", "")},
+            {"Comment", img.config.value("comment", "")},
+            {"Architecture", img.config.value("architecture", "")},
+            {"Os", img.config.value("os", "")},
+            {"Config", img.config.value("config", json::object())},
+            {"Size", img.size},
+            {"RootFS", {{"Type", "layers"}, {"Layers", img.config.value("rootfs", json::object()).value("diff_ids", json::array())}}},
+            {"Metadata", {{"LastTagTime", ""}}}};
+}
 
 void register_commands() {
     register_run_image();
@@ -435,10 +433,17 @@ void register_commands() {
     });
 
     cli::define_group("image", "Manage images");
+    // docker's management commands: the same commands under `image`.
+    for (auto [alias, target] : {std::pair{"image ls", "images"}, {"image rm", "rmi"}, {"image pull", "pull"},
+                                 {"image push", "push"}, {"image tag", "tag"}, {"image history", "history"},
+                                 {"image save", "save"}, {"image load", "load"}, {"image import", "import"}})
+        cli::alias(alias, target);
     cli::define("image inspect", "Display detailed information on one or more images", [](CLI::App& c) -> cli::Action {
-        auto inspect = std::make_shared<std::vector<std::string>>();
-        c.add_option("IMAGE", *inspect, "Image names or ids")->required();
-        return [inspect] { return cmd_inspect(*inspect); };
+        struct Inspect { std::vector<std::string> images; std::string format; };
+        auto f = std::make_shared<Inspect>();
+        c.add_option("IMAGE", f->images, "Image names or ids")->required();
+        c.add_option("-f,--format", f->format, "Format the output using a template ({{.Config.Cmd}})");
+        return [f] { return cmd_inspect(f->images, f->format); };
     });
 }
 

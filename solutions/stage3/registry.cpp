@@ -508,6 +508,8 @@ void register_registry_commands() {
     });
     cli::define("info", "Display system-wide information (storage, registry mirrors)",
                 [](CLI::App&) -> cli::Action { return [] { return cmd_info(); }; });
+    cli::define_group("system", "Manage box");
+    cli::alias("system info", "info");
 }
 
 }  // namespace box::stage3

@@ -9,6 +9,8 @@
 #include "box/render.hpp"
 #include "box/util.hpp"
 #include "ps.hpp"
+#include "stage3.hpp"
+#include "volumes.hpp"
 
 namespace box::stage4 {
 namespace {
@@ -142,16 +144,45 @@ void register_ps_commands() {
     cli::define_group("container", "Manage containers");
     cli::define("container ls", "List containers", declare_ps);
 
-    cli::define("inspect", "Return low-level information on containers", [](CLI::App& c) -> cli::Action {
-        struct InspectFlags { std::vector<std::string> refs; std::string format; };
+    cli::define("inspect", "Return low-level information on box objects (containers, images, volumes)",
+                [](CLI::App& c) -> cli::Action {
+        struct InspectFlags { std::vector<std::string> refs; std::string format, type; };
         auto f = std::make_shared<InspectFlags>();
-        c.add_option("CONTAINER", f->refs, "Containers to inspect")->required();
+        c.add_option("NAME|ID", f->refs, "Containers, images or volumes to inspect")->required();
         c.add_option("-f,--format", f->format, "Format the output using a template ({{.State.Status}})");
+        c.add_option("--type", f->type, "Only this type of object: container, image or volume")
+            ->check(CLI::IsMember({"container", "image", "volume"}));
         return [f] {
             ContainerStore s(state_root());
             std::vector<json> found;
+            // docker's order: a container, else an image, else a volume of that name.
+            auto lookup = [&](const std::string& ref) -> json {
+                if (f->type.empty() || f->type == "container") {
+                    try {
+                        return inspect_json(s.find(ref));
+                    } catch (const Error& e) {
+                        // Not a container: try the others. A container's broken record is its own error.
+                        if (!f->type.empty() || std::string(e.what()).rfind("No such container", 0) != 0) throw;
+                    }
+                }
+                if (f->type.empty() || f->type == "image") {
+                    try {
+                        return stage3::inspect_json(stage3::ImageStore(state_root()).find(ref));
+                    } catch (const Error&) {
+                        if (!f->type.empty()) throw;
+                    }
+                }
+                if (f->type.empty() || f->type == "volume") {
+                    try {
+                        return inspect_volume(ref);
+                    } catch (const Error&) {
+                        if (!f->type.empty()) throw;
+                    }
+                }
+                throw Error("No such object: " + ref, "not a container, an image or a volume");
+            };
             int status = cli::for_each(f->refs, [&](const std::string& ref) {
-                json j = inspect_json(s.find(ref));
+                json j = lookup(ref);
                 if (!f->format.empty()) render::format(f->format, j);  // a bad template fails this one
                 found.push_back(j);
             });

@@ -2,10 +2,13 @@
 // rootfs, box doctor, and the command line's errors.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "harness.hpp"
 
@@ -38,11 +41,11 @@ TEST_CASE("base-rootfs refuses to overwrite, and leaves nothing when it fails", 
     std::string dir = sb.dir() + "/existing";
     fs::create_directories(dir);
     auto r = sb.box({"base-rootfs", dir});
-    REQUIRE_ONE_ERROR_LINE(r, 125);
+    REQUIRE_ONE_ERROR_LINE(r, 1);
     CHECK(r.err.find("already exists") != std::string::npos);
     std::ofstream(sb.dir() + "/afile") << "x";
     auto bad = sb.box({"base-rootfs", sb.dir() + "/afile/sub"});
-    REQUIRE_ONE_ERROR_LINE(bad, 125);
+    REQUIRE_ONE_ERROR_LINE(bad, 1);
     size_t entries = 0;
     for (const auto& e : fs::directory_iterator(sb.dir())) entries += e.path().filename() != "state";
     CHECK(entries == 2);  // "existing" and "afile", no half-made rootfs
@@ -89,10 +92,14 @@ TEST_CASE("box doctor reports the cgroup layout this host really has", "[lib][do
 TEST_CASE("usage errors are one line and exit 125; help and version exit 0", "[lib][cli]") {
     Sandbox sb;
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {"no-such-command"}, {}, {"--log-level", "loud", "doctor"}, {"doctor", "--no-such-flag"}}) {
+             {"--log-level", "loud", "doctor"}, {"doctor", "--no-such-flag"}, {"base-rootfs", "a", "b", "c"}}) {
         auto r = sb.box(args);
         REQUIRE_ONE_ERROR_LINE(r, 125);
     }
+    // An unknown command: one line, and 1 as docker's.
+    auto unknown = sb.box({"no-such-command"});
+    REQUIRE_ONE_ERROR_LINE(unknown, 1);
+    CHECK(unknown.err.find("unknown command: box no-such-command") != std::string::npos);
     auto help = sb.box({"--help"});
     CHECK(help.status == 0);
     CHECK(help.out.find("run") != std::string::npos);
@@ -102,4 +109,46 @@ TEST_CASE("usage errors are one line and exit 125; help and version exit 0", "[l
     auto version = sb.box({"--version"});
     CHECK(version.status == 0);
     CHECK(version.out.rfind("box ", 0) == 0);
+}
+
+TEST_CASE("box alone prints docker's usage screen and exits 0", "[lib][cli]") {
+    Sandbox sb;
+    auto r = sb.box({});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+    auto out = lines(r.out);
+    REQUIRE(!out.empty());
+    CHECK(out[0] == "Usage:  box [OPTIONS] COMMAND");
+    // docker's sections, in docker's order, and every command once.
+    size_t common = r.out.find("\nCommon Commands:\n"), other = r.out.find("\nCommands:\n"),
+           global = r.out.find("\nGlobal Options:\n");
+    CHECK(common != std::string::npos);
+    CHECK(other != std::string::npos);
+    CHECK(global != std::string::npos);
+    CHECK(common < other);
+    CHECK(other < global);
+    CHECK(r.out.find("\n  run ") < other);          // a common command
+    CHECK(r.out.find("\n  doctor ") > other);       // the others after, sorted
+    CHECK(r.out.find("\n  base-rootfs ") < r.out.find("\n  doctor "));
+    CHECK(r.out.find("__") == std::string::npos);   // the shim's helpers are not for people
+    CHECK(sb.box({"--help"}).out == r.out);        // as `docker --help`
+}
+
+TEST_CASE("box version shows the client and the engine, and takes --format", "[lib][cli]") {
+    Sandbox sb;
+    auto r = sb.box({"version"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.rfind("Client:\n Version:", 0) == 0);
+    CHECK(r.out.find("\nServer: box Engine\n Engine:\n") != std::string::npos);
+    struct utsname u {};
+    uname(&u);
+    CHECK(r.out.find(std::string("Kernel:           ") + u.release) != std::string::npos);
+    auto f = sb.box({"version", "--format", "{{.Server.KernelVersion}}|{{.Client.Os}}"});
+    BOX_SHOW(f);
+    CHECK(trim(f.out) == std::string(u.release) + "|linux");
+    auto j = sb.box({"version", "--format", "{{json .}}"});
+    CHECK(nlohmann::json::parse(j.out)["Server"]["RootDir"] == sb.dir() + "/state");
+    REQUIRE_ONE_ERROR_LINE(sb.box({"version", "--format", "{{.Nope}}"}), 1);
 }

@@ -69,7 +69,7 @@ TEST_CASE("run -it: a terminal of the container's, Ctrl-P Ctrl-Q leaves it runni
     CHECK(info["State"]["Status"] == "exited");
     CHECK(info["State"]["ExitCode"] == 5);
     auto stopped = sb.box({"attach", "shell"});
-    REQUIRE_ONE_ERROR_LINE(stopped, 125);
+    REQUIRE_ONE_ERROR_LINE(stopped, 1);
     CHECK(stopped.err.find("You cannot attach to a stopped container, start it first") != std::string::npos);
 
     // run -it --rm: the container is gone by the time box returns.
@@ -116,7 +116,7 @@ TEST_CASE("attach and start -a without a terminal: output, stdin, signals and th
     CHECK_FALSE(alive(ticker));
 
     auto bad_keys = sb.box({"attach", "--detach-keys", "ctrl-1", "ticker"});
-    REQUIRE_ONE_ERROR_LINE(bad_keys, 125);
+    REQUIRE_ONE_ERROR_LINE(bad_keys, 1);
     CHECK(bad_keys.err.find("invalid detach keys") != std::string::npos);
     size_t before = container_dirs(sb);
     REQUIRE_ONE_ERROR_LINE(sb.box({"run", "-it", "--detach-keys", "ctrl-", "busybox", "sh"}), 125);

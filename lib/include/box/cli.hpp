@@ -39,6 +39,17 @@ void define_group(const char* name, const char* summary);
 /// later stage gives an earlier command its flags (chapter 2's `run -m`).
 void extend(const char* path, std::function<void(CLI::App& command)> declare);
 
+/// Registers `box PATH` as another name of command `target`, with its
+/// options and action: docker's management commands (`image ls` is `images`,
+/// `container run` is `run`).
+void alias(const char* path, const char* target);
+
+/// Lets command `path`'s failures exit with the error's own status (docker's
+/// 125, or 126/127 when the command cannot run): `run`, `create` and `start`.
+/// Any other command that runs and fails exits 1, as docker's do; a usage
+/// error exits 125 whatever the command.
+void keep_failure_status(const char* path);
+
 /// Declares command `path`'s options — its own, then every extension's — on
 /// `command` and returns its action: for a command that takes another's
 /// options (`create` takes run's). Throws box::Error if `path` is unknown.
@@ -47,8 +58,10 @@ Action declare_like(const std::string& path, CLI::App& command);
 /// Runs box: finds the command argv names (skipping the global flags `--root`,
 /// `--explain`, `--log-level`), builds it, parses argv with the global flags,
 /// and runs it. Any box::Error (or usage error) becomes one line on stderr,
-/// `box: <what>: <why>`, and its exit status (125 by default). `stage` is the
-/// highest stage built in, shown by `--version`.
+/// `box: <what>: <why>`, and an exit status (see keep_failure_status()).
+/// `box` alone and `box --help` print docker's usage screen (common,
+/// management and other commands) and exit 0. `stage` is the highest stage
+/// built in, shown by `--version`.
 int main(int argc, char** argv, int stage);
 
 /// Runs `each` for every name, as docker's commands on several objects do:
@@ -59,6 +72,9 @@ int for_each(const std::vector<std::string>& names, const std::function<void(con
 /// Asks `question` followed by " [y/N] " on stdout and reads a line from
 /// stdin; true only for "y" or "Y" (prune's confirmation).
 bool confirm(const std::string& question);
+
+/// The highest stage built into this box (what main() was given).
+int stage();
 
 /// Forgets every registration (for tests of the registry).
 void reset_registry();
