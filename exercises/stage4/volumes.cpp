@@ -30,9 +30,8 @@ namespace {
 
 std::string volumes_dir() { return state_root() + "/volumes"; }
 
-// Makes `path` (absolute, inside the container) below `root`, every step
-// resolved inside `root` (openat2 RESOLVE_IN_ROOT: a symlink in the image
-// cannot lead out), and returns the final directory, open.
+}  // namespace
+
 Fd make_dirs_in_root(const std::string& root, const std::string& path) {
     Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!dir) throw_errno("open " + root, errno);
@@ -51,6 +50,8 @@ Fd make_dirs_in_root(const std::string& root, const std::string& path) {
     }
     return dir;
 }
+
+namespace {
 
 // The container's volumes, mounted in its mount namespace after its root
 // (chapter 3's overlay) and before the pivot; they vanish with it.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "box/fd.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
@@ -34,6 +35,11 @@ std::vector<std::string> volume_users(const std::string& name);
 void remove_anonymous_volumes(const Container& c);
 /// Registers the extension that mounts a container's volumes.
 void add_volume_extension();
+
+/// Makes `path` (absolute, inside the container) below `root`, every step
+/// resolved inside `root` (openat2 RESOLVE_IN_ROOT: a symlink in the image
+/// cannot lead out), and returns the final directory, open (O_PATH).
+Fd make_dirs_in_root(const std::string& root, const std::string& path);
 
 /// Registers `box volume create|ls|inspect|rm|prune`.
 void register_volume_commands();

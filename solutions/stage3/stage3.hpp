@@ -125,6 +125,10 @@ private:
 /// docker image inspect's document for `image` (Id, RepoTags, Config, RootFS...).
 json inspect_json(const StoredImage& image);
 
+/// Lets a later stage fill its fields of `box info`'s document (chapter 4:
+/// Containers, ContainersRunning, ContainersPaused, ContainersStopped).
+void add_info_filler(std::function<void(json& info)> fill);
+
 /// Makes `box run` take an IMAGE (with `--rootfs` now optional) and run it on
 /// an overlay of the image's layers.
 void register_run_image();

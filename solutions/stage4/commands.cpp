@@ -10,6 +10,7 @@
 #include "box/util.hpp"
 #include "commit.hpp"
 #include "cp.hpp"
+#include "etc_files.hpp"
 #include "exec.hpp"
 #include "lifecycle.hpp"
 #include "logs.hpp"
@@ -42,9 +43,24 @@ void register_commands() {
         cli::alias(paths.back().c_str(), name);
     }
 
+    // box info's containers, as docker counts them (created ones are stopped).
+    stage3::add_info_filler([](json& info) {
+        int running = 0, paused = 0, stopped = 0;
+        for (const auto& c : ContainerStore(state_root()).list()) {
+            if (c.state.status == Status::Paused) ++paused;
+            else if (c.running()) ++running;
+            else ++stopped;
+        }
+        info["Containers"] = running + paused + stopped;
+        info["ContainersRunning"] = running;
+        info["ContainersPaused"] = paused;
+        info["ContainersStopped"] = stopped;
+    });
+
     // What every container gets, whatever the command: its volumes mounted;
     // and an image a container uses cannot be removed.
     add_volume_extension();
+    add_etc_files_extension();
     add_use_check("image", [](const std::string& image_id) -> std::string {
         for (const auto& c : ContainerStore(state_root()).list())
             if (c.image_id == image_id) return c.id;

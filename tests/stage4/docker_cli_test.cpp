@@ -1,17 +1,26 @@
 // Stage 4, black-box: the tutorial's commands as a Docker user types them —
 // inspect of any object, the management commands, docker's exit statuses.
 #include <catch2/catch.hpp>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "support.hpp"
 
 using namespace boxtest;
 
+namespace {
+void fs_remove(const std::string& path) { std::filesystem::remove(path); }
+}  // namespace
+
 TEST_CASE("inspect finds a container, then an image, then a volume; --type picks one", "[stage4][cli]") {
     Sandbox sb;
     std::string image_id = import_busybox(sb);
-    std::string id = run_detached(sb, {"--name", "web"}, {"sleep", "300"});
+    std::string id = run_detached(sb, {"--name", "web"}, {"sh", "-c", "exit 3"});
+    CHECK(trim(sb.box({"wait", "web"}).out) == "3");
     REQUIRE(sb.box({"volume", "create", "notes"}).status == 0);
-    CHECK(trim(sb.box({"inspect", "-f", "{{.Id}}", "web"}).out) == id);
+    CHECK(trim(sb.box({"inspect", "-f", "{{.Id}} {{.State.ExitCode}}", "web"}).out) == id + " 3");
     CHECK(trim(sb.box({"inspect", "-f", "{{.Id}}", "busybox"}).out) == image_id);
     CHECK(trim(sb.box({"inspect", "-f", "{{.Name}}", "notes"}).out) == "notes");
     CHECK(trim(sb.box({"inspect", "--type", "image", "-f", "{{.Id}}", "busybox"}).out) == image_id);
@@ -21,7 +30,7 @@ TEST_CASE("inspect finds a container, then an image, then a volume; --type picks
     REQUIRE_ONE_ERROR_LINE(none, 1);
     CHECK(none.err.find("No such object: nothing-here") != std::string::npos);
     CHECK(trim(none.out) == "[]");
-    CHECK(sb.box({"rm", "-f", "web"}).status == 0);
+    CHECK(sb.box({"rm", "web"}).status == 0);
 }
 
 TEST_CASE("docker's management commands are the same commands; failures exit 1 with docker's words",
@@ -57,4 +66,74 @@ TEST_CASE("docker's management commands are the same commands; failures exit 1 w
     CHECK(sb.box({"container", "rm", "-f", "web"}).status == 0);
     CHECK(!alive(pid));
     CHECK(sb.box({"container", "ls", "-aq"}).out.empty());
+}
+
+TEST_CASE("info counts containers and images as docker does, with the host's facts", "[stage4][cli]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string running = run_detached(sb, {}, {"sleep", "300"});
+    std::string ended = run_detached(sb, {}, {"sh", "-c", "exit 4"});
+    CHECK(trim(sb.box({"wait", ended}).out) == "4");
+    CHECK(sb.box({"rm", ended}).status == 0);
+    REQUIRE(sb.box({"create", "busybox", "true"}).status == 0);
+    auto r = sb.box({"info"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("\n Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n Images: 1\n") != std::string::npos);
+    CHECK(r.out.find("\n CPUs: " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + "\n") != std::string::npos);
+    CHECK(r.out.find("\n Docker Root Dir: " + sb.dir() + "/state\n") != std::string::npos);
+    struct utsname u {};
+    uname(&u);
+    CHECK(r.out.find(std::string("\n Kernel Version: ") + u.release + "\n") != std::string::npos);
+    CHECK(r.out.find(std::string("\n Architecture: ") + u.machine + "\n") != std::string::npos);
+    auto f = sb.box({"info", "--format", "{{.ContainersRunning}} {{.ContainersStopped}} {{.Images}} {{.MemTotal}}"});
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    CHECK(trim(f.out) == "1 1 1 " + std::to_string(static_cast<long long>(pages) * page));
+    CHECK(sb.box({"rm", "-f", running}).status == 0);
+    CHECK(trim(sb.box({"system", "info", "--format", "{{.ContainersRunning}}"}).out) == "0");
+}
+
+TEST_CASE("every container gets /etc/hostname, /etc/hosts and /etc/resolv.conf, even from an image without them",
+          "[stage4][cli]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // An image without /etc/hostname and /etc/resolv.conf, and with /etc/hosts a symlink to the host's file.
+    std::string root = sb.rootfs_copy("bare");
+    fs_remove(root + "/etc/hostname");
+    fs_remove(root + "/etc/resolv.conf");
+    fs_remove(root + "/etc/hosts");
+    REQUIRE(symlink("/proc/1/root/etc/shadow", (root + "/etc/hosts").c_str()) == 0);
+    auto tar = sb.dir() + "/bare.tar";
+    REQUIRE(run({"tar", "-C", root, "-cf", tar, "."}).status == 0);
+    REQUIRE(sb.box({"import", tar, "bare"}).status == 0);
+
+    std::string name = random_name("h");
+    auto r = sb.box({"run", "--rm", "-h", name, "bare", "sh", "-c",
+                     "cat /etc/hostname; echo --; cat /etc/hosts; echo --; cat /etc/resolv.conf"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto parts = r.out;
+    CHECK(parts.rfind(name + "\n--\n", 0) == 0);
+    CHECK(parts.find("127.0.0.1\tlocalhost\n") != std::string::npos);
+    CHECK(parts.find("\t" + name + "\n") != std::string::npos);
+    // The host's resolvers, less the loopback ones (unreachable from another network namespace).
+    std::string expected;
+    bool any = false;
+    for (const auto& line : lines(read_host_file("/etc/resolv.conf"))) {
+        if (line.rfind("nameserver 127.", 0) == 0 || line == "nameserver ::1") continue;
+        any = any || line.rfind("nameserver ", 0) == 0;
+        if (!line.empty()) expected += line + "\n";
+    }
+    if (!any) expected += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+    CHECK(parts.substr(parts.rfind("--\n") + 3) == expected);
+    // The image's symlink was not followed: the host's shadow file is as it was, and not shown.
+    CHECK(parts.find("root:") == std::string::npos);
+    // With the host's network, the host's files.
+    auto host = sb.box({"run", "--rm", "--network", "host", "bare", "cat", "/etc/resolv.conf"});
+    CHECK(host.out == read_host_file("/etc/resolv.conf"));
+    // A detached container has them from its first start, under its shim.
+    std::string id = run_detached(sb, {"-h", name + "-d"}, {"sh", "-c", "cat /etc/hostname; exit 4"});
+    CHECK(trim(sb.box({"wait", id}).out) == "4");
+    CHECK(trim(sb.box({"logs", id}).out) == name + "-d");
+    CHECK(sb.box({"rm", id}).status == 0);
 }
