@@ -320,6 +320,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     FileLock lock(root_ + "/images");
     json index = read_index();
     std::vector<std::string> untag = by_name && !force ? std::vector<std::string>{full} : img.refs;
+    if (img.refs.empty()) untag = {""};  // a dangling image: its one unnamed entry
     json kept = json::array();
     for (const auto& e : index["manifests"]) {
         std::string name = e.value("annotations", json::object()).value(kRefName, "");

@@ -122,6 +122,17 @@ private:
     std::string root_;
 };
 
+/// What a prune removed: docker's lines ("untagged: NAME", "deleted: sha256:...")
+/// and the bytes of the images deleted.
+struct PruneResult {
+    std::vector<std::string> lines;  ///< in the order done
+    std::int64_t reclaimed = 0;      ///< bytes (uncompressed layer sizes)
+};
+
+/// docker image prune: removes dangling images (no name), or with `all` every
+/// image no container uses (chapter 4's in-use check), and what only they used.
+PruneResult prune_images(bool all);
+
 /// docker image inspect's document for `image` (Id, RepoTags, Config, RootFS...).
 json inspect_json(const StoredImage& image);
 

@@ -354,6 +354,21 @@ void remove_container(const ContainerStore& store, const std::string& ref, bool 
     if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it
 }
 
+std::vector<std::string> prune_containers() {
+    ContainerStore s(state_root());
+    std::vector<std::string> removed;
+    for (const auto& listed : s.list()) {
+        FileLock not_starting = starting_lock(listed);
+        Container ct = s.find(listed.id);
+        if (ct.running()) continue;
+        clean_up_leftovers(s, ct);
+        s.remove(ct);
+        removed.push_back(ct.id);
+    }
+    s.repair();  // what creates and removes cut short
+    return removed;
+}
+
 Container create_container(const ContainerRequest& request) {
     const RequestRestartPolicy& rp = request.HostConfig.RestartPolicy;
     RestartPolicy policy = RestartPolicy::parse(
@@ -522,17 +537,9 @@ void register_lifecycle_commands() {
         return [force] {
             if (!*force && !cli::confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))
                 return 0;
-            ContainerStore s(state_root());
+            std::vector<std::string> removed = prune_containers();
             printf("Deleted Containers:\n");
-            for (const auto& listed : s.list()) {
-                FileLock not_starting = starting_lock(listed);
-                Container ct = s.find(listed.id);
-                if (ct.running()) continue;
-                clean_up_leftovers(s, ct);
-                s.remove(ct);
-                printf("%s\n", ct.id.c_str());
-            }
-            s.repair();  // what creates and removes cut short
+            for (const auto& id : removed) printf("%s\n", id.c_str());
             printf("\nTotal reclaimed space: 0B\n");
             return 0;
         };

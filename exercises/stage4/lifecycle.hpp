@@ -19,6 +19,10 @@ Container wait_container(const ContainerStore& store, const std::string& ref);
 /// volumes); a running one only with `force` (SIGKILL first). Throws box::Error.
 void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes);
 
+/// docker container prune: removes every container that does not run (and
+/// what cut-short creates left); returns their ids.
+std::vector<std::string> prune_containers();
+
 /// Records the container `request` asks for (not started): every stage's
 /// fields read and checked (spec_from_request), the image's id and VOLUMEs
 /// taken, its volumes made. What `run` and `create` do with their flags, and

@@ -19,6 +19,7 @@
 #include "box/http.hpp"
 #include "box/instruction.hpp"
 #include "box/progress.hpp"
+#include "box/record_store.hpp"
 #include "box/render.hpp"
 #include "box/spec.hpp"
 #include "box/unpack.hpp"
@@ -330,6 +331,28 @@ int cmd_inspect(const std::vector<std::string>& names, const std::string& format
 
 }  // namespace
 
+PruneResult prune_images(bool all) {
+    ImageStore store(state_root());
+    PruneResult result;
+    for (const auto& img : store.list()) {
+        bool dangling = img.refs.empty();
+        if ((!dangling && !all) || !user_of("image", img.id).empty()) continue;  // chapter 4: in use
+        std::vector<std::string> lines;
+        if (dangling) {
+            lines = store.remove(img.id, false);
+        } else {
+            for (const auto& ref : img.refs)  // the last name takes the image with it
+                for (auto& l : store.remove(ref, false)) lines.push_back(l);
+        }
+        for (auto& l : lines) {
+            if (l == "Deleted: " + img.id) result.reclaimed += img.size;
+            l[0] = static_cast<char>(tolower(static_cast<unsigned char>(l[0])));  // docker's prune says "deleted:"
+            result.lines.push_back(l);
+        }
+    }
+    return result;
+}
+
 json inspect_json(const StoredImage& img) {
     json tags = json::array(), digests = json::array();
     for (const auto& r : img.refs) {
@@ -433,6 +456,27 @@ void register_commands() {
     });
 
     cli::define_group("image", "Manage images");
+    cli::define("image prune", "Remove unused images", [](CLI::App& c) -> cli::Action {
+        struct Prune { bool all = false, force = false; };
+        auto f = std::make_shared<Prune>();
+        c.add_flag("-a,--all", f->all, "Remove all unused images, not just dangling ones");
+        c.add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+        return [f] {
+            if (!f->force &&
+                !cli::confirm(f->all ? "WARNING! This will remove all images without at least one container associated to them.\n"
+                                       "Are you sure you want to continue?"
+                                     : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"))
+                return 0;
+            PruneResult r = prune_images(f->all);
+            if (!r.lines.empty()) {
+                printf("Deleted Images:\n");
+                for (const auto& l : r.lines) printf("%s\n", l.c_str());
+                printf("\n");
+            }
+            printf("Total reclaimed space: %s\n", human_size(r.reclaimed).c_str());
+            return 0;
+        };
+    });
     // docker's management commands: the same commands under `image`.
     for (auto [alias, target] : {std::pair{"image ls", "images"}, {"image rm", "rmi"}, {"image pull", "pull"},
                                  {"image push", "push"}, {"image tag", "tag"}, {"image history", "history"},

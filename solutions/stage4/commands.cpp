@@ -1,12 +1,15 @@
 // Chapter 4: the commands, registered. Each one lives with the concept it
 // uses (lifecycle.cpp, attach.cpp, ps.cpp, logs.cpp, exec.cpp, pause.cpp,
 // commit.cpp, cp.cpp, volumes.cpp) and is only built when box is asked for it.
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "attach.hpp"
 #include "box/cli.hpp"
 #include "box/record_store.hpp"
+#include "box/units.hpp"
 #include "box/util.hpp"
 #include "commit.hpp"
 #include "cp.hpp"
@@ -42,6 +45,34 @@ void register_commands() {
         paths.push_back(std::string("container ") + name);
         cli::alias(paths.back().c_str(), name);
     }
+
+    cli::define("system prune", "Remove stopped containers and unused images", [](CLI::App& c) -> cli::Action {
+        struct Prune { bool all = false, force = false; };
+        auto f = std::make_shared<Prune>();
+        c.add_flag("-a,--all", f->all, "Remove all unused images, not just dangling ones");
+        c.add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+        return [f] {
+            std::string what = std::string("WARNING! This will remove:\n  - all stopped containers\n") +
+                               (f->all ? "  - all images without at least one container associated to them\n"
+                                       : "  - all dangling images\n") +
+                               "\nAre you sure you want to continue?";
+            if (!f->force && !cli::confirm(what)) return 0;
+            std::vector<std::string> containers = prune_containers();
+            stage3::PruneResult images = stage3::prune_images(f->all);  // after: a stopped container's image is free now
+            if (!containers.empty()) {
+                printf("Deleted Containers:\n");
+                for (const auto& id : containers) printf("%s\n", id.c_str());
+                printf("\n");
+            }
+            if (!images.lines.empty()) {
+                printf("Deleted Images:\n");
+                for (const auto& l : images.lines) printf("%s\n", l.c_str());
+                printf("\n");
+            }
+            printf("Total reclaimed space: %s\n", human_size(images.reclaimed).c_str());
+            return 0;
+        };
+    });
 
     // box info's containers, as docker counts them (created ones are stopped).
     stage3::add_info_filler([](json& info) {

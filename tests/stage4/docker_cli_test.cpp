@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "support.hpp"
 
@@ -136,4 +138,43 @@ TEST_CASE("every container gets /etc/hostname, /etc/hosts and /etc/resolv.conf, 
     CHECK(trim(sb.box({"wait", id}).out) == "4");
     CHECK(trim(sb.box({"logs", id}).out) == name + "-d");
     CHECK(sb.box({"rm", id}).status == 0);
+}
+
+TEST_CASE("image prune takes dangling images, -a every image no container uses; system prune the stopped containers too",
+          "[stage4][cli]") {
+    Sandbox sb;
+    std::string busybox = import_busybox(sb);
+    // A dangling image (imported without a name) and an unused named one, of other content.
+    std::string root = sb.rootfs_copy("other");
+    std::ofstream(root + "/marker") << random_name("m");
+    REQUIRE(run({"tar", "-C", root, "-cf", sb.dir() + "/other.tar", "."}).status == 0);
+    std::string dangling = trim(sb.box({"import", sb.dir() + "/other.tar"}).out);
+    std::ofstream(root + "/marker2") << "x";
+    REQUIRE(run({"tar", "-C", root, "-cf", sb.dir() + "/other2.tar", "."}).status == 0);
+    std::string unused = trim(sb.box({"import", sb.dir() + "/other2.tar", "unused:1"}).out);
+    std::string stopped = run_detached(sb, {}, {"sh", "-c", "exit 3"});
+    CHECK(trim(sb.box({"wait", stopped}).out) == "3");
+    auto ids = [&] {
+        auto v = lines(sb.box({"images", "-q", "--no-trunc"}).out);
+        return std::set<std::string>(v.begin(), v.end());
+    };
+    REQUIRE(ids() == std::set<std::string>{busybox, dangling, unused});
+
+    auto p = sb.box({"image", "prune", "-f"});
+    BOX_SHOW(p);
+    CHECK(p.status == 0);
+    CHECK(p.out.rfind("Deleted Images:\n", 0) == 0);
+    CHECK(p.out.find("\ndeleted: " + dangling + "\n") != std::string::npos);
+    CHECK(ids() == std::set<std::string>{busybox, unused});
+    // -a: the image the stopped container uses stays.
+    CHECK(sb.box({"image", "prune", "-a", "-f"}).out.find("untagged: unused:1") != std::string::npos);
+    CHECK(ids() == std::set<std::string>{busybox});
+    // system prune: the stopped container goes, then its image with -a.
+    auto sp = sb.box({"system", "prune", "-a", "-f"});
+    BOX_SHOW(sp);
+    CHECK(sp.out.rfind("Deleted Containers:\n" + stopped + "\n", 0) == 0);
+    CHECK(sp.out.find("untagged: busybox:latest") != std::string::npos);
+    CHECK(ids().empty());
+    CHECK(container_dirs(sb) == 0);
+    CHECK(std::filesystem::is_empty(sb.dir() + "/state/layers"));
 }
