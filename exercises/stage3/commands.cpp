@@ -353,6 +353,15 @@ PruneResult prune_images(bool all) {
     return result;
 }
 
+void print_pruned(const PruneResult& r) {
+    if (!r.lines.empty()) {
+        printf("Deleted Images:\n");
+        for (const auto& l : r.lines) printf("%s\n", l.c_str());
+        printf("\n");
+    }
+    printf("Total reclaimed space: %s\n", human_size(r.reclaimed).c_str());
+}
+
 json inspect_json(const StoredImage& img) {
     json tags = json::array(), digests = json::array();
     for (const auto& r : img.refs) {
@@ -467,13 +476,7 @@ void register_commands() {
                                        "Are you sure you want to continue?"
                                      : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"))
                 return 0;
-            PruneResult r = prune_images(f->all);
-            if (!r.lines.empty()) {
-                printf("Deleted Images:\n");
-                for (const auto& l : r.lines) printf("%s\n", l.c_str());
-                printf("\n");
-            }
-            printf("Total reclaimed space: %s\n", human_size(r.reclaimed).c_str());
+            print_pruned(prune_images(f->all));
             return 0;
         };
     });

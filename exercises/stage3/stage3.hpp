@@ -133,6 +133,10 @@ struct PruneResult {
 /// image no container uses (chapter 4's in-use check), and what only they used.
 PruneResult prune_images(bool all);
 
+/// Prints what a prune removed as docker does ("Deleted Images:", the lines,
+/// "Total reclaimed space: 1.2MB").
+void print_pruned(const PruneResult& result);
+
 /// docker image inspect's document for `image` (Id, RepoTags, Config, RootFS...).
 json inspect_json(const StoredImage& image);
 

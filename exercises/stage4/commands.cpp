@@ -37,14 +37,15 @@ void register_commands() {
     register_volume_commands();
 
     // docker's management commands: the container commands under `container`.
-    for (const char* name : {"run", "create", "start", "stop", "restart", "kill", "rm", "logs", "exec", "attach",
-                             "inspect", "top", "diff", "commit", "export", "cp", "rename", "pause", "unpause",
-                             "wait", "stats"}) {
-        static std::vector<std::string> paths;  // the registry keeps pointers to them
-        paths.reserve(32);
-        paths.push_back(std::string("container ") + name);
-        cli::alias(paths.back().c_str(), name);
-    }
+    static const char* const kContainerCommands[][2] = {
+        {"container run", "run"},         {"container create", "create"},   {"container start", "start"},
+        {"container stop", "stop"},       {"container restart", "restart"}, {"container kill", "kill"},
+        {"container rm", "rm"},           {"container logs", "logs"},       {"container exec", "exec"},
+        {"container attach", "attach"},   {"container inspect", "inspect"}, {"container top", "top"},
+        {"container diff", "diff"},       {"container commit", "commit"},   {"container export", "export"},
+        {"container cp", "cp"},           {"container rename", "rename"},   {"container pause", "pause"},
+        {"container unpause", "unpause"}, {"container wait", "wait"},       {"container stats", "stats"}};
+    for (const auto& [alias, target] : kContainerCommands) cli::alias(alias, target);
 
     cli::define("system prune", "Remove stopped containers and unused images", [](CLI::App& c) -> cli::Action {
         struct Prune { bool all = false, force = false; };
@@ -64,12 +65,7 @@ void register_commands() {
                 for (const auto& id : containers) printf("%s\n", id.c_str());
                 printf("\n");
             }
-            if (!images.lines.empty()) {
-                printf("Deleted Images:\n");
-                for (const auto& l : images.lines) printf("%s\n", l.c_str());
-                printf("\n");
-            }
-            printf("Total reclaimed space: %s\n", human_size(images.reclaimed).c_str());
+            stage3::print_pruned(images);
             return 0;
         };
     });

@@ -86,8 +86,7 @@ void build(CLI::App& parent, const Definition& d, std::string_view only = {}) {
             if (group_of(member.path) == d.path && (only.empty() || member.path == only)) build(*sub, member);
         return;
     }
-    sub->callback([sub, action = declare_like(std::string(d.path), *sub)] {
-        (void)sub;
+    sub->callback([action = declare_like(std::string(d.path), *sub)] {
         if (g_apply_globals) g_apply_globals();
         g_status = action();
     });

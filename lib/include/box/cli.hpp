@@ -6,8 +6,8 @@
 /// function that declares the command's options and returns its action); box
 /// builds only the command named on its command line, so a `box run` does not
 /// pay for the options of fifty other commands, and the cost of starting box
-/// does not grow with the stages. `box --help` (and an unknown name, for
-/// CLI11's error) builds them all.
+/// does not grow with the stages. `box --help` builds them all; `box` alone,
+/// `box GROUP` alone and an unknown name are answered from the registry.
 #pragma once
 
 #include <CLI/CLI.hpp>
