@@ -2,7 +2,10 @@
 // layers with a writable layer of the container's own on top.
 #include <sys/mount.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include "box/cli.hpp"
 #include "box/error.hpp"
@@ -65,6 +68,23 @@ void take_image_name(ContainerRequest& r) {
     r.Config.Cmd.erase(r.Config.Cmd.begin());
 }
 
+// As docker's client does before it asks for a container: pulls `name` if
+// the store lacks it (policy "missing"), every time ("always"), or never.
+void pull_if_wanted(const std::string& name, const std::string& policy) {
+    if (policy != "missing" && policy != "always" && policy != "never")
+        throw Error("invalid pull option: '" + policy + "'", "must be one of \"always\", \"missing\" or \"never\"");
+    if (name.empty() || policy == "never") return;
+    if (policy == "missing") {
+        try {
+            ImageStore(state_root()).find(name);
+            return;
+        } catch (const Error&) {
+        }
+        fprintf(stderr, "Unable to find image '%s' locally\n", parse_ref(name).familiar().c_str());
+    }
+    pull_image(name, stderr);
+}
+
 // The image's layers and config go into the spec (SpecPhase::Resolve).
 void resolve_image(ContainerSpec& spec) {
     if (spec.rootfs_made_later || !spec.rootfs.empty()) return;  // resolved already, or --rootfs DIR
@@ -117,7 +137,13 @@ void register_run_image() {
         run.footer("Usage: box " + run.get_name() + " [OPTIONS] IMAGE [CMD [ARG...]]\n"
                    "       box " + run.get_name() + " --rootfs DIR [OPTIONS] CMD [ARG...]\n"
                    "Options end at IMAGE (or CMD): whatever follows belongs to the command.");
-        add_request_filler(take_image_name);
+        auto policy = std::make_shared<std::string>("missing");
+        run.add_option("--pull", *policy, "Pull image before running (\"always\", \"missing\", \"never\")")
+            ->default_str("missing");
+        add_request_filler([policy](ContainerRequest& r) {
+            take_image_name(r);
+            pull_if_wanted(r.Config.Image, *policy);
+        });
     });
     add_request_reader([](const ContainerRequest& r, ContainerSpec& spec) { spec.image = r.Config.Image; });
     add_spec_preparer(SpecPhase::Resolve, resolve_image);

@@ -12,8 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <optional>
+#include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,8 +138,30 @@ PruneResult prune_images(bool all);
 /// "Total reclaimed space: 1.2MB").
 void print_pruned(const PruneResult& result);
 
+/// One row of `box system df`: a kind of thing box keeps on disk.
+struct DiskUsage {
+    std::string type;              ///< docker's name: Images, Containers, Local Volumes, Build Cache
+    int total = 0;                 ///< how many there are
+    int active = 0;                ///< how many are in use
+    std::int64_t size = 0;         ///< bytes on disk
+    std::int64_t reclaimable = 0;  ///< bytes a prune would free
+    bool percent = true;           ///< show the reclaimable share (docker does, except for the build cache)
+};
+
+/// Lets a later stage add its rows to `box system df` or complete the others
+/// (chapter 4: Containers and Local Volumes, and which images are in use).
+void add_disk_usage_filler(std::function<void(std::vector<DiskUsage>& rows)> fill);
+
 /// docker image inspect's document for `image` (Id, RepoTags, Config, RootFS...).
 json inspect_json(const StoredImage& image);
+
+/// Pulls `name` as the daemon part of docker's pull does: from the image's
+/// registry (for docker.io images, the mirrors first), progress and the
+/// outcome ("Status: Downloaded newer image for busybox:latest") on `out`.
+/// `run` and `create` pull a missing image this way, onto stderr. Throws
+/// box::Error with docker's words ("pull access denied for X, ...",
+/// "manifest for X not found") when no source has it.
+void pull_image(const std::string& name, FILE* out);
 
 /// Lets a later stage fill its fields of `box info`'s document (chapter 4:
 /// Containers, ContainersRunning, ContainersPaused, ContainersStopped).

@@ -84,6 +84,26 @@ void register_commands() {
         info["ContainersStopped"] = stopped;
     });
 
+    stage3::add_disk_usage_filler([](std::vector<stage3::DiskUsage>& rows) {
+        stage3::DiskUsage containers{"Containers"}, volumes{"Local Volumes"};
+        for (const auto& c : ContainerStore(state_root()).list()) {
+            std::int64_t size = tree_size(c.dir + "/upper");  // its writable layer
+            ++containers.total;
+            containers.size += size;
+            if (c.running()) ++containers.active;
+            else containers.reclaimable += size;
+        }
+        for (const auto& name : list_volumes()) {
+            std::int64_t size = tree_size(volume_path(name));
+            ++volumes.total;
+            volumes.size += size;
+            if (!volume_users(name).empty()) ++volumes.active;
+            else volumes.reclaimable += size;
+        }
+        rows.push_back(containers);
+        rows.push_back(volumes);
+    });
+
     // What every container gets, whatever the command: its volumes mounted;
     // and an image a container uses cannot be removed.
     add_volume_extension();

@@ -25,7 +25,7 @@ struct PsFlags {
 std::string command_text(const Container& c, bool no_trunc) {
     std::string cmd;
     for (const auto& a : c.spec.args) cmd += (cmd.empty() ? "" : " ") + a;
-    if (!no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    if (!no_trunc) cmd = render::ellipsis(cmd, 20);
     return "\"" + cmd + "\"";
 }
 

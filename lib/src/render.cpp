@@ -55,6 +55,14 @@ std::string action(const std::string& tmpl, const std::string& text, const nlohm
 
 }  // namespace
 
+std::string ellipsis(const std::string& text, size_t width) {
+    if (width == 0 || display_width(text) <= width) return text;
+    size_t chars = 0, at = 0;
+    for (; at < text.size(); ++at)
+        if ((static_cast<unsigned char>(text[at]) & 0xc0) != 0x80 && chars++ == width - 1) break;
+    return text.substr(0, at) + "…";
+}
+
 std::string table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> width;
     for (const auto& r : rows) {
@@ -66,7 +74,7 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
         std::string line;
         for (size_t i = 0; i < r.size(); ++i) {
             line += r[i];
-            if (i + 1 < r.size()) line += std::string(width[i] + 3 - display_width(r[i]), ' ');
+            if (i + 1 < r.size()) line += std::string(std::max<size_t>(width[i] + 3, 10) - display_width(r[i]), ' ');
         }
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <set>
+#include <utility>
 
 #include "box/error.hpp"
 #include "box/fd.hpp"
@@ -113,6 +115,27 @@ bool exists(const std::string& path) {
 bool is_directory(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::int64_t tree_size(const std::string& dir) {
+    namespace fs = std::filesystem;
+    struct stat top {};
+    if (::lstat(dir.c_str(), &top) != 0 || !S_ISDIR(top.st_mode)) return 0;
+    std::set<std::pair<dev_t, ino_t>> seen;
+    std::int64_t total = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) != 0) continue;
+        if (S_ISDIR(st.st_mode) && st.st_dev != top.st_dev) {
+            it.disable_recursion_pending();  // a mount inside: not this tree's bytes
+            continue;
+        }
+        if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && seen.insert({st.st_dev, st.st_ino}).second)
+            total += st.st_size;
+    }
+    return total;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <cstdio>
@@ -177,20 +178,15 @@ int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filte
             if (r.id != last) printf("%s\n", (last = r.id).c_str());
         return 0;
     }
-    size_t w_repo = 10, w_tag = 3, w_digest = 6, w_created = 7;
-    for (const auto& r : rows) {
-        w_repo = std::max(w_repo, r.repo.size());
-        w_tag = std::max(w_tag, r.tag.size());
-        w_digest = std::max(w_digest, r.digest.size());
-        w_created = std::max(w_created, r.created.size());
-    }
-    auto line = [&](const Row& r) {
-        printf("%-*s   %-*s   ", static_cast<int>(w_repo), r.repo.c_str(), static_cast<int>(w_tag), r.tag.c_str());
-        if (digests) printf("%-*s   ", static_cast<int>(w_digest), r.digest.c_str());
-        printf("%-*s   %-*s   %s\n", no_trunc ? 71 : 12, r.id.c_str(), static_cast<int>(w_created), r.created.c_str(), r.size.c_str());
+    auto cells = [digests](const Row& r) {
+        std::vector<std::string> c = {r.repo, r.tag};
+        if (digests) c.push_back(r.digest);
+        c.insert(c.end(), {r.id, r.created, r.size});
+        return c;
     };
-    line({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"});
-    for (const auto& r : rows) line(r);
+    std::vector<std::vector<std::string>> table = {cells({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"})};
+    for (const Row& r : rows) table.push_back(cells(r));
+    render::print_table(table);
     return 0;
 }
 
@@ -298,9 +294,8 @@ int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
         sizes.push_back(meta ? json::parse(*meta).value("size", std::int64_t{0}) : 0);
     }
     json history = img.config.value("history", json::array());
-    if (!quiet) printf("%-12s   %-18s   %-45s   %-8s   %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
     size_t layer = sizes.size();
-    std::vector<std::string> rows;
+    std::vector<std::vector<std::string>> rows = {{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
     for (auto it = history.rbegin(); it != history.rend(); ++it) {  // newest first, as docker
         bool empty = it->value("empty_layer", false);
         std::int64_t size = !empty && layer > 0 ? sizes[--layer] : 0;
@@ -310,10 +305,10 @@ int cmd_history(const std::string& name, bool quiet, bool no_trunc) {
             continue;
         }
         std::string by = it->value("created_by", "");
-        if (!no_trunc && by.size() > 45) by = by.substr(0, 42) + "...";
-        printf("%-12s   %-18s   %-45s   %-8s   %s\n", id.c_str(), ago(it->value("created", "")).c_str(), by.c_str(),
-               human_size(size).c_str(), it->value("comment", "").c_str());
+        if (!no_trunc) by = render::ellipsis(by, 45);
+        rows.push_back({id, ago(it->value("created", "")), by, human_size(size), it->value("comment", "")});
     }
+    if (!quiet) render::print_table(rows);
     return 0;
 }
 
@@ -329,7 +324,64 @@ int cmd_inspect(const std::vector<std::string>& names, const std::string& format
     return status;
 }
 
+std::vector<std::function<void(std::vector<DiskUsage>&)>>& disk_usage_fillers() {
+    static std::vector<std::function<void(std::vector<DiskUsage>&)>> all;
+    return all;
+}
+
+// Images as `system df` counts them: each layer once, however many images
+// share it; reclaimable is what no image in use (chapter 4) holds.
+DiskUsage image_usage() {
+    ImageStore store(state_root());
+    DiskUsage u{"Images"};
+    std::map<std::string, std::int64_t> layer_size;
+    std::set<std::string> held;
+    for (const auto& img : store.list()) {
+        ++u.total;
+        bool used = !user_of("image", img.id).empty();
+        u.active += used;
+        for (const auto& d : img.config["rootfs"]["diff_ids"]) {
+            std::string id = d.get<std::string>();
+            if (!layer_size.count(id)) {
+                auto meta = try_read_file(state_root() + "/layers/" + digest_hex(id) + ".json");
+                layer_size[id] = meta ? json::parse(*meta).value("size", std::int64_t{0}) : 0;
+            }
+            if (used) held.insert(id);
+        }
+    }
+    for (const auto& [id, size] : layer_size) {
+        u.size += size;
+        if (!held.count(id)) u.reclaimable += size;
+    }
+    return u;
+}
+
+int cmd_system_df(const std::string& format) {
+    std::vector<DiskUsage> rows = {image_usage()};
+    for (const auto& fill : disk_usage_fillers()) fill(rows);
+    if (std::none_of(rows.begin(), rows.end(), [](const DiskUsage& u) { return u.type == "Build Cache"; }))
+        rows.push_back({"Build Cache", 0, 0, 0, 0, false});  // until a build stage keeps one
+    std::vector<json> items;
+    for (const auto& u : rows) {
+        std::string reclaimable = human_size(u.reclaimable, 4);
+        if (u.percent && u.size > 0) reclaimable += " (" + std::to_string(u.reclaimable * 100 / u.size) + "%)";
+        items.push_back({{"Type", u.type},
+                         {"TotalCount", std::to_string(u.total)},
+                         {"Active", std::to_string(u.active)},
+                         {"Size", human_size(u.size, 4)},
+                         {"Reclaimable", reclaimable}});
+    }
+    render::print_list(format.empty() ? "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+                                      : format,
+                       items, {{"TotalCount", "TOTAL"}});
+    return 0;
+}
+
 }  // namespace
+
+void add_disk_usage_filler(std::function<void(std::vector<DiskUsage>&)> fill) {
+    disk_usage_fillers().push_back(std::move(fill));
+}
 
 PruneResult prune_images(bool all) {
     ImageStore store(state_root());
@@ -465,6 +517,11 @@ void register_commands() {
     });
 
     cli::define_group("image", "Manage images");
+    cli::define("system df", "Show box disk usage", [](CLI::App& c) -> cli::Action {
+        auto format = std::make_shared<std::string>();
+        c.add_option("--format", *format, "Format output using a template ({{.Type}} {{.Size}} {{.Reclaimable}})");
+        return [format] { return cmd_system_df(*format); };
+    });
     cli::define("image prune", "Remove unused images", [](CLI::App& c) -> cli::Action {
         struct Prune { bool all = false, force = false; };
         auto f = std::make_shared<Prune>();

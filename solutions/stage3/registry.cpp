@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <regex>
 
 #include "box/blob_store.hpp"
@@ -49,6 +53,10 @@ json daemon_config() {
     }
 }
 
+// Docker keeps Docker Hub's credentials under this key; box does the same, so
+// a user's habits (and `logout` with no server) carry over.
+const char* const kHubServer = "https://index.docker.io/v1/";
+
 std::string auth_file() { return state_root() + "/auth.json"; }
 
 json read_auths() {
@@ -70,8 +78,15 @@ std::string scheme_for(const std::string& host) {
 // Docker Hub uses them, or Basic) and redirects.
 class Registry {
 public:
-    Registry(std::string base, std::string repository) : base_(std::move(base)), repo_(std::move(repository)) {
+    /// `basic`: base64 user:password to use in place of the stored ones.
+    Registry(std::string base, std::string repository, std::optional<std::string> basic = std::nullopt)
+        : base_(std::move(base)), repo_(std::move(repository)) {
+        if (basic) {
+            basic_ = *basic;
+            return;
+        }
         std::string host = url_host(base_);
+        if (host == "registry-1.docker.io") host = kHubServer;
         auto auths = read_auths()["auths"];
         if (auths.contains(host)) basic_ = auths[host].value("auth", "");
     }
@@ -129,6 +144,8 @@ private:
         token_req.url = url;
         if (!basic_.empty()) token_req.headers.push_back("Authorization: Basic " + basic_);
         HttpResponse t = http_request(token_req);
+        if (t.status == 401 && !basic_.empty())
+            throw Error("token from " + params["realm"], "unauthorized: incorrect username or password");
         if (t.status != 200) throw Error("token from " + params["realm"], "HTTP " + std::to_string(t.status));
         json body = json::parse(t.body);
         std::string token = body.value("token", body.value("access_token", ""));
@@ -145,8 +162,8 @@ std::string registry_error(const HttpResponse& r) {
         json body = json::parse(r.body);
         if (body.contains("errors") && !body["errors"].empty()) {
             std::string code = body["errors"][0].value("code", ""), msg = body["errors"][0].value("message", "");
-            for (auto& c : code) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-            return code + ": " + msg;
+            for (auto& c : code) c = c == '_' ? ' ' : static_cast<char>(tolower(static_cast<unsigned char>(c)));
+            return code + ": " + msg;  // as docker prints an error code: "manifest unknown: ..."
         }
     } catch (...) {
     }
@@ -154,7 +171,7 @@ std::string registry_error(const HttpResponse& r) {
 }
 
 // Downloads a blob into the store, verifying digest and size as it arrives.
-void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
+void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d, FILE* out) {
     std::string tmp = state_root() + "/tmp";
     make_dirs(tmp);
     std::string part = tmp + "/" + std::to_string(getpid()) + "-" + digest_hex(d.digest) + ".download";
@@ -166,7 +183,7 @@ void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d) {
     } remove{part};
     Sha256 hash;
     std::int64_t got = 0;
-    Progress progress(short_id(d.digest), d.size, "Downloading");
+    Progress progress(short_id(d.digest), d.size, "Downloading", out);
     HttpRequest req;
     req.url = reg.path("blobs", d.digest);
     req.sink = [&](const char* data, size_t n) {
@@ -223,15 +240,29 @@ void remember_source(const std::string& digest, const std::string& host, const s
     write_file_atomic(sources_file(), s.dump());
 }
 
+// Why the registry would not give `ref`'s manifest, in docker's words: a
+// repository the registry will not show (Docker Hub answers so for one that
+// does not exist), one it does not have, or a tag it does not have.
+Error manifest_error(const ImageRef& ref, const HttpResponse& r) {
+    std::string why = registry_error(r);
+    if (r.status == 401 || r.status == 403 || starts_with(why, "denied:") || starts_with(why, "unauthorized:"))
+        return Error("pull access denied for " + ref.repository() +
+                         ", repository does not exist or may require 'box login'",
+                     why);
+    if (starts_with(why, "name unknown:")) return Error("repository " + ref.repository() + " not found", why);
+    if (r.status == 404) return Error("manifest for " + ref.familiar() + " not found", why);
+    return Error("manifest of " + ref.familiar(), why);
+}
+
 // One pull from one source; throws on any failure.
-std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store) {
+std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store, FILE* out) {
     Registry reg(base, ref.path);
     BlobStore blobs(store.blobs_dir());
     HttpRequest req;
     req.url = reg.path("manifests", ref.digest.empty() ? ref.tag : ref.digest);
     req.headers = {kAccept};
     HttpResponse r = reg.send(req);
-    if (r.status != 200) throw Error("manifest of " + ref.familiar(), registry_error(r));
+    if (r.status != 200) throw manifest_error(ref, r);
     std::string manifest_text = r.body;
     json doc = json::parse(manifest_text);
     std::string digest = sha256_digest(manifest_text);
@@ -249,7 +280,7 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
         if (digest != d.digest) throw Error("manifest " + d.digest, "content has digest " + digest);
         doc = json::parse(manifest_text);
     }
-    printf("%s: Pulling from %s\n", ref.tag.empty() ? ref.digest.c_str() : ref.tag.c_str(), ref.path.c_str());
+    fprintf(out, "%s: Pulling from %s\n", ref.tag.empty() ? ref.digest.c_str() : ref.tag.c_str(), ref.path.c_str());
     Descriptor config = {doc["config"].value("mediaType", ""), doc["config"].at("digest"), doc["config"].at("size")};
     // A pull that fails half-way takes back the blobs it brought: no partial image.
     std::vector<std::string> fetched;
@@ -264,18 +295,18 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
     } take_back{blobs, fetched};
     for (const auto& layer : manifest_layers(doc)) {
         if (blobs.has(layer.digest)) {
-            printf("%s: Already exists\n", short_id(layer.digest).c_str());
+            fprintf(out, "%s: Already exists\n", short_id(layer.digest).c_str());
             continue;
         }
-        printf("%s: Pulling fs layer\n", short_id(layer.digest).c_str());
-        fetch_blob(reg, blobs, layer);
+        fprintf(out, "%s: Pulling fs layer\n", short_id(layer.digest).c_str());
+        fetch_blob(reg, blobs, layer, out);
         fetched.push_back(layer.digest);
         remember_source(layer.digest, url_host(base), ref.path);
-        printf("%s: Download complete (%s)\n", short_id(layer.digest).c_str(), human_size(layer.size).c_str());
+        fprintf(out, "%s: Download complete (%s)\n", short_id(layer.digest).c_str(), human_size(layer.size).c_str());
     }
-    fflush(stdout);
+    fflush(out);
     if (!blobs.has(config.digest)) {
-        fetch_blob(reg, blobs, config);
+        fetch_blob(reg, blobs, config, out);
         fetched.push_back(config.digest);
     }
     store.add_pulled(manifest_text, blobs.read(config.digest), ref.full());
@@ -313,21 +344,11 @@ int pull_all_tags(const std::string& name) {
 int cmd_pull(const std::string& name, bool all_tags) {
     if (all_tags) return pull_all_tags(name);
     ImageRef ref = parse_ref(name);
-    if (name.find(':') == std::string::npos && name.find('@') == std::string::npos) printf("Using default tag: latest\n");
-    ImageStore store(state_root());
-    std::string last_error;
-    for (const auto& base : sources_for(ref)) {
-        try {
-            std::string digest = pull_from(base, ref, store);
-            printf("Digest: %s\nStatus: Downloaded newer image for %s\n%s\n", digest.c_str(), ref.familiar().c_str(),
-                   ref.full().c_str());
-            return 0;
-        } catch (const Error& e) {
-            last_error = e.what();
-            log::info("pull from " + base + " failed: " + last_error + "; trying the next source");
-        }
-    }
-    throw Error("pull " + ref.familiar(), last_error);
+    std::string last_part = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/'));
+    if (last_part.find_first_of(":@") == std::string::npos) printf("Using default tag: latest\n");
+    pull_image(name, stdout);
+    printf("%s\n", ref.full().c_str());
+    return 0;
 }
 
 int cmd_push(const std::string& name) {
@@ -393,73 +414,232 @@ int cmd_push(const std::string& name) {
     return 0;
 }
 
-int cmd_login(std::string server, std::string user, bool password_stdin, std::string password) {
-    if (server.empty()) server = "registry-1.docker.io";
-    if (user.empty()) {
-        printf("Username: ");
-        fflush(stdout);
-        std::getline(std::cin, user);
+// The key `login`/`logout` keep SERVER's credentials under: host[:port], as
+// docker does (a scheme or a path typed with it is dropped), or Hub's key.
+std::string credentials_key(std::string server) {
+    for (const char* scheme : {"https://", "http://"})
+        if (starts_with(server, scheme)) server = server.substr(strlen(scheme));
+    server = server.substr(0, server.find('/'));
+    if (server.empty() || server == "docker.io" || server == "index.docker.io" || server == "registry-1.docker.io")
+        return kHubServer;
+    return server;
+}
+
+// Prints `prompt` and reads a line from the terminal on stdin with echo off
+// (for a password): echo goes off before the prompt shows, so nothing typed
+// after it is echoed. The newline typed is not echoed either; one is printed.
+std::string read_secret_line(const char* prompt) {
+    struct termios saved {};
+    bool quiet = tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (quiet) {
+        struct termios noecho = saved;
+        noecho.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &noecho);
     }
-    if (password_stdin) {
-        std::getline(std::cin, password);
-    } else if (password.empty()) {
-        throw Error("login", "give the password on stdin with --password-stdin (or -p)");
+    printf("%s", prompt);
+    fflush(stdout);
+    std::string line;
+    std::getline(std::cin, line);
+    if (quiet) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    printf("\n");
+    return line;
+}
+
+// Asks the registry's /v2/ with `auth` (base64 user:password) in place of
+// what is stored; throws docker's words when it is refused.
+void check_credentials(const std::string& key, const std::string& auth) {
+    std::string host = key == kHubServer ? "registry-1.docker.io" : key;
+    Registry reg(scheme_for(host) + "://" + host, "", auth);
+    HttpRequest req;
+    req.url = "/v2/";
+    HttpResponse r = reg.send(req);
+    if (r.status == 401) throw Error("login to " + host, "unauthorized: incorrect username or password");
+    if (r.status != 200) throw Error("login to " + host, registry_error(r));
+}
+
+struct LoginRequest {
+    std::string server, user, password;
+    bool password_stdin = false;
+};
+
+// `box login`, with docker's ways of getting the credentials: -u and
+// --password-stdin, -u and -p (warned against), or prompts on a terminal.
+int cmd_login(LoginRequest in) {
+    std::string key = credentials_key(in.server);
+    if (!in.password.empty() && in.password_stdin)
+        throw Error("login", "--password and --password-stdin are mutually exclusive");
+    if (!in.password.empty()) fprintf(stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    if (in.password_stdin) {
+        if (in.user.empty()) throw Error("login", "Must provide --username with --password-stdin");
+        std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        while (!all.empty() && (all.back() == '\n' || all.back() == '\r')) all.pop_back();
+        in.password = all;
     }
-    std::string auth = base64(user + ":" + password);
-    // Check the credentials: /v2/ answers 200 once we are let in.
     json auths = read_auths();
-    json trial = auths;
-    trial["auths"][server] = {{"auth", auth}};
-    make_dirs(state_root());
-    std::string saved = try_read_file(auth_file()).value_or("");
-    write_file_atomic(auth_file(), trial.dump(), 0600);
-    try {
-        Registry reg(scheme_for(server) + "://" + server, "");
-        HttpRequest req;
-        req.url = "/v2/";
-        HttpResponse r = reg.send(req);
-        if (r.status != 200) throw Error("login to " + server, registry_error(r) == "HTTP 401" ? "unauthorized: incorrect username or password" : registry_error(r));
-    } catch (...) {
-        if (saved.empty()) ::unlink(auth_file().c_str());
-        else write_file_atomic(auth_file(), saved, 0600);
-        throw;
+    if (in.user.empty() && in.password.empty() && auths["auths"].contains(key)) {
+        // docker tries what it has before asking
+        try {
+            check_credentials(key, auths["auths"][key].value("auth", ""));
+            printf("Authenticating with existing credentials...\nLogin Succeeded\n");
+            return 0;
+        } catch (const Error&) {
+        }
     }
+    if (in.user.empty() || in.password.empty()) {
+        if (!isatty(STDIN_FILENO)) throw Error("login", "Cannot perform an interactive login from a non TTY device");
+        if (in.user.empty()) {
+            printf("Username: ");
+            fflush(stdout);
+            std::getline(std::cin, in.user);
+            if (in.user.empty()) throw Error("login", "Username is required");
+        }
+        in.password = read_secret_line("Password: ");
+        if (in.password.empty()) throw Error("login", "Password is required");
+    }
+    std::string auth = base64(in.user + ":" + in.password);
+    check_credentials(key, auth);
+    auths["auths"][key] = {{"auth", auth}};
+    make_dirs(state_root());
+    write_file_atomic(auth_file(), auths.dump(), 0600);
+    fprintf(stderr, "WARNING! Your credentials are stored unencrypted in '%s'.\n", auth_file().c_str());
     printf("Login Succeeded\n");
     return 0;
 }
 
-int cmd_logout(std::string server) {
-    if (server.empty()) server = "registry-1.docker.io";
+int cmd_logout(const std::string& server) {
+    std::string key = credentials_key(server);
     json auths = read_auths();
-    if (!auths["auths"].contains(server)) {
-        printf("Not logged in to %s\n", server.c_str());
+    if (!auths["auths"].contains(key)) {
+        printf("Not logged in to %s\n", key.c_str());
         return 0;
     }
-    auths["auths"].erase(server);
+    auths["auths"].erase(key);
     write_file_atomic(auth_file(), auths.dump(), 0600);
-    printf("Removing login credentials for %s\n", server.c_str());
+    printf("Removing login credentials for %s\n", key.c_str());
     return 0;
 }
 
-int cmd_search(const std::string& term) {
-    std::string host = "registry-1.docker.io", what = term;
-    if (auto slash = term.find('/'); slash != std::string::npos &&
-        (term.substr(0, slash).find_first_of(".:") != std::string::npos || term.substr(0, slash) == "localhost")) {
-        host = term.substr(0, slash);
-        what = term.substr(slash + 1);
+struct SearchRequest {
+    std::string term, format;
+    int limit = 25;
+    std::vector<std::string> filters;
+    bool no_trunc = false;
+};
+
+// --filter stars=N, is-official=BOOL, is-automated=BOOL, checked as docker
+// checks them; returns whether `result` passes all of them.
+std::function<bool(const json&)> search_filter(const std::vector<std::string>& filters) {
+    int min_stars = 0;
+    std::optional<bool> official, automated;
+    auto boolean = [](const std::string& f, const std::string& v) {
+        if (v == "true" || v == "1") return true;
+        if (v == "false" || v == "0") return false;
+        throw Error("search", "invalid filter '" + f + "'");
+    };
+    for (const auto& f : filters) {
+        auto eq = f.find('=');
+        if (eq == std::string::npos) throw Error("search", "bad format of filter (expected name=value)");
+        std::string key = f.substr(0, eq), value = f.substr(eq + 1);
+        if (key == "stars") {
+            try {
+                size_t used = 0;
+                min_stars = std::stoi(value, &used);
+                if (used != value.size()) throw std::invalid_argument(value);
+            } catch (const std::exception&) {
+                throw Error("search", "invalid filter 'stars=" + value + "'");
+            }
+        } else if (key == "is-official") {
+            official = boolean(f, value);
+        } else if (key == "is-automated") {
+            automated = boolean(f, value);
+        } else {
+            throw Error("search", "invalid filter '" + key + "'");
+        }
     }
-    Registry reg(scheme_for(host) + "://" + host, "");
+    return [=](const json& r) {
+        return r.value("star_count", 0) >= min_stars && (!official || r.value("is_official", false) == *official) &&
+               (!automated || r.value("is_automated", false) == *automated);
+    };
+}
+
+std::string percent_encode(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (isalnum(c) || strchr("-._~", c)) {
+            out += static_cast<char>(c);
+        } else {
+            char hex[4];
+            snprintf(hex, sizeof hex, "%%%02X", c);
+            out += hex;
+        }
+    }
+    return out;
+}
+
+// What the index found for `what`: its search API (/v1/search, as Docker
+// Hub's index answers it), or, where the server has none, the repositories
+// of its catalog whose names contain `what`, in the same shape.
+json search_index(const std::string& host, const std::string& what, int limit) {
+    std::string base = scheme_for(host) + "://" + host;
+    Registry reg(base, "");
     HttpRequest req;
-    req.url = "/v2/_catalog";
+    req.url = "/v1/search?q=" + percent_encode(what) + "&n=" + std::to_string(limit);
     HttpResponse r = reg.send(req);
+    if (r.status == 200) {
+        try {
+            return json::parse(r.body).at("results");
+        } catch (const json::exception& e) {
+            throw Error("search " + host, std::string("the index's answer is not a search result: ") + e.what());
+        }
+    }
+    if (r.status != 404) throw Error("search " + host, registry_error(r));
+    fprintf(stderr, "%s has no search API (/v1/search); listing the repositories of its catalog that match\n",
+            host.c_str());
+    req.url = "/v2/_catalog";
+    r = reg.send(req);
     if (r.status != 200) throw Error("search " + host, registry_error(r));
-    printf("%-40s %-40s %-6s %-9s %s\n", "NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED");
+    json results = json::array();
     for (const auto& repo : json::parse(r.body).value("repositories", json::array())) {
         std::string name = repo.get<std::string>();
         if (name.find(what) == std::string::npos) continue;
-        printf("%-40s %-40s %-6s %-9s %s\n", (host == "registry-1.docker.io" ? name : host + "/" + name).c_str(), "", "0",
-               "", "");
+        results.push_back({{"name", host + "/" + name}, {"description", ""}, {"star_count", 0},
+                           {"is_official", false}, {"is_automated", false}});
+        if (static_cast<int>(results.size()) == limit) break;
     }
+    return results;
+}
+
+// `box search [HOST/]TERM`: HOST picks the index, as docker's rule for a
+// registry in a name (a dot, a colon, or localhost before the first slash).
+int cmd_search(const SearchRequest& in) {
+    if (in.limit < 1 || in.limit > 100)
+        throw Error("search", "limit " + std::to_string(in.limit) + " is outside the range of [1, 100]");
+    auto keep = search_filter(in.filters);
+    std::string host = "index.docker.io", what = in.term;
+    if (auto slash = in.term.find('/'); slash != std::string::npos) {
+        std::string first = in.term.substr(0, slash);
+        if (first.find_first_of(".:") != std::string::npos || first == "localhost") {
+            host = first;
+            what = in.term.substr(slash + 1);
+        }
+    }
+    std::vector<json> rows;
+    for (const auto& r : search_index(host, what, in.limit)) {
+        if (!keep(r)) continue;
+        std::string description = r.value("description", "");
+        std::replace(description.begin(), description.end(), '\n', ' ');
+        std::replace(description.begin(), description.end(), '\r', ' ');
+        if (!in.no_trunc) description = render::ellipsis(description, 45);
+        rows.push_back({{"Name", r.value("name", "")},
+                        {"Description", description},
+                        {"StarCount", std::to_string(r.value("star_count", 0))},
+                        {"IsOfficial", r.value("is_official", false) ? "[OK]" : ""},
+                        {"IsAutomated", r.value("is_automated", false) ? "[OK]" : ""}});
+    }
+    std::string format = in.format.empty()
+                             ? "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}\t{{.IsAutomated}}"
+                             : in.format;
+    render::print_list(format, rows, {{"StarCount", "STARS"}, {"IsOfficial", "OFFICIAL"}, {"IsAutomated", "AUTOMATED"}});
     return 0;
 }
 
@@ -533,6 +713,33 @@ int cmd_info(const std::string& format) {
 
 }  // namespace
 
+void pull_image(const std::string& name, FILE* out) {
+    ImageRef ref = parse_ref(name);
+    ImageStore store(state_root());
+    auto stored = [&]() -> std::string {
+        try {
+            return store.find(ref.full()).manifest_digest;
+        } catch (const Error&) {
+            return "";
+        }
+    };
+    std::string before = stored();
+    std::optional<Error> last;
+    for (const auto& base : sources_for(ref)) {
+        try {
+            std::string digest = pull_from(base, ref, store, out);
+            fprintf(out, "Digest: %s\nStatus: %s for %s\n", digest.c_str(),
+                    before == stored() ? "Image is up to date" : "Downloaded newer image", ref.familiar().c_str());
+            fflush(out);
+            return;
+        } catch (const Error& e) {
+            last = e;
+            log::info("pull from " + base + " failed: " + e.what() + "; trying the next source");
+        }
+    }
+    throw *last;  // the last source's reason, as docker reports it
+}
+
 void add_info_filler(std::function<void(json& info)> fill) { info_fillers().push_back(std::move(fill)); }
 
 void register_registry_commands() {
@@ -548,23 +755,27 @@ void register_registry_commands() {
         return [push] { return cmd_push(*push); };
     });
     cli::define("login", "Log in to a registry", [](CLI::App& c) -> cli::Action {
-        struct Login { std::string server, user, password; bool stdin_pw = false; };
-        auto login = std::make_shared<Login>();
+        auto login = std::make_shared<LoginRequest>();
         c.add_option("SERVER", login->server, "Registry host[:port] (default: Docker Hub)");
         c.add_option("-u,--username", login->user, "Username");
         c.add_option("-p,--password", login->password, "Password (prefer --password-stdin)");
-        c.add_flag("--password-stdin", login->stdin_pw, "Take the password from stdin");
-        return [login] { return cmd_login(login->server, login->user, login->stdin_pw, login->password); };
+        c.add_flag("--password-stdin", login->password_stdin, "Take the password from stdin");
+        return [login] { return cmd_login(*login); };
     });
     cli::define("logout", "Log out from a registry", [](CLI::App& c) -> cli::Action {
         auto logout = std::make_shared<std::string>();
         c.add_option("SERVER", *logout, "Registry host[:port] (default: Docker Hub)");
         return [logout] { return cmd_logout(*logout); };
     });
-    cli::define("search", "Search a registry's catalog for images", [](CLI::App& c) -> cli::Action {
-        auto term = std::make_shared<std::string>();
-        c.add_option("TERM", *term, "Part of a name, e.g. busy or 127.0.0.1:5000/busy")->required();
-        return [term] { return cmd_search(*term); };
+    cli::define("search", "Search an index for images", [](CLI::App& c) -> cli::Action {
+        auto search = std::make_shared<SearchRequest>();
+        c.add_option("TERM", search->term, "What to look for, e.g. httpd, or 127.0.0.1:5000/httpd for another index")
+            ->required();
+        c.add_option("-f,--filter", search->filters, "Filter output: stars=N, is-official=true, is-automated=true");
+        c.add_option("--format", search->format, "Format the output using a template ({{.Name}} {{.StarCount}})");
+        c.add_option("--limit", search->limit, "Max number of search results")->default_val(25);
+        c.add_flag("--no-trunc", search->no_trunc, "Don't truncate output");
+        return [search] { return cmd_search(*search); };
     });
     cli::define("info", "Display system-wide information", [](CLI::App& c) -> cli::Action {
         auto format = std::make_shared<std::string>();

@@ -7,10 +7,13 @@
 using json = nlohmann::json;
 namespace render = box::render;
 
-TEST_CASE("tables: columns as wide as their widest cell plus three, characters not bytes", "[lib][render]") {
+TEST_CASE("tables: columns as wide as their widest cell plus three, at least 10, characters not bytes",
+          "[lib][render]") {
     CHECK(render::table({{"NAME", "STATUS", "X"}, {"a-long-name", "Up…", ""}}) ==
-          "NAME          STATUS   X\n"
+          "NAME          STATUS    X\n"
           "a-long-name   Up…\n");
+    // docker ps's header: IMAGE is padded to 10, CONTAINER ID to 12 + 3.
+    CHECK(render::table({{"CONTAINER ID", "IMAGE", "NAMES"}}) == "CONTAINER ID   IMAGE     NAMES\n");
 }
 
 TEST_CASE("templates: fields, nested fields, json, and docker's escapes", "[lib][render]") {

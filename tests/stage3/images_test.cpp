@@ -15,15 +15,6 @@
 using namespace boxtest;
 namespace fs = std::filesystem;
 
-namespace {
-size_t count_entries(const std::string& dir) {
-    if (!fs::exists(dir)) return 0;
-    size_t n = 0;
-    for (const auto& e : fs::directory_iterator(dir)) n += e.is_directory();
-    return n;
-}
-}  // namespace
-
 TEST_CASE("an imported image runs on an overlay whose writes vanish with the container", "[stage3][run]") {
     Sandbox sb;
     std::string id = import_busybox(sb);
@@ -174,7 +165,7 @@ TEST_CASE("bad references and unknown images give one clear line", "[stage3][err
     auto upper = sb.box({"run", "BusyBox", "true"});
     REQUIRE_ONE_ERROR_LINE(upper, 125);
     CHECK(upper.err.find("invalid reference format") != std::string::npos);
-    auto unknown = sb.box({"run", "nosuch/image:v9", "true"});
+    auto unknown = sb.box({"run", "--pull", "never", "nosuch/image:v9", "true"});
     REQUIRE_ONE_ERROR_LINE(unknown, 125);
     CHECK(unknown.err.find("Unable to find image 'nosuch/image:v9' locally") != std::string::npos);
     auto rmi = sb.box({"rmi", "nosuch"});

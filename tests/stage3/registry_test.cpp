@@ -151,6 +151,11 @@ TEST_CASE("registry mirrors are tried in order for docker.io images", "[stage3][
     auto pull = sb.box({"pull", "busybox"}, env);
     BOX_SHOW(pull);
     REQUIRE(pull.status == 0);
+    // docker's lines for a Docker Hub name: the default tag, the library/ path, the full name last.
+    CHECK(lines(pull.out)[0] == "Using default tag: latest");
+    CHECK(lines(pull.out)[1] == "latest: Pulling from library/busybox");
+    CHECK(pull.out.find("Status: Downloaded newer image for busybox:latest") != std::string::npos);
+    CHECK(lines(pull.out).back() == "docker.io/library/busybox:latest");
     auto r = sb.box({"run", "busybox", "echo", "via-mirror"});
     CHECK(trim(r.out) == "via-mirror");
 }

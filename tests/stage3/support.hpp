@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,15 @@ inline void write_tar(const std::string& path, const std::vector<TarItem>& items
     }
     archive_write_close(a);
     archive_write_free(a);
+}
+
+/// How many directories `dir` holds (0 if it does not exist).
+inline size_t count_entries(const std::string& dir) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(dir)) return 0;
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.is_directory();
+    return n;
 }
 
 /// A tar of the kit's base rootfs (busybox), made once per sandbox.

@@ -6,8 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
+#include "box/units.hpp"
+#include "box/util.hpp"
 #include "support.hpp"
 
 using namespace boxtest;
@@ -63,7 +66,7 @@ TEST_CASE("docker's management commands are the same commands; failures exit 1 w
     CHECK(alive(pid));  // none of that touched it
 
     // run keeps docker's 125 (box's own failure) and 127 (no such command).
-    REQUIRE_ONE_ERROR_LINE(sb.box({"container", "run", "--rm", "no-such-image"}), 125);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"container", "run", "--rm", "--pull", "never", "no-such-image"}), 125);
     CHECK(sb.box({"container", "run", "--rm", "busybox", "no-such-command"}).status == 127);
     CHECK(sb.box({"container", "rm", "-f", "web"}).status == 0);
     CHECK(!alive(pid));
@@ -177,4 +180,50 @@ TEST_CASE("image prune takes dangling images, -a every image no container uses; 
     CHECK(ids().empty());
     CHECK(container_dirs(sb) == 0);
     CHECK(std::filesystem::is_empty(sb.dir() + "/state/layers"));
+}
+
+TEST_CASE("system df counts what images, containers and volumes hold on disk", "[stage4][cli][df]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // One row per kind, in docker's columns and order; a shared layer counts once.
+    auto df = [&] {
+        auto r = sb.box({"system", "df", "--format", "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}"});
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        std::map<std::string, std::vector<std::string>> rows;
+        for (const auto& l : lines(r.out)) {
+            auto cells = box::split(l, '|');
+            rows[cells[0]] = std::vector<std::string>(cells.begin() + 1, cells.end());
+        }
+        return rows;
+    };
+    auto table = sb.box({"system", "df"});
+    REQUIRE(lines(table.out).size() == 5);
+    CHECK(lines(table.out)[0] == "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE");
+    std::string image_size = box::human_size(inspect(sb, "busybox")["Size"].get<std::int64_t>(), 4);
+    REQUIRE(sb.box({"tag", "busybox", "again:v1"}).status == 0);
+    auto rows = df();
+    CHECK(rows["Images"] == std::vector<std::string>{"1", "0", image_size, image_size + " (100%)"});
+    CHECK(rows["Containers"] == std::vector<std::string>{"0", "0", "0B", "0B"});
+    CHECK(rows["Local Volumes"] == std::vector<std::string>{"0", "0", "0B", "0B"});
+    CHECK(rows["Build Cache"] == std::vector<std::string>{"0", "0", "0B", "0B"});
+
+    // A running container with 100000 bytes in its writable layer and 2 MB in a volume.
+    REQUIRE(sb.box({"volume", "create", "data"}).status == 0);
+    run_detached(sb, {"--name", "web", "-v", "data:/data"},
+                 {"sh", "-c", "head -c 100000 /dev/zero > /blob; head -c 2000000 /dev/zero > /data/big; "
+                              "touch /ready; sleep 1000"});
+    for (int i = 0; i < 200 && sb.box({"exec", "web", "test", "-e", "/ready"}).status != 0; ++i) usleep(50000);
+    rows = df();
+    CHECK(rows["Images"] == std::vector<std::string>{"1", "1", image_size, "0B (0%)"});
+    CHECK(rows["Containers"] == std::vector<std::string>{"1", "1", "100kB", "0B (0%)"});
+    CHECK(rows["Local Volumes"] == std::vector<std::string>{"1", "1", "2MB", "0B (0%)"});
+    REQUIRE(sb.box({"stop", "-t", "0", "web"}).status == 0);
+    rows = df();
+    CHECK(rows["Containers"] == std::vector<std::string>{"1", "0", "100kB", "100kB (100%)"});
+    REQUIRE(sb.box({"rm", "web"}).status == 0);
+    rows = df();
+    CHECK(rows["Images"] == std::vector<std::string>{"1", "0", image_size, image_size + " (100%)"});
+    CHECK(rows["Containers"] == std::vector<std::string>{"0", "0", "0B", "0B"});
+    CHECK(rows["Local Volumes"] == std::vector<std::string>{"1", "0", "2MB", "2MB (100%)"});
 }

@@ -315,7 +315,7 @@ TEST_CASE("pause freezes every process of a container, unpause thaws them; stats
 
     auto stats = sb.box({"stats", "--no-stream", "ticker"});
     BOX_SHOW(stats);
-    CHECK(stats.out.rfind("CONTAINER ID   NAME     CPU %", 0) == 0);
+    CHECK(stats.out.rfind("CONTAINER ID   NAME      CPU %", 0) == 0);
     CHECK(std::regex_search(stats.out, std::regex(id.substr(0, 12) + " +ticker +[0-9.]+% +[0-9.]+[KMG]?i?B / [0-9.]+[KMG]iB")));
     // A paused container can be removed by force.
     REQUIRE(sb.box({"pause", "ticker"}).status == 0);

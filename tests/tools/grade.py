@@ -9,6 +9,9 @@ tests, runs each of the stage's tests in its own process with a time limit, and
 prints a table with a reason for each failure and `Score: X/Y` per stage and
 overall. Writes OUT/junit.xml and OUT/results.json (Gradescope's format).
 A test that hangs is cut off and scores 0; a stage that does not compile scores 0.
+Tests tagged [given] check code the kit gives (no exercise is in their path, so
+a student's work cannot change their outcome): `make test` runs them, grading
+does not count them.
 """
 import argparse
 import hashlib
@@ -56,7 +59,7 @@ def first_error(text):
 def list_tests(binary):
     """[(name, points)]: names one per line from --list-test-names-only (never
     wrapped, unlike --list-tests), points from a [Npts] tag (1 if none)."""
-    names = [n for n in sh([str(binary), "--list-test-names-only"]).stdout.splitlines() if n.strip()]
+    names = [n for n in sh([str(binary), "~[given]", "--list-test-names-only"]).stdout.splitlines() if n.strip()]
     tests = []
     for name in names:
         points = 1

@@ -13,12 +13,15 @@
 
 namespace box::render {
 
-/// Rows laid out as docker's tables: each column as wide as its widest cell
-/// plus three spaces, the last column unpadded, trailing blanks dropped.
-/// Widths count characters, not bytes ("…" is one). Each row ends in "\n".
-/// (docker's tabwriter also makes every padded cell at least 10 wide; box
-/// does not yet, and its tests pin that.)
+/// Rows laid out as docker's tables (Go's tabwriter as docker sets it up:
+/// minimum width 10, padding 3): each column max(widest cell + 3, 10) wide,
+/// the last column unpadded, trailing blanks dropped. Widths count
+/// characters, not bytes ("…" is one). Each row ends in "\n".
 std::string table(const std::vector<std::vector<std::string>>& rows);
+
+/// `text` cut to `width` characters as docker cuts a long cell: if longer,
+/// its first width-1 characters and "…" (characters, not bytes, counted).
+std::string ellipsis(const std::string& text, size_t width);
 
 /// Writes table(rows) to stdout.
 void print_table(const std::vector<std::vector<std::string>>& rows);

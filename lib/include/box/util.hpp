@@ -2,6 +2,7 @@
 /// @brief Small helpers: strings, files, random ids.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ void make_dirs(const std::string& path);
 bool exists(const std::string& path);
 /// True if `path` is a directory (following symlinks).
 bool is_directory(const std::string& path);
+/// The bytes of the files under `dir` (a file with several names counted
+/// once; symlinks not followed, other filesystems not entered), as docker
+/// sizes a layer or a volume; 0 if `dir` does not exist.
+std::int64_t tree_size(const std::string& dir);
 
 /// The state root: `--root`, else $BOX_ROOT, else /var/lib/box.
 const std::string& state_root();
