@@ -8,6 +8,8 @@ STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
 TESTS    ?=
+TRACK    ?= basic
+REGION_JOBS ?= 2
 SOLVED   ?=
 JOBS     ?= $(shell nproc)
 # one build directory per (stage, source) pair, so switching is cheap
@@ -16,7 +18,7 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: image print-stages help deps build $(addprefix stage,$(STAGES)) test grade exercises check-exercises docs demo bench rootfs clean
+.PHONY: image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
 
 help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
@@ -24,18 +26,23 @@ help:
 	@echo "make stageN [FROM=exercises] [SOLVED=1,2]   build the stage-N tool and point ./box at it"
 	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
 	@echo "make grade [FROM=PATH|exercises]            score a student tree, per stage"
-	@echo "make exercises | check-exercises            regenerate / verify exercises/ from solutions/"
+	@echo "make exercises [TRACK=basic|advanced]       regenerate exercises/ from solutions/ (committed: basic)"
+	@echo "make check-exercises                        exercises/ in sync; each region, stubbed alone, fails a test"
+	@echo "make exercise-stats                         lines a student writes, per stage and track"
 	@echo "make image                busybox:latest from the base rootfs (stage 3 on)"
 	@echo "make docs | bench | clean"
 
 deps:
 	bash tests/tools/deps.sh
 
-build:
+# tool: the build alone; build: the build, and ./box pointed at it.
+tool:
 	@mkdir -p build
 	@cmake -S . -B $(BUILD) -DBOX_STAGE=$(STAGE) -DBOX_FROM=$(FROM) -DBOX_SOLVED=$(SOLVED) $(CMAKE_FLAGS) >$(BUILD).log 2>&1 \
 	  || { cat $(BUILD).log; exit 1; }
 	@cmake --build $(BUILD) -j$(JOBS)
+
+build: tool
 	@ln -sfn $(BUILD)/box box
 	@echo "./box -> $(BUILD)/box (stage $(STAGE), from $(FROM)$(if $(SOLVED), solved $(SOLVED)))"
 
@@ -45,7 +52,7 @@ $(addprefix stage,$(STAGES)):
 # The base rootfs is made by lib/ (no exercise involved), so any build will do.
 rootfs: $(BOX_BASE_ROOTFS)
 $(BOX_BASE_ROOTFS):
-	@$(MAKE) build
+	@$(MAKE) tool
 	$(BUILD)/box base-rootfs --force $@
 
 test: build rootfs
@@ -55,10 +62,16 @@ grade:
 	@python3 tests/tools/grade.py --from '$(FROM)' --stages '$(STAGES)'
 
 exercises:
-	python3 tests/tools/cut_exercises.py --write
+	python3 tests/tools/cut_exercises.py --write --track '$(TRACK)'
 
-check-exercises:
+exercise-stats:
+	@python3 tests/tools/cut_exercises.py --stats
+
+# exercises/ in sync with solutions/, then each region of both tracks stubbed
+# alone must fail a test of its stage (root: it runs them; JOBS workers).
+check-exercises: rootfs
 	python3 tests/tools/cut_exercises.py --check
+	python3 tests/tools/check_regions.py --jobs $(REGION_JOBS)
 
 docs:
 	@bash tests/tools/docs.sh
@@ -76,8 +89,9 @@ demo: build rootfs
 
 # Stage 2 on adds a figure with limits, compared with the stage-1 tool.
 # The kit's base rootfs as the image busybox:latest (in the default state root,
-# or BOX_ROOT): offline, as a docker user would `docker pull busybox`.
-image: build rootfs
+# or BOX_ROOT): offline, as a docker user would `docker pull busybox`. With a
+# tool of its own: ./box stays what the last `make stageN` made.
+image: tool rootfs
 	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
 
 bench: build rootfs

@@ -28,7 +28,6 @@
 #include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
-#include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/terminal.hpp"
 #include "box/trace.hpp"

@@ -23,7 +23,7 @@
 #include "box/record_store.hpp"
 #include "box/render.hpp"
 #include "box/spec.hpp"
-#include "box/unpack.hpp"
+#include "unpack.hpp"
 #include "box/archive_api.hpp"
 #include "box/blob_store.hpp"
 #include "box/units.hpp"

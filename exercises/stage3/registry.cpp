@@ -254,32 +254,46 @@ Error manifest_error(const ImageRef& ref, const HttpResponse& r) {
     return Error("manifest of " + ref.familiar(), why);
 }
 
-// One pull from one source; throws on any failure.
-std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store, FILE* out) {
-    Registry reg(base, ref.path);
-    BlobStore blobs(store.blobs_dir());
+// What a tag (or digest) names in the registry, checked.
+struct ResolvedManifest {
+    std::string text;          ///< the image manifest, as the registry sent it
+    json doc;                  ///< the same, parsed
+    std::string named_digest;  ///< the digest of what the name named (an index, maybe): docker prints it
+};
+
+// The image manifest `ref` names: fetched with every manifest type box reads
+// accepted, checked against the digest a digest reference names; if it is an
+// index, the linux/amd64 manifest it lists, fetched by digest and checked.
+ResolvedManifest resolve_manifest(Registry& reg, const ImageRef& ref) {
     HttpRequest req;
     req.url = reg.path("manifests", ref.digest.empty() ? ref.tag : ref.digest);
     req.headers = {kAccept};
     HttpResponse r = reg.send(req);
     if (r.status != 200) throw manifest_error(ref, r);
-    std::string manifest_text = r.body;
-    json doc = json::parse(manifest_text);
-    std::string digest = sha256_digest(manifest_text);
-    if (!ref.digest.empty() && digest != ref.digest)
-        throw Error("manifest of " + ref.familiar(), "content has digest " + digest);
-    const std::string named_digest = digest;  // what the tag names (an index, maybe): docker prints it
-    if (doc.value("mediaType", "") == media::kIndex || doc.value("mediaType", "") == media::kDockerList ||
-        (doc.contains("manifests") && !doc.contains("layers"))) {
-        Descriptor d = select_platform(doc, "linux", "amd64");
+    ResolvedManifest m{r.body, json::parse(r.body), sha256_digest(r.body)};
+    if (!ref.digest.empty() && m.named_digest != ref.digest)
+        throw Error("manifest of " + ref.familiar(), "content has digest " + m.named_digest);
+    std::string type = m.doc.value("mediaType", "");
+    if (type == media::kIndex || type == media::kDockerList || (m.doc.contains("manifests") && !m.doc.contains("layers"))) {
+        Descriptor d = select_platform(m.doc, "linux", "amd64");
         req.url = reg.path("manifests", d.digest);
         r = reg.send(req);
         if (r.status != 200) throw Error("manifest " + d.digest, registry_error(r));
-        manifest_text = r.body;
-        digest = sha256_digest(manifest_text);
-        if (digest != d.digest) throw Error("manifest " + d.digest, "content has digest " + digest);
-        doc = json::parse(manifest_text);
+        if (sha256_digest(r.body) != d.digest) throw Error("manifest " + d.digest, "content has digest " + sha256_digest(r.body));
+        m.text = r.body;
+        m.doc = json::parse(m.text);
     }
+    return m;
+}
+
+// One pull from one source; throws on any failure.
+std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store, FILE* out) {
+    Registry reg(base, ref.path);
+    BlobStore blobs(store.blobs_dir());
+    ResolvedManifest resolved = resolve_manifest(reg, ref);
+    const std::string& manifest_text = resolved.text;
+    const json& doc = resolved.doc;
+    const std::string& named_digest = resolved.named_digest;
     fprintf(out, "%s: Pulling from %s\n", ref.tag.empty() ? ref.digest.c_str() : ref.tag.c_str(), ref.path.c_str());
     Descriptor config = {doc["config"].value("mediaType", ""), doc["config"].at("digest"), doc["config"].at("size")};
     // A pull that fails half-way takes back the blobs it brought: no partial image.

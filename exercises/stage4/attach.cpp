@@ -20,9 +20,9 @@
 #include "box/attach.hpp"
 #include "box/cli.hpp"
 #include "box/error.hpp"
-#include "box/supervise.hpp"
 #include "box/terminal.hpp"
 #include "box/util.hpp"
+#include "supervise.hpp"
 
 namespace box::stage4 {
 namespace {
@@ -111,7 +111,7 @@ Fd connect_attach(const Container& c) {
 
 AttachResult relay_attached(Fd socket, const AttachOptions& o) {
     DetachKeys keys(o.tty ? parse_detach_keys(o.detach_keys) : "");
-    SignalForwarder blocked;  // signals are read from a signalfd below, never acted on directly
+    stage1::SignalForwarder blocked;  // signals are read from a signalfd below, never acted on directly
     Fd sigfd(::signalfd(-1, &blocked.blocked(), SFD_CLOEXEC));
     if (!sigfd) throw_errno("signalfd", errno);
     std::optional<RawMode> raw;

@@ -21,7 +21,6 @@
 #include "box/extension.hpp"
 #include "box/file_lock.hpp"
 #include "box/log.hpp"
-#include "box/supervise.hpp"
 #include "box/util.hpp"
 #include "attach.hpp"
 #include "lifecycle.hpp"
@@ -103,7 +102,7 @@ void start_detached(const Container& c, int attach_socket) {
 }
 
 int run_foreground(const ContainerStore& store, const Container& c) {
-    SignalForwarder signals;
+    stage1::SignalForwarder signals;
     stage1::StartedContainer started;
     std::optional<FileLock> starting = starting_lock(c);
     try {
@@ -130,7 +129,7 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state.extensions = started.extensions.records();  // should this box be killed
     });
     starting.reset();
-    ExitReport report{supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive)};
+    ExitReport report{stage1::supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive)};
     started.extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
     started.extensions.clear();  // the cgroup goes now
     int status = report.status;
@@ -156,7 +155,7 @@ int start_helper(const std::string& id, int control_fd) {
     // prune meanwhile waits, and then finds it running (see starting_lock).
     FileLock starting = starting_lock(store.find(id));
     Container c = store.find(id);
-    SignalForwarder signals;  // the container unblocks them before its exec
+    stage1::SignalForwarder signals;  // the container unblocks them before its exec
     try {
         stage1::StartedContainer started = stage1::start_container(c.spec);
         update_state(store, id, [&](Container& x) {
@@ -188,7 +187,7 @@ int start_helper(const std::string& id, int control_fd) {
 int cleanup_helper(const std::string& id, int wait_status) {
     ContainerStore store(state_root());
     Container c = store.find(id);
-    ExitReport report = clean_up_resources(c, exit_status(wait_status));
+    ExitReport report = clean_up_resources(c, stage1::exit_status(wait_status));
     int status = report.status;
     bool restart = false, remove = false;
     update_state(store, id, [&](Container& x) {

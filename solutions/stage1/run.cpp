@@ -28,7 +28,6 @@
 #include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
-#include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/terminal.hpp"
 #include "box/trace.hpp"
@@ -53,6 +52,7 @@ void make_workdir(const std::string& dir) {
 [[noreturn]] void container_main(const ContainerSpec& spec, const NamespacePlan& plan, Channel& channel,
                                  const Extensions& extensions) {
     try {
+        // BEGIN ADVANCED EXERCISE 10: container_main()
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
         // Namespaces an extension chose to join rather than make (chapter 7's
         // --network container:X), before anything else happens in here.
@@ -112,6 +112,7 @@ void make_workdir(const std::string& dir) {
         int err = sys::execve(program, spec.args, env);
         throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
                     err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+        // END EXERCISE
     } catch (const Error& e) {
         try {
             channel.send(error_message(e));
@@ -146,6 +147,7 @@ private:
 }  // namespace
 
 StartedContainer start_container(const ContainerSpec& spec) {
+    // BEGIN ADVANCED EXERCISE 11: start_container()
     // What later stages add (chapter 2: the cgroup) is made before any process
     // exists, and undone when `extensions` goes out of scope — after the
     // ChildGuard below has reaped the child, whatever happens.
@@ -179,6 +181,7 @@ StartedContainer start_container(const ContainerSpec& spec) {
     extensions.each([&](ContainerExtension& e) { e.after_start(pid); });  // if one fails, the guard ends it
     guard.release();  // from here on the caller waits for it
     return {pid, std::move(terminal), std::move(extensions)};
+    // END EXERCISE
 }
 
 int run_container(const ContainerSpec& spec) {

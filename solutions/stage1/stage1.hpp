@@ -14,10 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "box/channel.hpp"
 #include "box/extension.hpp"
 #include "box/fd.hpp"
 #include "box/spec.hpp"
 #include "box/user.hpp"
+#include "supervise.hpp"
 
 namespace box::stage1 {
 
@@ -87,6 +89,13 @@ std::string find_executable(const std::string& name, const std::string& path);
 /// default), HOSTNAME, TERM=xterm with a terminal, HOME from the user's
 /// passwd entry, then the -e variables (which override those).
 std::vector<std::string> container_environment(const ContainerSpec& spec, const Identity& id);
+
+/// Run in the container after its /dev/pts (a new devpts instance) and
+/// /dev/ptmx are in place (`-t`): opens a new terminal pair from /dev/ptmx,
+/// binds the terminal to /dev/console, sends the master side to box over
+/// `channel`, and makes the terminal this process's controlling terminal and
+/// its stdin, stdout and stderr. Throws box::Error on failure.
+void take_new_terminal(Channel& channel);
 
 /// A container whose command runs: what start_container() made.
 struct StartedContainer {

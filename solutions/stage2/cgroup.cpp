@@ -46,6 +46,7 @@ std::optional<std::int64_t> number_in(const std::string& path) {
 // rmdir, waiting a little for a cgroup whose last process is still being
 // torn down (EBUSY); false if it is still there.
 bool remove_dir(const std::string& dir) {
+    // BEGIN ADVANCED EXERCISE 8: remove_dir()
     for (int i = 0; i < 50; ++i) {
         int rc = ::rmdir(dir.c_str());
         int err = errno;
@@ -57,12 +58,14 @@ bool remove_dir(const std::string& dir) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
+    // END EXERCISE
 }
 
 }  // namespace
 
 void make_in_shared_parent(const std::string& parent, const std::string& dir,
                            const std::function<void()>& prepare_parent) {
+    // BEGIN ADVANCED EXERCISE 9: make_in_shared_parent()
     for (int attempt = 1;; ++attempt) {
         sys::mkdir(parent, 0755);
         try {
@@ -75,6 +78,7 @@ void make_in_shared_parent(const std::string& parent, const std::string& dir,
             if (exists(parent) || attempt == 5) throw;
         }
     }
+    // END EXERCISE
 }
 
 CpuQuota cpu_quota(double cpus) {
@@ -151,6 +155,7 @@ std::uint64_t CgroupV2::oom_kills() const {
 }
 
 Usage CgroupV2::usage() const {
+    // BEGIN ADVANCED EXERCISE 15: CgroupV2::usage()
     Usage u;
     u.memory_peak = number_in(path_ + "/memory.peak");  // Linux 5.19+
     if (!u.memory_peak) u.memory_peak = number_in(path_ + "/memory.current");
@@ -161,6 +166,7 @@ Usage CgroupV2::usage() const {
     u.memory_limit = number_in(path_ + "/memory.max");  // "max" reads as none
     u.pids_now = number_in(path_ + "/pids.current");
     return u;
+    // END EXERCISE
 }
 
 void CgroupV2::freeze(bool frozen) {
@@ -174,12 +180,14 @@ void CgroupV2::freeze(bool frozen) {
 }
 
 void CgroupV2::remove() noexcept {
+    // BEGIN ADVANCED EXERCISE 10: CgroupV2::remove()
     if (!created_) return;
     created_ = false;
     if (!remove_dir(path_)) log::warn("could not remove cgroup " + path_ + ": " + strerror(errno));
     // Only succeeds once no container is left in it.
     int rc = ::rmdir(parent_.c_str());
     trace::line("rmdir(" + trace::quote(parent_) + ") " + trace::result(rc, errno));
+    // END EXERCISE
 }
 
 // ---- cgroup v1 -------------------------------------------------------------
@@ -199,6 +207,7 @@ std::string CgroupV1::where() const {
 }
 
 void CgroupV1::create() {
+    // BEGIN ADVANCED EXERCISE 11: CgroupV1::create()
     // A new cpuset cgroup starts with no CPUs and no memory nodes, and a
     // process cannot join it until both are set: copy them from above.
     auto copy_cpuset = [](const std::string& from, const std::string& to) {
@@ -220,6 +229,7 @@ void CgroupV1::create() {
         created_.insert(parent + "/" + name_);
         if (cpuset) copy_cpuset(parent, parent + "/" + name_);
     }
+    // END EXERCISE
 }
 
 void CgroupV1::set_limits(const ResourceLimits& limits) {
@@ -247,10 +257,12 @@ void CgroupV1::set_limits(const ResourceLimits& limits) {
 }
 
 void CgroupV1::add_process(pid_t pid) {
+    // BEGIN ADVANCED EXERCISE 12: CgroupV1::add_process()
     std::set<std::string> dirs;  // co-mounted controllers share one
     for (const auto& [controller, parent] : parents_) dirs.insert(parent + "/" + name_);
     for (const auto& d : dirs)
         if (created_.count(d) || is_directory(d)) sys::write_file(d + "/cgroup.procs", std::to_string(pid));
+    // END EXERCISE
 }
 
 std::uint64_t CgroupV1::oom_kills() const {
@@ -258,6 +270,7 @@ std::uint64_t CgroupV1::oom_kills() const {
 }
 
 Usage CgroupV1::usage() const {
+    // BEGIN ADVANCED EXERCISE 16: CgroupV1::usage()
     Usage u;
     u.memory_peak = number_in(dir("memory") + "/memory.max_usage_in_bytes");
     if (auto ns = number_in(dir("cpuacct") + "/cpuacct.usage")) u.cpu_usec = *ns / 1000;
@@ -267,6 +280,7 @@ Usage CgroupV1::usage() const {
     u.memory_limit = number_in(dir("memory") + "/memory.limit_in_bytes");
     u.pids_now = number_in(dir("pids") + "/pids.current");
     return u;
+    // END EXERCISE
 }
 
 void CgroupV1::freeze(bool frozen) {
@@ -290,6 +304,7 @@ void CgroupV1::adopt() {
 }
 
 void CgroupV1::remove() noexcept {
+    // BEGIN ADVANCED EXERCISE 13: CgroupV1::remove()
     for (const auto& d : created_) {
         if (!remove_dir(d)) log::warn("could not remove cgroup " + d + ": " + strerror(errno));
         std::string parent = d.substr(0, d.rfind('/'));  // shared: goes once empty
@@ -297,6 +312,7 @@ void CgroupV1::remove() noexcept {
         trace::line("rmdir(" + trace::quote(parent) + ") " + trace::result(rc, errno));
     }
     created_.clear();
+    // END EXERCISE
 }
 
 // ---- choosing one ------------------------------------------------------------
@@ -364,6 +380,7 @@ std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid)
 
 std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLimits& limits,
                                     const std::string& id) {
+    // BEGIN ADVANCED EXERCISE 14: open_cgroup()
     std::set<std::string> needed = {"cpu", "memory", "pids"};
     if (!limits.cpuset_cpus.empty()) needed.insert("cpuset");
     if (layout.v2_has(needed)) {
@@ -388,6 +405,7 @@ std::unique_ptr<Cgroup> open_cgroup(const CgroupLayout& layout, const ResourceLi
     std::string list;
     for (const auto& c : needed) list += (list.empty() ? "" : ", ") + c;
     throw Error("cgroups", "no hierarchy of this host offers " + list + " (run box doctor)");
+    // END EXERCISE
 }
 
 }  // namespace box::stage2

@@ -379,6 +379,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
         write_index(index);
         return out;
     }
+    // BEGIN ADVANCED EXERCISE 11: collect_garbage()
     // Nothing names it any more: delete what no other image uses.
     std::set<std::string> used_blobs, used_layers;
     BlobStore blobs(root_ + "/images/blobs");
@@ -407,6 +408,7 @@ std::vector<std::string> ImageStore::remove(const std::string& image, bool force
     blobs.remove(img.manifest_digest);
     out.push_back("Deleted: " + img.id);
     return out;
+    // END EXERCISE
 }
 
 }  // namespace box::stage3

@@ -94,6 +94,7 @@ public:
     const std::string& base() const { return base_; }
 
     HttpResponse send(HttpRequest req) {
+        // BEGIN ADVANCED EXERCISE 8: Registry::send()
         req.url = resolve_url(base_, req.url);
         for (int hop = 0; hop < 5; ++hop) {
             HttpRequest attempt = req;
@@ -113,6 +114,7 @@ public:
             return r;
         }
         throw Error(req.method + " " + req.url, "too many redirects or authentication rounds");
+        // END EXERCISE
     }
 
     std::string path(const std::string& kind, const std::string& what) const {
@@ -124,6 +126,7 @@ private:
 
     // The registry said 401; returns true if we now have something to retry with.
     bool authenticate(const std::string& challenge) {
+        // BEGIN ADVANCED EXERCISE 9: Registry::authenticate()
         if (starts_with(challenge, "Basic")) {
             if (basic_.empty() || !authorization_.empty()) return false;  // none, or already refused
             authorization_ = "Basic " + basic_;
@@ -152,6 +155,7 @@ private:
         if (token.empty()) throw Error("token from " + params["realm"], "no token in the answer");
         authorization_ = "Bearer " + token;
         return true;
+        // END EXERCISE
     }
 
     std::string base_, repo_, basic_, authorization_, token_scope_;
@@ -172,6 +176,7 @@ std::string registry_error(const HttpResponse& r) {
 
 // Downloads a blob into the store, verifying digest and size as it arrives.
 void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d, FILE* out) {
+    // BEGIN ADVANCED EXERCISE 10: fetch_blob()
     std::string tmp = state_root() + "/tmp";
     make_dirs(tmp);
     std::string part = tmp + "/" + std::to_string(getpid()) + "-" + digest_hex(d.digest) + ".download";
@@ -203,6 +208,7 @@ void fetch_blob(Registry& reg, BlobStore& blobs, const Descriptor& d, FILE* out)
     std::string final_path = blobs.path(d.digest);
     make_dirs(fs::path(final_path).parent_path());
     if (::rename(part.c_str(), final_path.c_str()) != 0) throw_errno("rename " + part, errno);
+    // END EXERCISE
 }
 
 // The places to pull `ref` from: for docker.io images the mirrors first.
@@ -254,32 +260,48 @@ Error manifest_error(const ImageRef& ref, const HttpResponse& r) {
     return Error("manifest of " + ref.familiar(), why);
 }
 
-// One pull from one source; throws on any failure.
-std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store, FILE* out) {
-    Registry reg(base, ref.path);
-    BlobStore blobs(store.blobs_dir());
+// What a tag (or digest) names in the registry, checked.
+struct ResolvedManifest {
+    std::string text;          ///< the image manifest, as the registry sent it
+    json doc;                  ///< the same, parsed
+    std::string named_digest;  ///< the digest of what the name named (an index, maybe): docker prints it
+};
+
+// The image manifest `ref` names: fetched with every manifest type box reads
+// accepted, checked against the digest a digest reference names; if it is an
+// index, the linux/amd64 manifest it lists, fetched by digest and checked.
+ResolvedManifest resolve_manifest(Registry& reg, const ImageRef& ref) {
+    // BEGIN ADVANCED EXERCISE 12: resolve_manifest()
     HttpRequest req;
     req.url = reg.path("manifests", ref.digest.empty() ? ref.tag : ref.digest);
     req.headers = {kAccept};
     HttpResponse r = reg.send(req);
     if (r.status != 200) throw manifest_error(ref, r);
-    std::string manifest_text = r.body;
-    json doc = json::parse(manifest_text);
-    std::string digest = sha256_digest(manifest_text);
-    if (!ref.digest.empty() && digest != ref.digest)
-        throw Error("manifest of " + ref.familiar(), "content has digest " + digest);
-    const std::string named_digest = digest;  // what the tag names (an index, maybe): docker prints it
-    if (doc.value("mediaType", "") == media::kIndex || doc.value("mediaType", "") == media::kDockerList ||
-        (doc.contains("manifests") && !doc.contains("layers"))) {
-        Descriptor d = select_platform(doc, "linux", "amd64");
+    ResolvedManifest m{r.body, json::parse(r.body), sha256_digest(r.body)};
+    if (!ref.digest.empty() && m.named_digest != ref.digest)
+        throw Error("manifest of " + ref.familiar(), "content has digest " + m.named_digest);
+    std::string type = m.doc.value("mediaType", "");
+    if (type == media::kIndex || type == media::kDockerList || (m.doc.contains("manifests") && !m.doc.contains("layers"))) {
+        Descriptor d = select_platform(m.doc, "linux", "amd64");
         req.url = reg.path("manifests", d.digest);
         r = reg.send(req);
         if (r.status != 200) throw Error("manifest " + d.digest, registry_error(r));
-        manifest_text = r.body;
-        digest = sha256_digest(manifest_text);
-        if (digest != d.digest) throw Error("manifest " + d.digest, "content has digest " + digest);
-        doc = json::parse(manifest_text);
+        if (sha256_digest(r.body) != d.digest) throw Error("manifest " + d.digest, "content has digest " + sha256_digest(r.body));
+        m.text = r.body;
+        m.doc = json::parse(m.text);
     }
+    return m;
+    // END EXERCISE
+}
+
+// One pull from one source; throws on any failure.
+std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& store, FILE* out) {
+    Registry reg(base, ref.path);
+    BlobStore blobs(store.blobs_dir());
+    ResolvedManifest resolved = resolve_manifest(reg, ref);
+    const std::string& manifest_text = resolved.text;
+    const json& doc = resolved.doc;
+    const std::string& named_digest = resolved.named_digest;
     fprintf(out, "%s: Pulling from %s\n", ref.tag.empty() ? ref.digest.c_str() : ref.tag.c_str(), ref.path.c_str());
     Descriptor config = {doc["config"].value("mediaType", ""), doc["config"].at("digest"), doc["config"].at("size")};
     // A pull that fails half-way takes back the blobs it brought: no partial image.

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "box/reference.hpp"
-#include "box/unpack.hpp"
+#include "unpack.hpp"
 
 namespace box::stage3 {
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <memory>
 
@@ -41,7 +42,10 @@ std::vector<Change> upper_changes(const std::string& upper, const std::vector<st
          it.increment(ec)) {
         std::string rel = it->path().string().substr(upper.size());  // "/etc/motd"
         struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0) continue;
+        if (::lstat(it->path().c_str(), &st) != 0) {
+            if (errno == ENOENT) continue;  // gone since the walk saw it: the container runs on
+            throw_errno("lstat " + it->path().string(), errno);
+        }
         if (is_whiteout(st)) {  // overlayfs's mark for "deleted in this layer"
             changes.push_back({'D', rel});
             continue;
@@ -52,6 +56,7 @@ std::vector<Change> upper_changes(const std::string& upper, const std::vector<st
         });
         changes.push_back({in_lower ? 'C' : 'A', rel});
     }
+    if (ec) throw Error("walk " + upper, ec.message());
     std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.path < b.path; });
     return changes;
     // END EXERCISE

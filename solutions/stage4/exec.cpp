@@ -18,7 +18,6 @@
 #include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
-#include "box/supervise.hpp"
 #include "box/sys.hpp"
 #include "box/user.hpp"
 #include "box/util.hpp"
@@ -71,7 +70,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
         env.push_back(e);
     }
 
-    SignalForwarder signals;
+    stage1::SignalForwarder signals;
     stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(::getpid());  // its limits cover us
     join_namespaces(init);  // from here on "/" is the container's root
 
@@ -110,7 +109,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
             for (const auto& e : env)
                 if (starts_with(e, "PATH=")) path = e.substr(5);
             std::string program = stage1::find_executable(o.args[0], path);
-            SignalForwarder::unblock_in_child();
+            stage1::SignalForwarder::unblock_in_child();
             int err = sys::execve(program, o.args, env);
             throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
         } catch (const Error& e) {
@@ -127,7 +126,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
         throw error_from_message(message->text, "exec");
     }
     if (o.detach) return 0;  // it goes on; when we exit, the host's init (or nearest subreaper) inherits it
-    return supervise(child, signals, std::move(master), o.interactive);
+    return stage1::supervise(child, signals, std::move(master), o.interactive);
 }
 
 int top(const Container& c, const std::vector<std::string>& ps_args) {
@@ -162,7 +161,7 @@ int top(const Container& c, const std::vector<std::string>& ps_args) {
     }
     int status = 0;
     ::waitpid(child, &status, 0);
-    return exit_status(status);
+    return stage1::exit_status(status);
 }
 
 void register_exec_commands() {

@@ -60,4 +60,8 @@ TEST_CASE("find_executable searches PATH in order and reports 126/127 as docker 
     CHECK(status_of([&] { stage1::find_executable(dir + "/nope/" + name, path); }) ==
           "127 no such file or directory");
     CHECK(status_of([&] { stage1::find_executable(dir + "/a", path); }) == "126 is a directory");
+    // A directory of that name in PATH is no candidate: the search goes on past it.
+    fs::create_directories(dir + "/d/" + name);
+    CHECK(stage1::find_executable(name, dir + "/d:" + dir + "/c") == dir + "/c/" + name);
+    CHECK(status_of([&] { stage1::find_executable(name, dir + "/d"); }) == "127 executable file not found in $PATH");
 }

@@ -1,12 +1,15 @@
-// Stage 2, unit tests: the conversions, and the v2 code against a stand-in
-// hierarchy. This host's cgroup v2 has no controllers, so these check what
-// box would write where, not the kernel's enforcement of it.
+// Stage 2, unit tests: the conversions, and the v2 and v1 code against
+// stand-in hierarchies (tmpfs), so that both are checked whatever the host has
+// (this one: v1 controllers and an empty cgroup2; a student's: often cgroup2
+// only). They check what box would write where, not the kernel's enforcement
+// of it: the black-box tests do that on the host's real hierarchy.
 #include <catch2/catch.hpp>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "box/cgroup_layout.hpp"
 #include "harness.hpp"
@@ -116,4 +119,77 @@ TEST_CASE("on cgroup v2, box enables controllers top-down and writes the limits 
     for (const auto& f : fs::directory_iterator(v2->path())) fs::remove(f.path());
     cg->remove();
     CHECK_FALSE(fs::exists(v2->path()));
+}
+
+namespace {
+// Tmpfs directories laid out like v1 hierarchies (cpu and cpuacct co-mounted,
+// as Debian mounts them), each with box's shared parent; unmounted on the way
+// out. No cpuset: a new cpuset cgroup's files are the kernel's to make, and
+// create() copies into them at once.
+struct FakeCgroup1 {
+    std::string root;
+    explicit FakeCgroup1(const std::string& dir) : root(dir) {
+        fs::create_directories(root);
+        REQUIRE(mount("boxtest-cgroup1", root.c_str(), "tmpfs", 0, "mode=755,size=1m") == 0);
+        for (const char* h : kHierarchies) fs::create_directories(root + "/" + h + "/box");
+    }
+    ~FakeCgroup1() { umount2(root.c_str(), MNT_DETACH); }
+    std::map<std::string, std::string> parents() const {
+        return {{"memory", root + "/memory/box"},
+                {"cpu", root + "/cpu,cpuacct/box"},
+                {"cpuacct", root + "/cpu,cpuacct/box"},
+                {"pids", root + "/pids/box"}};
+    }
+    void write(const std::string& rel, const std::string& text) const { std::ofstream(root + "/" + rel) << text; }
+    std::string read(const std::string& rel) const { return boxtest::trim(boxtest::read_host_file(root + "/" + rel)); }
+    static constexpr const char* kHierarchies[] = {"memory", "cpu,cpuacct", "pids"};
+};
+}  // namespace
+
+// This host has real v1 controllers, and the black-box tests use them; a host
+// with cgroup v2 only has none, and this stand-in is what checks exercise 6 there.
+TEST_CASE("on cgroup v1, box makes one directory per hierarchy and writes each limit into its controller's",
+          "[stage2][v1]") {
+    boxtest::Sandbox sb;
+    FakeCgroup1 fake(sb.dir() + "/cgroup1");
+    std::string id = boxtest::random_name("", 64);
+    CgroupV1 cg(fake.parents(), id);
+    cg.create();
+    for (const char* h : FakeCgroup1::kHierarchies) CHECK(fs::is_directory(fake.root + "/" + h + "/box/" + id));
+
+    // The kernel would now show the controllers' files in each directory.
+    std::string mem = "memory/box/" + id + "/", cpu = "cpu,cpuacct/box/" + id + "/", pids = "pids/box/" + id + "/";
+    for (const std::string& f : {mem + "memory.limit_in_bytes", mem + "memory.memsw.limit_in_bytes",
+                                 cpu + "cpu.cfs_period_us", cpu + "cpu.cfs_quota_us", cpu + "cpu.shares",
+                                 pids + "pids.max"})
+        fake.write(f, "");
+    for (const char* h : FakeCgroup1::kHierarchies) fake.write(std::string(h) + "/box/" + id + "/cgroup.procs", "");
+    ResourceLimits limits;
+    limits.memory = boxtest::random_int(8, 512) << 20;
+    limits.cpus = static_cast<double>(boxtest::random_int(1, 200)) / 100.0;
+    limits.cpu_shares = static_cast<std::uint64_t>(boxtest::random_int(2, 4096));
+    limits.pids = boxtest::random_int(5, 500);
+    cg.set_limits(limits);
+    CHECK(fake.read(mem + "memory.limit_in_bytes") == std::to_string(*limits.memory));
+    CHECK(fake.read(mem + "memory.memsw.limit_in_bytes") == std::to_string(2 * *limits.memory));  // docker's default
+    CHECK(fake.read(cpu + "cpu.cfs_period_us") == "100000");
+    CHECK(fake.read(cpu + "cpu.cfs_quota_us") == std::to_string(cpu_quota(*limits.cpus).quota_us));
+    CHECK(fake.read(cpu + "cpu.shares") == std::to_string(*limits.cpu_shares));
+    CHECK(fake.read(pids + "pids.max") == std::to_string(*limits.pids));
+    limits.memory_swap = *limits.memory + (1 << 20);
+    limits.pids = -1;
+    cg.set_limits(limits);
+    CHECK(fake.read(mem + "memory.memsw.limit_in_bytes") == std::to_string(*limits.memory_swap));
+    CHECK(fake.read(pids + "pids.max") == "max");
+
+    pid_t pid = static_cast<pid_t>(boxtest::random_int(1000, 99999));
+    cg.add_process(pid);
+    for (const char* h : FakeCgroup1::kHierarchies)
+        CHECK(fake.read(std::string(h) + "/box/" + id + "/cgroup.procs") == std::to_string(pid));
+
+    // On the real hierarchy rmdir succeeds with the files in; here they must go first.
+    for (const char* h : FakeCgroup1::kHierarchies)
+        for (const auto& f : fs::directory_iterator(fake.root + "/" + h + "/box/" + id)) fs::remove(f.path());
+    cg.remove();
+    for (const char* h : FakeCgroup1::kHierarchies) CHECK_FALSE(fs::exists(fake.root + "/" + h + "/box/" + id));
 }

@@ -88,7 +88,7 @@ TEST_CASE("exec sees the container's hostname, processes and files, and leaves i
     Sandbox sb;
     import_busybox(sb);
     std::string host = random_name("h", 6);
-    std::string id = run_detached(sb, {"-h", host, "-e", "GREETING=hi"}, {"sleep", "300"});
+    std::string id = run_detached(sb, {"-h", host, "-e", "GREETING=hi", "--pids-limit", "50"}, {"sleep", "300"});
     auto exec = [&](std::vector<std::string> cmd, const std::vector<std::string>& flags = {}) {
         std::vector<std::string> args = {"exec"};
         args.insert(args.end(), flags.begin(), flags.end());
@@ -111,6 +111,13 @@ TEST_CASE("exec sees the container's hostname, processes and files, and leaves i
     // Its process was in the container: same PID namespace as the container's init.
     auto ns = exec({"readlink", "/proc/self/ns/pid"});
     CHECK(trim(ns.out) == fs::read_symlink("/proc/" + std::to_string(inspect(sb, id)["State"]["Pid"].get<int>()) + "/ns/pid").string());
+    // ...and in its cgroup: it sees its own cgroups as PID 1 sees its own (the
+    // cgroup namespace's root, "/", in every hierarchy); a process left in
+    // box's cgroup would see a path above the root ("/../..").
+    auto own = exec({"cat", "/proc/self/cgroup"});
+    CHECK(own.out == exec({"cat", "/proc/1/cgroup"}).out);
+    CHECK(own.out.find("/..") == std::string::npos);
+    CHECK_FALSE(own.out.empty());
     // A terminal of the container's own, through a pty of the test's.
     auto tty = run({"script", "-qefc", box_binary() + " --root " + sb.dir() + "/state exec -it " + id + " tty", "/dev/null"});
     CHECK(tty.out.find("/dev/pts/") != std::string::npos);
@@ -122,6 +129,28 @@ TEST_CASE("exec sees the container's hostname, processes and files, and leaves i
     CHECK(top.out.find(" " + std::to_string(inspect(sb, id)["State"]["Pid"].get<int>()) + " ") != std::string::npos);
     CHECK(top.out.find("sleep 300") != std::string::npos);
     CHECK(sb.box({"rm", "-f", id}).status == 0);
+}
+
+TEST_CASE("stop sends SIGTERM and waits up to -t for the container to exit before SIGKILL", "[stage4][stop]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // The shell traps TERM, takes a second to finish, and exits 7: a stop that
+    // kills at once, or does not wait, ends it with 137 and no "got TERM".
+    std::string word = random_name("term-");
+    std::string id = run_detached(sb, {}, {"sh", "-c", "trap 'sleep 1; echo " + word + "; exit 7' TERM; echo ready; "
+                                           "while true; do sleep 0.1; done"});
+    REQUIRE(eventually([&] { return sb.box({"logs", id}).out.find("ready") != std::string::npos; }));
+    auto stop = sb.box({"stop", "-t", "30", id});
+    BOX_SHOW(stop);
+    CHECK(stop.status == 0);
+    CHECK(inspect(sb, id)["State"]["ExitCode"] == 7);
+    CHECK(sb.box({"logs", id}).out.find(word) != std::string::npos);
+    // One that ignores TERM is killed once -t has passed: 137.
+    std::string stubborn = run_detached(sb, {}, {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"});
+    REQUIRE(eventually([&] { return sb.box({"logs", stubborn}).out.find("ready") != std::string::npos; }));
+    CHECK(sb.box({"stop", "-t", "1", stubborn}).status == 0);
+    CHECK(inspect(sb, stubborn)["State"]["ExitCode"] == 137);
+    CHECK_FALSE(inspect(sb, stubborn)["State"]["Running"].get<bool>());
 }
 
 TEST_CASE("--restart on-failure:2 restarts twice, then the exit code stays", "[stage4][restart]") {

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config python3          # build, exercises, grader
+  build-essential cmake pkg-config python3 ccache   # build (ccache: rebuilds of the same file are free), exercises, grader
   libcli11-dev nlohmann-json3-dev catch2             # lib/: flags, JSON; tests
   libarchive-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev   # stages 3-7: tar, HTTP, sha256, YAML
   busybox-static                                     # the base root filesystem

@@ -75,6 +75,18 @@ def list_tests(binary):
     return tests
 
 
+def track_of(source):
+    """Which exercises a tree holds: the TRACK file `make exercises` writes
+    ("basic" or "advanced"), or "solutions"."""
+    if source == "solutions":
+        return "solutions"
+    base = ROOT / "exercises" if source == "exercises" else pathlib.Path(source)
+    for f in (base / "TRACK", base / "exercises" / "TRACK"):
+        if f.is_file():
+            return f.read_text().strip() + " track"
+    return "basic track (no TRACK file)"
+
+
 def catch_spec(name):
     """A Catch2 test spec matching exactly `name` (given in a -f file, so a
     name that starts with '-' is not taken for an option)."""
@@ -150,7 +162,8 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
 
     results, suites, total, possible = [], [], 0, 0
-    print(f"Grading {args.source}\n")
+    track = track_of(source)
+    print(f"Grading {args.source} ({track})\n")
     for stage in stages:
         chapter = next((ROOT / "chapters").glob(f"{stage:02d}-*"), None)
         print(f"stage {stage} — {chapter.relative_to(ROOT) if chapter else '?'}")
@@ -194,13 +207,14 @@ def main():
         total += score
         possible += stage_max
 
-    print(f"Score: {total}/{possible}")
+    print(f"Score: {total}/{possible} ({track})")
     root = ET.Element("testsuites", name="box grade", tests=str(len(results)),
                       failures=str(sum(1 for r in results if r["status"] == "failed")))
     root.extend(suites)
     ET.ElementTree(root).write(out_dir / "junit.xml", encoding="utf-8", xml_declaration=True)
     (out_dir / "results.json").write_text(json.dumps(
-        {"score": total, "max_score": possible, "tests": results, "stdout_visibility": "visible"}, indent=2) + "\n")
+        {"score": total, "max_score": possible, "tests": results, "stdout_visibility": "visible",
+         "output": f"graded: {args.source}, {track}"}, indent=2) + "\n")
     print(f"Reports: {out_dir / 'junit.xml'}, {out_dir / 'results.json'}")
     if args.require_all_fail:
         passing = [r["name"] for r in results if r["status"] == "passed"]

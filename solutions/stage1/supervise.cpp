@@ -1,4 +1,4 @@
-#include "box/supervise.hpp"
+#include "supervise.hpp"
 
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -16,7 +16,7 @@
 #include "box/trace.hpp"
 #include "box/util.hpp"
 
-namespace box {
+namespace box::stage1 {
 namespace {
 
 sigset_t g_original_mask;
@@ -27,15 +27,18 @@ constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
 }  // namespace
 
 SignalForwarder::SignalForwarder() {
+    // BEGIN ADVANCED EXERCISE 14: SignalForwarder()
     sigemptyset(&set_);
     for (int s : kForwarded) sigaddset(&set_, s);
     sigaddset(&set_, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set_, &g_original_mask);
+    // END EXERCISE
 }
 
 SignalForwarder::~SignalForwarder() { sigprocmask(SIG_SETMASK, &g_original_mask, nullptr); }
 
 void SignalForwarder::unblock_in_child() {
+    // BEGIN ADVANCED EXERCISE 15: unblock_in_child()
     // execve() resets handled signals to their default action but keeps ignored
     // ones ignored: a box started under nohup would pass on an ignored SIGHUP,
     // and a shell as PID 1 may not even trap a signal ignored on entry.
@@ -52,15 +55,19 @@ void SignalForwarder::unblock_in_child() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // END EXERCISE
 }
 
 int exit_status(int wait_status) {
+    // BEGIN ADVANCED EXERCISE 13: exit_status()
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
     if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
     return kExitBoxError;
+    // END EXERCISE
 }
 
 int supervise(pid_t child, const SignalForwarder& signals, Fd pty_master, bool interactive) {
+    // BEGIN ADVANCED EXERCISE 12: supervise()
     Fd sigfd(signalfd(-1, &signals.blocked(), SFD_CLOEXEC));
     if (!sigfd) throw_errno("signalfd", errno);
 
@@ -125,6 +132,7 @@ int supervise(pid_t child, const SignalForwarder& signals, Fd pty_master, bool i
         write_all(STDOUT_FILENO, buf, static_cast<size_t>(n));
     }
     return *status;
+    // END EXERCISE
 }
 
-}  // namespace box
+}  // namespace box::stage1

@@ -1,4 +1,4 @@
-// Unit tests of lib/: unpacking layers, and a corpus of hostile layers that
+// Stage 3, unit tests: unpacking layers, and a corpus of hostile layers that
 // must be refused with nothing written outside the target directory.
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,10 +14,11 @@
 
 #include "box/digest.hpp"
 #include "box/error.hpp"
-#include "box/unpack.hpp"
+#include "unpack.hpp"
 #include "harness.hpp"
 
 using namespace box;
+using namespace box::stage3;
 namespace fs = std::filesystem;
 
 namespace {
@@ -81,7 +82,7 @@ UnpackResult unpack_file(const std::string& tar, const std::string& dir, const E
 
 }  // namespace
 
-TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[lib][unpack]") {
+TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[stage3][unpack]") {
     boxtest::Sandbox sb;
     std::string body = boxtest::random_name("hello-");
     for (bool gzip : {false, true}) {
@@ -111,7 +112,7 @@ TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[
     CHECK(unpack_file(plain, sb.dir() + "/p1").diff_id == unpack_file(gz, sb.dir() + "/p2").diff_id);
 }
 
-TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpacking", "[lib][unpack]") {
+TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpacking", "[stage3][unpack]") {
     boxtest::Sandbox sb;
     std::string dir = sb.dir() + "/layer";
     fs::create_directories(dir);
@@ -164,7 +165,7 @@ TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpackin
     CHECK(xattr(dir + "/srv/data", "user.box.dir") == "d");
 }
 
-TEST_CASE("hostile layers are refused and write nothing outside", "[lib][unpack][hostile]") {
+TEST_CASE("hostile layers are refused and write nothing outside", "[stage3][unpack][hostile]") {
     boxtest::Sandbox sb;
     std::string outside = sb.dir() + "/outside";
     fs::create_directories(outside);
@@ -202,7 +203,7 @@ TEST_CASE("hostile layers are refused and write nothing outside", "[lib][unpack]
     }
 }
 
-TEST_CASE("an entry hook sees each entry with its parent and can take it over", "[lib][unpack]") {
+TEST_CASE("an entry hook sees each entry with its parent and can take it over", "[stage3][unpack]") {
     boxtest::Sandbox sb;
     std::string dir = sb.dir() + "/l";
     fs::create_directories(dir);

@@ -1,8 +1,8 @@
-// Unpacking a layer. Every file is created relative to a directory descriptor
+// Chapter 3: unpacking a layer. Every file is created relative to a directory descriptor
 // that was opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no
 // path component of an entry can lead outside the target, however the tar
 // was crafted.
-#include "box/unpack.hpp"
+#include "unpack.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -22,7 +22,7 @@
 #include "box/fd.hpp"
 #include "box/util.hpp"
 
-namespace box {
+namespace box::stage3 {
 namespace {
 
 using ArchivePtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
@@ -222,4 +222,4 @@ UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook) {
     return result;
 }
 
-}  // namespace box
+}  // namespace box::stage3

@@ -1,6 +1,7 @@
 /// @file supervise.hpp
-/// @brief What box does while its container runs: forward signals, relay the
-/// terminal, wait, and turn the wait status into an exit status.
+/// @brief Chapter 1: what box does while its container runs — forward
+/// signals, relay the terminal, wait, and turn the wait status into an exit
+/// status. Stage 4's exec, attach and foreground run use it too.
 #pragma once
 
 #include <signal.h>
@@ -8,7 +9,7 @@
 
 #include "box/fd.hpp"
 
-namespace box {
+namespace box::stage1 {
 
 /// Blocks, for its lifetime, the signals box forwards to the container plus
 /// SIGCHLD, so that none is lost between clone() and the wait loop. Make one
@@ -42,4 +43,4 @@ int supervise(pid_t child, const SignalForwarder& signals, Fd pty_master, bool i
 /// 128+N for death by signal N (137 for SIGKILL), as docker and shells report.
 int exit_status(int wait_status);
 
-}  // namespace box
+}  // namespace box::stage1

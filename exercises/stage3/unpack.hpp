@@ -1,5 +1,6 @@
 /// @file unpack.hpp
-/// @brief Unpacking a layer tar safely: nothing may land outside the directory.
+/// @brief Chapter 3: unpacking a layer tar safely — nothing may land outside
+/// the directory.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace box {
+namespace box::stage3 {
 
 /// One entry of a tar stream, as libarchive read it.
 struct TarEntry {
@@ -49,4 +50,4 @@ struct UnpackResult {
 /// removes it.
 UnpackResult unpack_tar(int fd, const std::string& dir, const EntryHook& hook = {});
 
-}  // namespace box
+}  // namespace box::stage3
