@@ -59,6 +59,7 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
 // docker's rules for limits, however the spec was made (SpecPhase::Check):
 // refused before anything is created.
 void check_limits(ContainerSpec& spec) {
+    // BEGIN ADVANCED EXERCISE 17: check_limits()
     const ResourceLimits& l = spec.limits;
     if (l.memory && *l.memory < kMinMemory)
         throw Error("invalid value \"" + format_bytes(*l.memory) + "\" for --memory", "the minimum memory limit is 6MiB");
@@ -77,6 +78,7 @@ void check_limits(ContainerSpec& spec) {
     }
     if (!l.cpuset_cpus.empty()) parse_cpu_list(l.cpuset_cpus, static_cast<unsigned>(online), "--cpuset-cpus");
     if (l.pids && *l.pids < -1) throw Error("invalid value for --pids-limit", "use a positive number, or -1 for unlimited");
+    // END EXERCISE
 }
 
 // The container's cgroup, as one of start_container()'s extensions: created

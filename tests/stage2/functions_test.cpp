@@ -108,6 +108,21 @@ TEST_CASE("on cgroup v2, box enables controllers top-down and writes the limits 
     CHECK(fake.read(leaf + "memory.swap.max") == "max");
     CHECK(fake.read(leaf + "pids.max") == "max");
 
+    // What the kernel counted, as usage() reads it back (box stats, --stats).
+    std::int64_t peak = boxtest::random_int(1 << 20, 1 << 30), now = peak / 2, usec = boxtest::random_int(1, 1 << 30);
+    long procs = boxtest::random_int(1, 50);
+    fake.write(leaf + "memory.peak", std::to_string(peak) + "\n");
+    fake.write(leaf + "memory.current", std::to_string(now) + "\n");
+    fake.write(leaf + "cpu.stat", "usage_usec " + std::to_string(usec) + "\nuser_usec 1\nsystem_usec 2\n");
+    fake.write(leaf + "pids.current", std::to_string(procs) + "\n");
+    Usage u = cg->usage();
+    CHECK(u.memory_peak == peak);
+    CHECK(u.memory_now == now);
+    CHECK(u.memory_limit == *limits.memory);
+    CHECK(u.cpu_usec == usec);
+    CHECK(u.pids == procs);  // no pids.peak on this kernel's stand-in: the current count
+    CHECK(u.pids_now == procs);
+
     pid_t pid = static_cast<pid_t>(boxtest::random_int(1000, 99999));
     cg->add_process(pid);
     CHECK(fake.read(leaf + "cgroup.procs") == std::to_string(pid));
@@ -181,6 +196,21 @@ TEST_CASE("on cgroup v1, box makes one directory per hierarchy and writes each l
     cg.set_limits(limits);
     CHECK(fake.read(mem + "memory.memsw.limit_in_bytes") == std::to_string(*limits.memory_swap));
     CHECK(fake.read(pids + "pids.max") == "max");
+
+    // What the kernel counted, as usage() reads it back.
+    std::int64_t peak = boxtest::random_int(1 << 20, 1 << 30), ns = boxtest::random_int(1000, 1 << 30);
+    long procs = boxtest::random_int(1, 50);
+    fake.write(mem + "memory.max_usage_in_bytes", std::to_string(peak) + "\n");
+    fake.write(mem + "memory.usage_in_bytes", std::to_string(peak / 2) + "\n");
+    fake.write(cpu + "cpuacct.usage", std::to_string(ns) + "\n");
+    fake.write(pids + "pids.current", std::to_string(procs) + "\n");
+    Usage u = cg.usage();
+    CHECK(u.memory_peak == peak);
+    CHECK(u.memory_now == peak / 2);
+    CHECK(u.memory_limit == *limits.memory);
+    CHECK(u.cpu_usec == ns / 1000);
+    CHECK(u.pids == procs);
+    CHECK(u.pids_now == procs);
 
     pid_t pid = static_cast<pid_t>(boxtest::random_int(1000, 99999));
     cg.add_process(pid);

@@ -42,18 +42,27 @@ def sh(cmd, **kw):
 class Worker:
     def __init__(self, k, stage):
         self.k = k
-        # src beside build in a directory of the worker's own: the compile
-        # commands of all workers are then the same (-I../src/stage1), and
-        # ccache compiles each file once for all of them.
-        self.src = ROOT / "build" / "regions" / f"w{k}" / "src"
-        self.build = ROOT / "build" / "regions" / f"w{k}" / "build"
+        # A tree of the worker's own that looks like the kit from its build
+        # directory: lib/, tests/, CMakeLists.txt link to the kit's, solutions/
+        # is a copy the worker stubs, and the build directory sits two levels
+        # down as `make test`'s does. Every compile command is then the same as
+        # `make test`'s (../../lib/include, ../../solutions/stage1, ...), and
+        # ccache hands back what that build compiled: only stubbed files compile.
+        self.tree = ROOT / "build" / "regions" / f"w{k}"
+        self.src = self.tree / "solutions"
+        self.build = self.tree / "build" / f"stage{stage}"
         self.stage = stage
 
     def prepare(self, stages):
         """Configures and builds once, from the solutions unchanged."""
+        self.tree.mkdir(parents=True, exist_ok=True)
+        for name in ("CMakeLists.txt", "lib", "tests", "chapters"):
+            link = self.tree / name
+            if not link.is_symlink():
+                link.symlink_to(ROOT / name)
         cut_exercises.copy_solutions(self.src)
-        cfg = sh(["cmake", "-S", str(ROOT), "-B", str(self.build), f"-DBOX_STAGE={self.stage}",
-                  f"-DBOX_FROM={self.src}", "-DBOX_SOLVED="])
+        cfg = sh(["cmake", "-S", str(self.tree), "-B", str(self.build), f"-DBOX_STAGE={self.stage}",
+                  "-DBOX_FROM=solutions", "-DBOX_SOLVED="])
         if cfg.returncode != 0:
             raise RuntimeError(f"cmake: {cfg.stdout[-2000:]}{cfg.stderr[-2000:]}")
         self.make(["box"] + [f"box-stage{s}" for s in stages])

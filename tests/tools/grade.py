@@ -37,7 +37,9 @@ def sh(cmd, **kw):
 def build(stage, source, solved):
     """Builds stage `stage` from `source`; returns (build dir, error text or None)."""
     tag = hashlib.md5(f"{source}|{solved}".encode()).hexdigest()[:8]
-    out = ROOT / "build" / "grade" / f"stage{stage}-{tag}"
+    # Two levels below the kit, as `make test`'s build: the same compile
+    # commands for lib/ and the tests, so ccache compiles them once.
+    out = ROOT / "build" / f"grade-stage{stage}-{tag}"
     cfg = sh(["cmake", "-S", str(ROOT), "-B", str(out), f"-DBOX_STAGE={stage}",
               f"-DBOX_FROM={source}", f"-DBOX_SOLVED={solved}"])
     if cfg.returncode != 0:
