@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <type_traits>
 
@@ -46,7 +47,11 @@ const Curl& curl_api() {
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* ctx = static_cast<std::pair<const HttpRequest*, HttpResponse*>*>(user);
-    if (ctx->first->sink) ctx->first->sink(data, size * n);
+    // Only a success streams: an error's or a redirect's body (a registry's
+    // JSON errors, a storage server's HTML) is kept for the caller to read,
+    // and never reaches what a sink hashes or writes.
+    bool success = ctx->second->status >= 200 && ctx->second->status < 300;
+    if (ctx->first->sink && success) ctx->first->sink(data, size * n);
     else ctx->second->body.append(data, size * n);
     return size * n;
 }
@@ -54,6 +59,11 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
 size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto* response = static_cast<HttpResponse*>(user);
     std::string line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {  // a status line (after a 100 Continue, the next one)
+        auto space = line.find(' ');
+        response->status = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);
+        return size * n;
+    }
     auto colon = line.find(':');
     if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);

@@ -207,7 +207,7 @@ TEST_CASE("pull says, in docker's words, what the registry refused", "[stage3][d
     CHECK(lines(sb.box({"images", "-q"}).out).size() == 1);  // team/web:v1 only
 }
 
-TEST_CASE("run and create pull a missing image first, as docker's --pull missing", "[stage3][docker-cli]") {
+TEST_CASE("run pulls a missing image first, as docker's --pull missing", "[stage3][docker-cli]") {
     Sandbox sb;
     TestRegistry registry(sb);
     push_with_skopeo(sb, registry, "team/web:v1");
@@ -233,7 +233,7 @@ TEST_CASE("run and create pull a missing image first, as docker's --pull missing
     CHECK(again.err.empty());
 
     // --pull always asks the registry again; the image is the same.
-    auto always = sb.box({"create", "--pull", "always", name});
+    auto always = sb.box({"run", "--pull", "always", name, "true"});
     BOX_SHOW(always);
     REQUIRE(always.status == 0);
     CHECK(always.err.find("Status: Image is up to date for " + name) != std::string::npos);

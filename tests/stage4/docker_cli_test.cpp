@@ -227,3 +227,18 @@ TEST_CASE("system df counts what images, containers and volumes hold on disk", "
     CHECK(rows["Containers"] == std::vector<std::string>{"0", "0", "0B", "0B"});
     CHECK(rows["Local Volumes"] == std::vector<std::string>{"1", "0", "2MB", "2MB (100%)"});
 }
+
+TEST_CASE("create pulls a missing image as run does, its lines on stderr", "[stage4][cli]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    push_with_skopeo(sb, registry, "team/web:v1");
+    std::string name = registry.host() + "/team/web:v1";
+    auto created = sb.box({"create", name, "sh", "-c", "exit 4"});
+    BOX_SHOW(created);
+    REQUIRE(created.status == 0);
+    std::string id = trim(created.out);  // only the id on stdout
+    CHECK(id.size() == 64);
+    CHECK(created.err.rfind("Unable to find image '" + name + "' locally\n", 0) == 0);
+    CHECK(created.err.find("Status: Downloaded newer image for " + name) != std::string::npos);
+    CHECK(sb.box({"start", "-a", id}).status == 4);
+}

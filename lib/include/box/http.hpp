@@ -17,7 +17,8 @@ struct HttpRequest {
     std::vector<std::string> headers;  ///< "Name: value" lines
     std::string body;                  ///< sent as the body (unless upload_file is set)
     std::string upload_file;           ///< send this file's content as the body
-    /// If set, the response body is passed here as it arrives (and not kept).
+    /// If set, a successful (2xx) response's body is passed here as it
+    /// arrives (and not kept); any other response's body is kept in `body`.
     std::function<void(const char* data, size_t size)> sink;
     /// If set, called as the body is uploaded with the bytes sent so far.
     std::function<void(std::int64_t sent)> upload_progress;
