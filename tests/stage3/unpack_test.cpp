@@ -82,7 +82,7 @@ UnpackResult unpack_file(const std::string& tar, const std::string& dir, const E
 
 }  // namespace
 
-TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[stage3][unpack]") {
+TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[stage3][unpack][advanced]") {
     boxtest::Sandbox sb;
     std::string body = boxtest::random_name("hello-");
     for (bool gzip : {false, true}) {
@@ -112,7 +112,7 @@ TEST_CASE("a layer unpacks with files, dirs, symlinks, hard links and modes", "[
     CHECK(unpack_file(plain, sb.dir() + "/p1").diff_id == unpack_file(gz, sb.dir() + "/p2").diff_id);
 }
 
-TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpacking", "[stage3][unpack]") {
+TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpacking", "[stage3][unpack][advanced]") {
     boxtest::Sandbox sb;
     std::string dir = sb.dir() + "/layer";
     fs::create_directories(dir);
@@ -165,7 +165,7 @@ TEST_CASE("device nodes, fifos, owners, set-id modes and xattrs survive unpackin
     CHECK(xattr(dir + "/srv/data", "user.box.dir") == "d");
 }
 
-TEST_CASE("hostile layers are refused and write nothing outside", "[stage3][unpack][hostile]") {
+TEST_CASE("hostile layers are refused and write nothing outside", "[stage3][unpack][advanced][hostile]") {
     boxtest::Sandbox sb;
     std::string outside = sb.dir() + "/outside";
     fs::create_directories(outside);
@@ -203,7 +203,7 @@ TEST_CASE("hostile layers are refused and write nothing outside", "[stage3][unpa
     }
 }
 
-TEST_CASE("an entry hook sees each entry with its parent and can take it over", "[stage3][unpack]") {
+TEST_CASE("an entry hook sees each entry with its parent and can take it over", "[stage3][unpack][advanced]") {
     boxtest::Sandbox sb;
     std::string dir = sb.dir() + "/l";
     fs::create_directories(dir);

@@ -11,7 +11,8 @@ overall. Writes OUT/junit.xml and OUT/results.json (Gradescope's format).
 A test that hangs is cut off and scores 0; a stage that does not compile scores 0.
 Tests tagged [given] check code the kit gives (no exercise is in their path, so
 a student's work cannot change their outcome): `make test` runs them, grading
-does not count them.
+does not count them. Tests tagged [advanced] check code that is an exercise on
+the advanced track only: they count when the tree graded is that track.
 """
 import argparse
 import hashlib
@@ -58,10 +59,13 @@ def first_error(text):
     return None
 
 
-def list_tests(binary):
+def list_tests(binary, track=""):
     """[(name, points)]: names one per line from --list-test-names-only (never
     wrapped, unlike --list-tests), points from a [Npts] tag (1 if none)."""
-    names = [n for n in sh([str(binary), "~[given]", "--list-test-names-only"]).stdout.splitlines() if n.strip()]
+    # [given]: code the kit gives on every track; [advanced]: code that is an
+    # exercise on the advanced track only (on the basic one, given).
+    spec = "~[given]" if track.startswith(("advanced", "solutions")) else "~[given]~[advanced]"
+    names = [n for n in sh([str(binary), spec, "--list-test-names-only"]).stdout.splitlines() if n.strip()]
     tests = []
     for name in names:
         points = 1
@@ -172,12 +176,12 @@ def main():
         solved = ",".join(str(s) for s in range(1, stage))
         bdir, err = build(stage, source, solved)
         binary = bdir / f"box-stage{stage}"
-        tests = list_tests(binary) if not err else []
+        tests = list_tests(binary, track) if not err else []
         if err:  # the test list comes from the solutions' build then
             ref, ref_err = build(stage, "solutions", "")
             if ref_err:
                 sys.exit(f"make grade: the solutions of stage {stage} do not build: {ref_err}")
-            tests = list_tests(ref / f"box-stage{stage}")
+            tests = list_tests(ref / f"box-stage{stage}", track)
         if not base.exists():
             helper = bdir / "box" if not err else ref / "box"
             sh([str(helper), "base-rootfs", "--force", str(base)], check=True)
