@@ -173,12 +173,16 @@ def generate(track: str = "basic") -> dict:
 def copy_solutions(into: pathlib.Path) -> None:
     """Writes solutions/ into `into` unchanged (only files that differ are
     written, so a build there recompiles only what changed)."""
+    wanted = set()
     for _, _, src in solution_files():
         dst = into / src.relative_to(ROOT / "solutions")
+        wanted.add(dst)
         text = src.read_text()
         dst.parent.mkdir(parents=True, exist_ok=True)
         if not dst.exists() or dst.read_text() != text:
             dst.write_text(text)
+    for old in [p for p in into.rglob("*") if p.is_file() and p not in wanted]:
+        old.unlink()  # a file solutions/ no longer has (the build globs the directories)
 
 
 # Prepended to a file with one region cut for the per-region check: a stub
