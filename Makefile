@@ -68,7 +68,7 @@ exercise-stats:
 	@python3 tests/tools/cut_exercises.py --stats
 
 # exercises/ in sync with solutions/, then each region of both tracks stubbed
-# alone must fail a test of its stage (root: it runs them; JOBS workers).
+# alone must fail a test of its stage (as root: it runs them; REGION_JOBS workers).
 check-exercises: rootfs
 	python3 tests/tools/cut_exercises.py --check
 	python3 tests/tools/check_regions.py --jobs $(REGION_JOBS)
