@@ -338,11 +338,17 @@ std::string pull_from(const std::string& base, const ImageRef& ref, ImageStore& 
 
 int cmd_pull(const std::string& name, bool all_tags);
 
+// Whether `name` says its tag or digest (parse_ref fills in "latest" when it
+// does not): a ':' or '@' after the last '/' — a registry's port comes before it.
+bool names_tag_or_digest(const std::string& name) {
+    size_t slash = name.rfind('/');
+    return name.find_first_of(":@", slash == std::string::npos ? 0 : slash) != std::string::npos;
+}
+
 // `pull --all-tags`: every tag the registry lists for the repository.
 int pull_all_tags(const std::string& name) {
     ImageRef ref = parse_ref(name);
-    if (name.find(':', name.rfind('/') == std::string::npos ? 0 : name.rfind('/')) != std::string::npos ||
-        !ref.digest.empty())
+    if (names_tag_or_digest(name))
         throw Error("pull --all-tags " + name, "give a repository without a tag or digest");
     std::string last_error;
     for (const auto& base : sources_for(ref)) {
@@ -366,8 +372,7 @@ int pull_all_tags(const std::string& name) {
 int cmd_pull(const std::string& name, bool all_tags) {
     if (all_tags) return pull_all_tags(name);
     ImageRef ref = parse_ref(name);
-    std::string last_part = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/'));
-    if (last_part.find_first_of(":@") == std::string::npos) printf("Using default tag: latest\n");
+    if (!names_tag_or_digest(name)) printf("Using default tag: latest\n");
     pull_image(name, stdout);
     printf("%s\n", ref.full().c_str());
     return 0;

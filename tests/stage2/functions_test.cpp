@@ -1,10 +1,9 @@
 // Stage 2, unit tests: the conversions, and the v2 and v1 code against
-// stand-in hierarchies (tmpfs), so that both are checked whatever the host has
+// stand-in hierarchies (plain directories), so that both are checked whatever the host has
 // (this one: v1 controllers and an empty cgroup2; a student's: often cgroup2
 // only). They check what box would write where, not the kernel's enforcement
 // of it: the black-box tests do that on the host's real hierarchy.
 #include <catch2/catch.hpp>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -44,12 +43,12 @@ TEST_CASE("oom_kill_count reads v2 memory.events and v1 memory.oom_control", "[s
 }
 
 namespace {
-// A tmpfs laid out like the root of a cgroup2 mount, unmounted on the way out.
+// A directory of the sandbox laid out like the root of a cgroup2 mount (plain
+// files: no mount to leave behind if the test binary dies).
 struct FakeCgroup2 {
     std::string root;
     explicit FakeCgroup2(const std::string& dir) : root(dir) {
         fs::create_directories(root);
-        REQUIRE(mount("boxtest-cgroup", root.c_str(), "tmpfs", 0, "mode=755,size=1m") == 0);
         write("cgroup.controllers", "cpuset cpu io memory hugetlb pids\n");
         write("cgroup.subtree_control", "");
         write("cgroup.procs", "");
@@ -59,7 +58,6 @@ struct FakeCgroup2 {
         write("box/cgroup.subtree_control", "");
         write("box/cgroup.procs", "");
     }
-    ~FakeCgroup2() { umount2(root.c_str(), MNT_DETACH); }
     void write(const std::string& rel, const std::string& text) const { std::ofstream(root + "/" + rel) << text; }
     std::string read(const std::string& rel) const { return boxtest::trim(boxtest::read_host_file(root + "/" + rel)); }
 };
@@ -137,18 +135,15 @@ TEST_CASE("on cgroup v2, box enables controllers top-down and writes the limits 
 }
 
 namespace {
-// Tmpfs directories laid out like v1 hierarchies (cpu and cpuacct co-mounted,
-// as Debian mounts them), each with box's shared parent; unmounted on the way
-// out. No cpuset: a new cpuset cgroup's files are the kernel's to make, and
+// Directories of the sandbox laid out like v1 hierarchies (cpu and cpuacct
+// co-mounted, as Debian mounts them), each with box's shared parent. No cpuset: a new cpuset cgroup's files are the kernel's to make, and
 // create() copies into them at once.
 struct FakeCgroup1 {
     std::string root;
     explicit FakeCgroup1(const std::string& dir) : root(dir) {
         fs::create_directories(root);
-        REQUIRE(mount("boxtest-cgroup1", root.c_str(), "tmpfs", 0, "mode=755,size=1m") == 0);
         for (const char* h : kHierarchies) fs::create_directories(root + "/" + h + "/box");
     }
-    ~FakeCgroup1() { umount2(root.c_str(), MNT_DETACH); }
     std::map<std::string, std::string> parents() const {
         return {{"memory", root + "/memory/box"},
                 {"cpu", root + "/cpu,cpuacct/box"},
