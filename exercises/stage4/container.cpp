@@ -140,7 +140,9 @@ long long process_start_time(pid_t pid) {
 }
 
 bool process_alive(pid_t pid, long long start) {
-    return pid > 0 && ::kill(pid, 0) == 0 && process_start_time(pid) == start;
+    // A zombie has ended: only its parent's wait removes it, and a parent
+    // that is init in a container may never wait.
+    return pid > 0 && process_running(pid) && process_start_time(pid) == start;
 }
 
 bool process_running(pid_t pid) {
@@ -158,6 +160,23 @@ std::string Container::status_text() const {
     if (state.status == Status::Exited)
         return "Exited (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at);
     return "Created";
+}
+
+void repair_orphaned(Container& c) {
+    // Its supervisor gone (killed with box, say), a "running" container is not.
+    // (Its process may live on, orphaned: then it is running still.)
+    if (c.running() && !process_alive(c.state.supervisor, c.state.supervisor_start) &&
+        !process_running(c.state.pid)) {
+        c.state.status = Status::Exited;
+        c.state.pid = 0;
+        // The shim records the wait status first thing (DIR/exit); without it
+        // the code is unknown, which docker reports as 255.
+        auto exit = try_read_file(c.dir + "/exit");
+        int wait_status = exit ? std::atoi(exit->c_str()) : -1;
+        c.state.exit_code = wait_status < 0                ? 255
+                            : WIFEXITED(wait_status)       ? WEXITSTATUS(wait_status)
+                                                           : 128 + WTERMSIG(wait_status);
+    }
 }
 
 ContainerStore::ContainerStore(std::string root)
@@ -215,20 +234,7 @@ Container ContainerStore::load(const std::string& id) const {
     c.auto_remove = config.value("AutoRemove", false);
     json state = json::parse(try_read_file(dir + "/state.json").value_or("{}"), nullptr, false);
     c.state = state_from(state.is_discarded() ? json::object() : state);
-    // Its supervisor gone (killed with box, say), a "running" container is not.
-    // (Its process may live on, orphaned: then it is running still.)
-    if (c.running() && !process_alive(c.state.supervisor, c.state.supervisor_start) &&
-        !process_running(c.state.pid)) {
-        c.state.status = Status::Exited;
-        c.state.pid = 0;
-        // The shim records the wait status first thing (DIR/exit); without it
-        // the code is unknown, which docker reports as 255.
-        auto exit = try_read_file(dir + "/exit");
-        int wait_status = exit ? std::atoi(exit->c_str()) : -1;
-        c.state.exit_code = wait_status < 0                ? 255
-                            : WIFEXITED(wait_status)       ? WEXITSTATUS(wait_status)
-                                                           : 128 + WTERMSIG(wait_status);
-    }
+    repair_orphaned(c);
     return c;
 }
 

@@ -155,6 +155,12 @@ int start_helper(const std::string& id, int control_fd) {
     // prune meanwhile waits, and then finds it running (see starting_lock).
     FileLock starting = starting_lock(store.find(id));
     Container c = store.find(id);
+    if (c.state.status == Status::Restarting && c.state.stopped_by_user) {
+        // Stopped between two runs of --restart: no next run. The shim, told
+        // no pid, ends.
+        update_state(store, id, [](Container& x) { x.state.status = Status::Exited; });
+        return 0;
+    }
     stage1::SignalForwarder signals;  // the container unblocks them before its exec
     try {
         stage1::StartedContainer started = stage1::start_container(c.spec);
@@ -215,16 +221,24 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
     Container c = store.find(ref);
     if (c.running()) {
         update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
+        {
+            // A `box __start` in progress holds this lock until the container
+            // runs and is recorded; one after it sees stopped_by_user and does
+            // not start a --restart's next run.
+            FileLock starting = starting_lock(c);
+            c = store.find(c.id);  // as it is now: it may have ended, or be between two runs
+            if (c.state.status == Status::Restarting && c.state.pid <= 0 &&
+                process_alive(c.state.supervisor, c.state.supervisor_start))
+                ::kill(c.state.supervisor, SIGKILL);  // only the shim waits, between two runs
+        }
         if (c.state.status == Status::Paused) set_frozen(c, false);  // frozen processes do not die
-        if (c.state.pid > 0) {
+        if (c.running() && c.state.pid > 0) {
             // docker's stop: SIGTERM, and SIGKILL once the grace time is over.
             if (grace_seconds > 0) ::kill(c.state.pid, SIGTERM);
             if (grace_seconds <= 0 || !wait_gone(c.state.pid, std::chrono::seconds(grace_seconds))) {
                 ::kill(c.state.pid, SIGKILL);
                 wait_gone(c.state.pid, std::chrono::seconds(5));
             }
-        } else if (process_alive(c.state.supervisor, c.state.supervisor_start)) {
-            ::kill(c.state.supervisor, SIGKILL);  // restarting: only the shim waits, between two runs
         }
         // Until its supervisor (the shim's __cleanup, or a foreground box) has
         // recorded the end, the container is "running" to everyone else.
@@ -342,12 +356,14 @@ Container wait_container(const ContainerStore& store, const std::string& ref) {
 }
 
 void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes) {
+    if (force && store.find(ref).running()) stop_container(store, ref, 0);  // it takes the start lock itself
     FileLock not_starting = starting_lock(store.find(ref));
     Container c = store.find(ref);
     if (c.running() && !force)
         throw Error("You cannot remove a running container " + c.id,
                     "Stop the container before attempting removal or force remove");
-    if (c.running()) stop_container(store, ref, 0);
+    if (c.running())
+        throw Error("cannot remove container " + c.name, "it was started again while being removed: try again");
     clean_up_leftovers(store, store.find(c.id));
     store.remove(store.find(c.id));
     if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it

@@ -4,7 +4,7 @@
 //                               │  ├─ fork+exec `box __start ID` ──clone──▶ container
 //                               │  │    (box exits: the container is re-parented to the shim)
 //                               │  ├─ relays the container's stdout/stderr into container.log
-//                               │  │    and to every box attached to DIR/attach
+//                               │  │    and to every box attached to DIR/attach  ← exercises 4-7 (advanced)
 //                               │  ├─ reaps it and records its exit            ← exercise 1
 //                               │  └─ fork+exec `box __cleanup ID STATUS` (cgroup, state, --restart)
 //   box run -d reads "ok" from the shim and prints the id
@@ -275,7 +275,20 @@ private:
         for (auto& s : streams_)
             if (s.fd >= 0) fcntl(s.fd, F_SETFL, O_NONBLOCK);
         fcntl(input_, F_SETFL, O_NONBLOCK);
+        int wait_status = relay();
+        for (auto& s : streams_)
+            if (s.fd >= 0) ::close(s.fd);
+        if (!tty_ && input_ >= 0) ::close(input_);
+        input_ = -1;
+        return wait_status;
+    }
 
+    // The shim's event loop, for one run of the container: relays its output
+    // (pump) and the attached boxes' messages (serve, flush_input), accepts new
+    // attachments, and reaps on SIGCHLD (reap_and_record, exercise 1); returns
+    // the container's wait status once it has been reaped and its output
+    // drained.
+    int relay() {
         int wait_status = 0;
         bool ended = false;
         std::vector<struct pollfd> fds;
@@ -329,10 +342,6 @@ private:
                     if (clients_[k].fd == fds[i].fd && !serve(clients_[k])) drop(k);
             }
         }
-        for (auto& s : streams_)
-            if (s.fd >= 0) ::close(s.fd);
-        if (!tty_ && input_ >= 0) ::close(input_);
-        input_ = -1;
         return wait_status;
     }
 

@@ -120,12 +120,16 @@ private:
     RecordStore records_;  // lib's store: lock, atomic records, name index, repair
 };
 
-/// True if process `pid` exists and started at `start` (see process_start_time).
+/// True if process `pid` exists, has not ended (a zombie has) and started at
+/// `start` (see process_start_time).
 bool process_alive(pid_t pid, long long start);
 /// True if process `pid` exists and has not ended (a zombie has).
 bool process_running(pid_t pid);
 /// The start time of process `pid` (field 22 of /proc/PID/stat), or 0.
 long long process_start_time(pid_t pid);
+/// Exercise 12 (advanced): corrects the state of a container loaded from
+/// disk whose supervisor is gone (see chapter 4, exercise 12).
+void repair_orphaned(Container& c);
 
 /// Exercise 1 (in shim.cpp): the shim's reap-and-record loop.
 

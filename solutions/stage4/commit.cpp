@@ -108,6 +108,7 @@ void add_marker(const ArchiveApi& la, struct archive* out, const std::string& na
 // `layer`, overlayfs's marks become the OCI image spec's: a whiteout device
 // becomes .wh.NAME, an opaque directory gets .wh..wh..opq.
 void write_tree(const std::string& root, int fd, const std::string& path, bool layer) {
+    // BEGIN ADVANCED EXERCISE 13: write_tree()
     const ArchiveApi& la = archive_api();
     ArchivePtr out(la.write_new(), la.write_free);
     ArchivePtr disk(la.read_disk_new(), la.read_free);
@@ -138,6 +139,7 @@ void write_tree(const std::string& root, int fd, const std::string& path, bool l
             add_marker(la, out.get(), name + "/.wh..wh..opq");
     }
     if (la.write_close(out.get()) != ARCHIVE_OK) throw Error("tar", la.error_string(out.get()));
+    // END EXERCISE
 }
 
 void need_image(const Container& c, const char* what) {

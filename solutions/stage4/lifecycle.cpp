@@ -71,6 +71,7 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
 }  // namespace
 
 void start_detached(const Container& c, int attach_socket) {
+    // BEGIN ADVANCED EXERCISE 8: start_detached()
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("pipe", errno);
     std::string box = self_path();
@@ -99,6 +100,7 @@ void start_detached(const Container& c, int attach_socket) {
     if (answer == "ok") return;
     if (answer.empty()) throw Error("start " + c.name, "box-shim ended before the container started");
     throw error_from_message(answer, "start");  // as the container's start reported it
+    // END EXERCISE
 }
 
 int run_foreground(const ContainerStore& store, const Container& c) {
@@ -155,6 +157,12 @@ int start_helper(const std::string& id, int control_fd) {
     // prune meanwhile waits, and then finds it running (see starting_lock).
     FileLock starting = starting_lock(store.find(id));
     Container c = store.find(id);
+    if (c.state.status == Status::Restarting && c.state.stopped_by_user) {
+        // Stopped between two runs of --restart: no next run. The shim, told
+        // no pid, ends.
+        update_state(store, id, [](Container& x) { x.state.status = Status::Exited; });
+        return 0;
+    }
     stage1::SignalForwarder signals;  // the container unblocks them before its exec
     try {
         stage1::StartedContainer started = stage1::start_container(c.spec);
@@ -185,6 +193,7 @@ int start_helper(const std::string& id, int control_fd) {
 }
 
 int cleanup_helper(const std::string& id, int wait_status) {
+    // BEGIN ADVANCED EXERCISE 10: cleanup_helper()
     ContainerStore store(state_root());
     Container c = store.find(id);
     ExitReport report = clean_up_resources(c, stage1::exit_status(wait_status));
@@ -209,22 +218,32 @@ int cleanup_helper(const std::string& id, int wait_status) {
         remove_anonymous_volumes(c);
     }
     return restart ? kRestart : 0;
+    // END EXERCISE
 }
 
 void stop_container(const ContainerStore& store, const std::string& ref, int grace_seconds) {
+    // BEGIN ADVANCED EXERCISE 11: stop_container()
     Container c = store.find(ref);
     if (c.running()) {
         update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
+        {
+            // A `box __start` in progress holds this lock until the container
+            // runs and is recorded; one after it sees stopped_by_user and does
+            // not start a --restart's next run.
+            FileLock starting = starting_lock(c);
+            c = store.find(c.id);  // as it is now: it may have ended, or be between two runs
+            if (c.state.status == Status::Restarting && c.state.pid <= 0 &&
+                process_alive(c.state.supervisor, c.state.supervisor_start))
+                ::kill(c.state.supervisor, SIGKILL);  // only the shim waits, between two runs
+        }
         if (c.state.status == Status::Paused) set_frozen(c, false);  // frozen processes do not die
-        if (c.state.pid > 0) {
+        if (c.running() && c.state.pid > 0) {
             // docker's stop: SIGTERM, and SIGKILL once the grace time is over.
             if (grace_seconds > 0) ::kill(c.state.pid, SIGTERM);
             if (grace_seconds <= 0 || !wait_gone(c.state.pid, std::chrono::seconds(grace_seconds))) {
                 ::kill(c.state.pid, SIGKILL);
                 wait_gone(c.state.pid, std::chrono::seconds(5));
             }
-        } else if (process_alive(c.state.supervisor, c.state.supervisor_start)) {
-            ::kill(c.state.supervisor, SIGKILL);  // restarting: only the shim waits, between two runs
         }
         // Until its supervisor (the shim's __cleanup, or a foreground box) has
         // recorded the end, the container is "running" to everyone else.
@@ -235,6 +254,7 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
         }
     }
     clean_up_leftovers(store, store.find(c.id));
+    // END EXERCISE
 }
 
 void clean_up_leftovers(const ContainerStore& store, const Container& c) {
@@ -342,12 +362,14 @@ Container wait_container(const ContainerStore& store, const std::string& ref) {
 }
 
 void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes) {
+    if (force && store.find(ref).running()) stop_container(store, ref, 0);  // it takes the start lock itself
     FileLock not_starting = starting_lock(store.find(ref));
     Container c = store.find(ref);
     if (c.running() && !force)
         throw Error("You cannot remove a running container " + c.id,
                     "Stop the container before attempting removal or force remove");
-    if (c.running()) stop_container(store, ref, 0);
+    if (c.running())
+        throw Error("cannot remove container " + c.name, "it was started again while being removed: try again");
     clean_up_leftovers(store, store.find(c.id));
     store.remove(store.find(c.id));
     if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it

@@ -4,7 +4,7 @@
 //                               │  ├─ fork+exec `box __start ID` ──clone──▶ container
 //                               │  │    (box exits: the container is re-parented to the shim)
 //                               │  ├─ relays the container's stdout/stderr into container.log
-//                               │  │    and to every box attached to DIR/attach
+//                               │  │    and to every box attached to DIR/attach  ← exercises 4-7 (advanced)
 //                               │  ├─ reaps it and records its exit            ← exercise 1
 //                               │  └─ fork+exec `box __cleanup ID STATUS` (cgroup, state, --restart)
 //   box run -d reads "ok" from the shim and prints the id
@@ -288,7 +288,21 @@ private:
         for (auto& s : streams_)
             if (s.fd >= 0) fcntl(s.fd, F_SETFL, O_NONBLOCK);
         fcntl(input_, F_SETFL, O_NONBLOCK);
+        int wait_status = relay();
+        for (auto& s : streams_)
+            if (s.fd >= 0) ::close(s.fd);
+        if (!tty_ && input_ >= 0) ::close(input_);
+        input_ = -1;
+        return wait_status;
+    }
 
+    // The shim's event loop, for one run of the container: relays its output
+    // (pump) and the attached boxes' messages (serve, flush_input), accepts new
+    // attachments, and reaps on SIGCHLD (reap_and_record, exercise 1); returns
+    // the container's wait status once it has been reaped and its output
+    // drained.
+    int relay() {
+        // BEGIN ADVANCED EXERCISE 4: Shim::relay()
         int wait_status = 0;
         bool ended = false;
         std::vector<struct pollfd> fds;
@@ -342,11 +356,8 @@ private:
                     if (clients_[k].fd == fds[i].fd && !serve(clients_[k])) drop(k);
             }
         }
-        for (auto& s : streams_)
-            if (s.fd >= 0) ::close(s.fd);
-        if (!tty_ && input_ >= 0) ::close(input_);
-        input_ = -1;
         return wait_status;
+        // END EXERCISE
     }
 
     // Signals the container, while it is ours to signal: once reaped, its PID
@@ -358,6 +369,7 @@ private:
     // Reads what is there, logs whole lines and passes it to attached boxes;
     // returns false at end-of-file.
     bool pump(Stream& s) {
+        // BEGIN ADVANCED EXERCISE 5: Shim::pump()
         char buf[1 + box::attach::kMaxPayload];
         buf[0] = s.tag;
         ssize_t n = ::read(s.fd, buf + 1, box::attach::kMaxPayload);
@@ -379,6 +391,7 @@ private:
             s.partial.clear();
         }
         return true;
+        // END EXERCISE
     }
 
     void accept_clients() {
@@ -392,6 +405,7 @@ private:
 
     // Handles what client `c` sent; false once it is gone.
     bool serve(const Client& c) {
+        // BEGIN ADVANCED EXERCISE 6: Shim::serve()
         char buf[1 + box::attach::kMaxPayload + 1];
         for (;;) {
             ssize_t n = ::recv(c.fd, buf, sizeof buf - 1, MSG_DONTWAIT);
@@ -421,10 +435,12 @@ private:
             flush_input();
             if (!pending_.empty()) return true;  // the rest when the container has taken this
         }
+        // END EXERCISE
     }
 
     // Hands the container what attached boxes typed, as much as it takes now.
     void flush_input() {
+        // BEGIN ADVANCED EXERCISE 7: Shim::flush_input()
         while (!pending_.empty() && input_ >= 0) {
             ssize_t n = ::write(input_, pending_.data(), pending_.size());
             if (n < 0 && errno == EINTR) continue;
@@ -439,6 +455,7 @@ private:
             ::close(input_);
             input_ = -1;
         }
+        // END EXERCISE
     }
 
     Paths p_;

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "support.hpp"
 
@@ -169,6 +171,28 @@ TEST_CASE("--restart on-failure:2 restarts twice, then the exit code stays", "[s
     CHECK(sb.box({"rm", id}).status == 0);
 }
 
+TEST_CASE("--restart always restarts after success, and stop ends it; on-failure leaves a success alone",
+          "[stage4][restart]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string id = run_detached(sb, {"--restart", "always"}, {"sh", "-c", "echo ran; sleep 0.1"});
+    CHECK(eventually([&] { return inspect(sb, id)["RestartCount"].get<int>() >= 2; }));
+    CHECK(sb.box({"stop", "-t", "1", id}).status == 0);
+    auto stopped = inspect(sb, id);
+    CHECK(stopped["State"]["Status"] == "exited");
+    int count = stopped["RestartCount"].get<int>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // longer than the back-off so far
+    CHECK(inspect(sb, id)["RestartCount"].get<int>() == count);  // stopped by the user: not restarted
+    CHECK(inspect(sb, id)["State"]["Status"] == "exited");
+
+    std::string ok = run_detached(sb, {"--restart", "on-failure"}, {"true"});
+    CHECK(trim(sb.box({"wait", ok}).out) == "0");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(inspect(sb, ok)["RestartCount"] == 0);
+    CHECK(inspect(sb, ok)["State"]["Status"] == "exited");
+    CHECK(sb.box({"rm", id, ok}).status == 0);
+}
+
 TEST_CASE("a foreground run is kept as an exited container; --rm removes it; rmi refuses its image",
           "[stage4][lifecycle]") {
     Sandbox sb;
@@ -218,7 +242,11 @@ TEST_CASE("diff lists what a container added, changed and deleted; commit makes 
     import_busybox(sb);
     std::string id = run_detached(sb, {"--name", "work"}, {"sleep", "300"});
     std::string word = random_name("made-");
-    REQUIRE(sb.box({"exec", "work", "sh", "-c", "echo " + word + " > /new; echo motd > /etc/motd; rm /etc/profile"})
+    // /usr/sbin removed and made again: overlayfs marks the new one opaque,
+    // so none of the image's /usr/sbin shows through it.
+    REQUIRE(sb.box({"exec", "work", "sh", "-c",
+                    "echo " + word + " > /new; echo motd > /etc/motd; rm /etc/profile; "
+                    "rm -rf /usr/sbin && mkdir /usr/sbin && echo only > /usr/sbin/only"})
                 .status == 0);
     auto diff = sb.box({"diff", "work"});
     BOX_SHOW(diff);
@@ -236,6 +264,7 @@ TEST_CASE("diff lists what a container added, changed and deleted; commit makes 
     auto shown = sb.box({"run", "--rm", "noted:v1"});
     CHECK(trim(shown.out) == word);  // the new CMD, and the file from the container
     CHECK(sb.box({"run", "--rm", "noted:v1", "test", "-e", "/etc/profile"}).status == 1);  // the deletion too
+    CHECK(sb.box({"run", "--rm", "noted:v1", "ls", "/usr/sbin"}).out == "only\n");    // and the opaque directory
     auto history = sb.box({"history", "noted:v1"});
     CHECK(history.out.find("a note") != std::string::npos);
     auto config = nlohmann::json::parse(sb.box({"image", "inspect", "noted:v1"}).out).at(0);

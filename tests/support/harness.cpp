@@ -378,11 +378,28 @@ std::vector<std::string> Sandbox::leftovers() const {
         std::string cmdline((std::istreambuf_iterator<char>(cf)), {});
         std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
         bool rooted_here = root.rfind(dir_, 0) == 0 || root.rfind(base_rootfs(), 0) == 0;
+        if (!rooted_here && cmdline.find(dir_) == std::string::npos) {
+            // A container's process after pivot_root: its root reads "/", but
+            // its mount table names the sandbox (the overlay's upperdir, say).
+            std::ifstream pm(e.path() / "mountinfo");
+            std::string mounts((std::istreambuf_iterator<char>(pm)), {});
+            rooted_here = mounts.find(dir_ + "/") != std::string::npos;
+        }
         if (rooted_here || cmdline.find(dir_) != std::string::npos)
             out.push_back("process " + pid + ": " + cmdline);
     }
+    // New box cgroups, less those of another sandbox's containers (tests of
+    // several binaries, or check_regions' workers, may run side by side).
+    std::set<std::string> theirs;
+    for (const auto& other : fs::directory_iterator("/tmp", ec)) {
+        if (other.path().string() == dir_ || other.path().filename().string().rfind("boxtest-", 0) != 0) continue;
+        std::error_code ec2;
+        for (const auto& c : fs::directory_iterator(other.path() / "state" / "containers", ec2))
+            theirs.insert(c.path().filename().string());
+    }
     for (const auto& cg : box_cgroups())
-        if (std::find(cgroups_before_.begin(), cgroups_before_.end(), cg) == cgroups_before_.end())
+        if (std::find(cgroups_before_.begin(), cgroups_before_.end(), cg) == cgroups_before_.end() &&
+            !theirs.count(fs::path(cg).filename().string()))
             out.push_back("cgroup " + cg);
     return out;
 }
@@ -399,8 +416,10 @@ Sandbox::~Sandbox() {
         CHECK(left.empty());
     }
     // Clean up whatever is there so one failure does not spoil the next tests.
-    for (const auto& l : left) {
+    for (const auto& l : left)
         if (l.rfind("process ", 0) == 0) kill(std::stoi(l.substr(8)), SIGKILL);
+    if (!left.empty()) std::this_thread::sleep_for(milliseconds(100));  // killed: out of their cgroups
+    for (const auto& l : left) {
         if (l.rfind("mount ", 0) == 0) umount2(l.substr(6).c_str(), MNT_DETACH);
         if (l.rfind("cgroup ", 0) == 0) {  // the container's, then box's parent if now empty
             std::string dir = l.substr(7);
