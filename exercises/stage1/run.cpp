@@ -52,6 +52,7 @@ void make_workdir(const std::string& dir) {
 [[noreturn]] void container_main(const ContainerSpec& spec, const NamespacePlan& plan, Channel& channel,
                                  const Extensions& extensions) {
     try {
+        sys::set_non_dumpable();  // until the execve: see sys.hpp
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
         // Namespaces an extension chose to join rather than make (chapter 7's
         // --network container:X), before anything else happens in here.
@@ -108,6 +109,7 @@ void make_workdir(const std::string& dir) {
         std::string program = find_executable(spec.args[0], path);
 
         SignalForwarder::unblock_in_child();
+        sys::close_fds_on_exec();  // only 0-2 cross, not the descriptors of box's caller
         int err = sys::execve(program, spec.args, env);
         throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
                     err == ENOENT ? kExitNotFound : kExitCannotInvoke);

@@ -148,7 +148,8 @@ struct Change {
 /// Exercise 3: the changes a container's upper directory `upper` holds over
 /// its image's layers `lowers` (bottom first): a whiteout (character device
 /// 0/0) is a deletion, a name no layer has is an addition, any other a change;
-/// the parents of a change are changes too. Sorted by path.
+/// the parents of a change are listed too (overlayfs copied them up, so the
+/// walk meets them: nothing to add). Sorted by path (plain string order).
 std::vector<Change> upper_changes(const std::string& upper, const std::vector<std::string>& lowers);
 
 /// Registers chapter 4's commands and run's -d/--name/--rm/--restart (see

@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <dirent.h>
+#include <linux/close_range.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -14,6 +17,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include "box/error.hpp"
@@ -180,6 +184,26 @@ void set_link_up(const std::string& ifname) {
               "})",
           ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr));
 }
+
+void close_fds_on_exec() {
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+        trace::line("close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) = 0");
+        return;
+    }
+    int err = errno;
+    if (err != EINVAL && err != ENOSYS) check("close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)", -1);
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) check("opendir(\"/proc/self/fd\")", -1);
+    int own = ::dirfd(dir);
+    for (struct dirent* e; (e = ::readdir(dir));) {
+        int fd = std::atoi(e->d_name);
+        if (fd > 2 && fd != own) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    ::closedir(dir);
+    trace::line("fcntl(FD_CLOEXEC) on each descriptor above 2 (no close_range flag)");
+}
+
+void set_non_dumpable() { check("prctl(PR_SET_DUMPABLE, 0)", ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)); }
 
 int execve(const std::string& path, const std::vector<std::string>& argv,
            const std::vector<std::string>& envp) {

@@ -53,6 +53,7 @@ void make_workdir(const std::string& dir) {
                                  const Extensions& extensions) {
     try {
         // BEGIN ADVANCED EXERCISE 10: container_main()
+        sys::set_non_dumpable();  // until the execve: see sys.hpp
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
         // Namespaces an extension chose to join rather than make (chapter 7's
         // --network container:X), before anything else happens in here.
@@ -109,6 +110,7 @@ void make_workdir(const std::string& dir) {
         std::string program = find_executable(spec.args[0], path);
 
         SignalForwarder::unblock_in_child();
+        sys::close_fds_on_exec();  // only 0-2 cross, not the descriptors of box's caller
         int err = sys::execve(program, spec.args, env);
         throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
                     err == ENOENT ? kExitNotFound : kExitCannotInvoke);

@@ -72,6 +72,10 @@ int exec_in(const Container& c, const ExecOptions& o) {
 
     stage1::SignalForwarder signals;
     stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(::getpid());  // its limits cover us
+    // Before anything of ours is in the container's PID namespace: its
+    // processes must not open our /proc/PID/exe, box's binary (CVE-2019-5736).
+    // The command's execve makes it dumpable again.
+    sys::set_non_dumpable();
     join_namespaces(init);  // from here on "/" is the container's root
 
     Identity id = resolve_user(o.user.empty() ? c.spec.user : o.user, try_read_file("/etc/passwd").value_or(""),
@@ -110,6 +114,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
                 if (starts_with(e, "PATH=")) path = e.substr(5);
             std::string program = stage1::find_executable(o.args[0], path);
             stage1::SignalForwarder::unblock_in_child();
+            sys::close_fds_on_exec();  // only 0-2 cross: none of the caller's
             int err = sys::execve(program, o.args, env);
             throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
         } catch (const Error& e) {

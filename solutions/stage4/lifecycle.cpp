@@ -290,6 +290,8 @@ struct RunFlags {
 // that cannot start is removed, as docker's is.
 void start_or_remove(const ContainerStore& s, const Container& c, int attach_socket = -1) {
     try {
+        // Started again by the user: --restart applies again, as in docker.
+        if (c.state.stopped_by_user) update_stopped_by_user(s, c, false);
         start_detached(c, attach_socket);
     } catch (const Error&) {
         if (c.auto_remove) {

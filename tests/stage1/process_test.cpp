@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "harness.hpp"
 
@@ -184,4 +186,30 @@ TEST_CASE("the command starts with no signal blocked or ignored, whatever box's 
     }
     CHECK(ignored == "0000000000000000");
     CHECK(blocked == "0000000000000000");
+}
+
+TEST_CASE("only stdin, stdout and stderr cross into the container, not a directory the caller holds",
+          "[stage1][fds]") {
+    Sandbox sb;
+    std::string host = sb.dir() + "/host-only";
+    fs::create_directories(host);
+    std::string secret = random_name("secret-");
+    std::ofstream(host + "/note") << secret << "\n";
+    // The caller of box holds fd 7 on a host directory and fd 8 on a file
+    // (neither close-on-exec, as a shell leaves them). Through /proc/self/fd/7/
+    // a container would read the host's files (runc's CVE-2024-21626).
+    std::string inside = "ls /proc/self/fd; cat /proc/self/fd/7/note; echo 'written' >&8";
+    std::string script = "exec 7<" + host + " 8>" + sb.dir() + "/fd8; cat /proc/self/fd/7/note; exec " +
+                         shell_words(sb.box_argv({"run", "--rootfs", base_rootfs(), "sh", "-c", inside}));
+    auto r = run({"sh", "-c", script});
+    BOX_SHOW(r);
+    auto l = lines(r.out);
+    REQUIRE(!l.empty());
+    CHECK(l[0] == secret);  // the caller could: the test can tell
+    std::vector<std::string> fds(l.begin() + 1, l.end());
+    CHECK(std::find(fds.begin(), fds.end(), "7") == fds.end());
+    CHECK(std::find(fds.begin(), fds.end(), "8") == fds.end());
+    CHECK(std::count(l.begin(), l.end(), secret) == 1);  // not read again from inside
+    CHECK(read_host_file(sb.dir() + "/fd8").empty());
+    CHECK(r.status != 0);  // the container's cat and echo failed
 }

@@ -125,6 +125,17 @@ TEST_CASE("exec sees the container's hostname, processes and files, and leaves i
     CHECK(tty.out.find("/dev/pts/") != std::string::npos);
     // Leaving it did not stop the container.
     CHECK(inspect(sb, id)["State"]["Running"] == true);
+    // Only 0-2 cross: a host directory the caller of exec holds as fd 7 is
+    // not the command's (through it, /proc/self/fd/7/ is the host's files).
+    std::string held = sb.dir() + "/held";
+    fs::create_directories(held);
+    auto fds = run({"sh", "-c", "exec 7<" + held + "; ls /proc/self/fd/7/ >/dev/null && exec " +
+                                    shell_words(sb.box_argv({"exec", id, "ls", "/proc/self/fd"}))});
+    BOX_SHOW(fds);
+    CHECK(fds.status == 0);
+    auto listed = lines(fds.out);
+    CHECK(std::find(listed.begin(), listed.end(), "0") != listed.end());
+    CHECK(std::find(listed.begin(), listed.end(), "7") == listed.end());
     // top: its processes, by host PID.
     auto top = sb.box({"top", id});
     CHECK(top.status == 0);
@@ -184,6 +195,10 @@ TEST_CASE("--restart always restarts after success, and stop ends it; on-failure
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // longer than the back-off so far
     CHECK(inspect(sb, id)["RestartCount"].get<int>() == count);  // stopped by the user: not restarted
     CHECK(inspect(sb, id)["State"]["Status"] == "exited");
+    // Started again by the user, the policy applies again.
+    CHECK(sb.box({"start", id}).status == 0);
+    CHECK(eventually([&] { return inspect(sb, id)["RestartCount"].get<int>() >= count + 2; }));
+    CHECK(sb.box({"stop", "-t", "1", id}).status == 0);
 
     std::string ok = run_detached(sb, {"--restart", "on-failure"}, {"true"});
     CHECK(trim(sb.box({"wait", ok}).out) == "0");

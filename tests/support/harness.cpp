@@ -445,6 +445,16 @@ std::vector<std::string> lines(const std::string& text) {
     return out;
 }
 
+std::string shell_words(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) {
+        std::string q = "'";
+        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        out += (out.empty() ? "" : " ") + q + "'";
+    }
+    return out;
+}
+
 std::string trim(const std::string& text) {
     size_t b = text.find_first_not_of(" \t\r\n");
     if (b == std::string::npos) return "";

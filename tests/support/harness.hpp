@@ -156,6 +156,8 @@ namespace boxtest {
 std::vector<std::string> lines(const std::string& text);
 /// `text` without leading and trailing white space.
 std::string trim(const std::string& text);
+/// `argv` as one line for sh -c, each word single-quoted.
+std::string shell_words(const std::vector<std::string>& argv);
 
 }  // namespace boxtest
 

@@ -58,6 +58,17 @@ void setresuid(uid_t uid);
 /// Brings a network interface up: ioctl(SIOCGIFFLAGS) then ioctl(SIOCSIFFLAGS)
 /// with IFF_UP added.
 void set_link_up(const std::string& ifname);
+/// close_range(3, ~0U, CLOSE_RANGE_CLOEXEC): every descriptor above stderr is
+/// closed by the next execve, so that none the caller of box held (a directory
+/// of the host, say: runc's CVE-2024-21626) reaches a container's command.
+/// Descriptors box means to pass are dup2'd to 0-2 before. On a kernel without
+/// the flag (before 5.11), each descriptor of /proc/self/fd is marked by fcntl.
+void close_fds_on_exec();
+/// prctl(PR_SET_DUMPABLE, 0): until the next execve (which resets it) no
+/// process without CAP_SYS_PTRACE over this one may open its /proc/PID/exe,
+/// mem or fd/: a process of the container cannot reach box's own binary
+/// through a box process that has joined its namespaces (runc's CVE-2019-5736).
+void set_non_dumpable();
 /// execve(2) of `path` (already resolved). Returns only on failure, with errno.
 int execve(const std::string& path, const std::vector<std::string>& argv,
            const std::vector<std::string>& envp);
