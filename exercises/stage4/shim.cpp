@@ -431,6 +431,7 @@ private:
             }
             pending_.erase(0, static_cast<size_t>(n));
         }
+        if (input_ < 0) pending_.clear();  // nobody will take it: read the clients again
         if (pending_.empty() && close_input_ && !tty_ && input_ >= 0) {
             ::close(input_);
             input_ = -1;

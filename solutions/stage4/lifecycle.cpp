@@ -248,12 +248,13 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
         // Until its supervisor (the shim's __cleanup, or a foreground box) has
         // recorded the end, the container is "running" to everyone else.
         for (int i = 0; i < 200; ++i) {
+            if (!std::filesystem::exists(c.dir)) return;  // a --rm container: its end removed it
             Container now = store.find(c.id);
             if (!now.running() || !process_alive(now.state.supervisor, now.state.supervisor_start)) break;
             wait_gone(now.state.supervisor, std::chrono::milliseconds(50));
         }
     }
-    clean_up_leftovers(store, store.find(c.id));
+    if (std::filesystem::exists(c.dir)) clean_up_leftovers(store, store.find(c.id));
     // END EXERCISE
 }
 

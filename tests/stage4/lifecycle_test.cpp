@@ -229,6 +229,12 @@ TEST_CASE("a foreground run is kept as an exited container; --rm removes it; rmi
     CHECK(sb.box({"rm", "fin"}).status == 0);
     std::string id = run_detached(sb, {"--rm"}, {"sh", "-c", "sleep 0.2"});
     CHECK(eventually([&] { return !fs::exists(sb.dir() + "/state/containers/" + id); }));
+    // Stopped, a --rm container goes too; the stop itself succeeds.
+    std::string stopped = run_detached(sb, {"--rm"}, {"sleep", "300"});
+    auto stop = sb.box({"stop", "-t", "0", stopped});
+    BOX_SHOW(stop);
+    CHECK(stop.status == 0);
+    CHECK(eventually([&] { return !fs::exists(sb.dir() + "/state/containers/" + stopped); }));
     CHECK(sb.box({"ps", "-aq"}).out.empty());
     CHECK(sb.box({"rmi", "busybox"}).status == 0);
 }
