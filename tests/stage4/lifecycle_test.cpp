@@ -186,19 +186,29 @@ TEST_CASE("--restart always restarts after success, and stop ends it; on-failure
           "[stage4][restart]") {
     Sandbox sb;
     import_busybox(sb);
-    std::string id = run_detached(sb, {"--restart", "always"}, {"sh", "-c", "echo ran; sleep 0.1"});
+    // Each run appends a line to a host file: what really ran, not only what box recorded.
+    std::string runs = sb.dir() + "/runs";
+    fs::create_directories(runs);
+    auto ran = [&] { return lines(read_host_file(runs + "/log")).size(); };
+    std::string id = run_detached(sb, {"--restart", "always", "-v", runs + ":/runs"},
+                                  {"sh", "-c", "echo ran; echo ran >> /runs/log; sleep 0.1"});
     CHECK(eventually([&] { return inspect(sb, id)["RestartCount"].get<int>() >= 2; }));
     CHECK(sb.box({"stop", "-t", "1", id}).status == 0);
     auto stopped = inspect(sb, id);
     CHECK(stopped["State"]["Status"] == "exited");
     int count = stopped["RestartCount"].get<int>();
+    // RestartCount counts restarts decided; the last may have been pending when stopped.
+    size_t runs_at_stop = ran();
+    CHECK(runs_at_stop >= static_cast<size_t>(count));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // longer than the back-off so far
     CHECK(inspect(sb, id)["RestartCount"].get<int>() == count);  // stopped by the user: not restarted
     CHECK(inspect(sb, id)["State"]["Status"] == "exited");
+    CHECK(ran() == runs_at_stop);  // and nothing ran since
     // Started again by the user, the policy applies again.
     CHECK(sb.box({"start", id}).status == 0);
     CHECK(eventually([&] { return inspect(sb, id)["RestartCount"].get<int>() >= count + 2; }));
     CHECK(sb.box({"stop", "-t", "1", id}).status == 0);
+    CHECK(ran() >= runs_at_stop + 2);  // the start's run, and at least one restart
 
     std::string ok = run_detached(sb, {"--restart", "on-failure"}, {"true"});
     CHECK(trim(sb.box({"wait", ok}).out) == "0");
