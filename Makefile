@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
-STAGES   := 1 2 3 4
+STAGES   := 1 2 3 4 5
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
@@ -96,7 +96,9 @@ image: tool rootfs
 
 bench: build rootfs
 	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null; ln -sfn $(BUILD)/box box;)
+	@$(if $(filter 5 6 7 8,$(STAGE)),$(MAKE) build STAGE=4 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@BOX_STAGE1=$(CURDIR)/build/stage1-$(notdir $(FROM))-$(TAG)/box \
+	  BOX_STAGE4=$(CURDIR)/build/stage4-$(notdir $(FROM))-$(TAG)/box \
 	  bash tests/bench/bench.sh $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
 
 print-stages:

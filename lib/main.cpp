@@ -13,6 +13,9 @@
 #if BOX_STAGE >= 4
 #include "stage4.hpp"
 #endif
+#if BOX_STAGE >= 5
+#include "stage5.hpp"
+#endif
 
 int main(int argc, char** argv) {
     box::register_lib_commands();
@@ -25,6 +28,9 @@ int main(int argc, char** argv) {
 #endif
 #if BOX_STAGE >= 4
     box::stage4::register_commands();
+#endif
+#if BOX_STAGE >= 5
+    box::stage5::register_commands();
 #endif
     return box::cli::main(argc, argv, BOX_STAGE);
 }

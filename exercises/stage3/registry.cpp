@@ -716,6 +716,21 @@ int cmd_info(const std::string& format) {
     printf(" Storage Driver: %s\n", str(i["Driver"]).c_str());
     printf(" Cgroup Driver: %s\n", str(i["CgroupDriver"]).c_str());
     printf(" Cgroup Version: %s\n", str(i["CgroupVersion"]).c_str());
+    if (i.contains("SecurityOptions")) {  // chapter 5: "name=seccomp,profile=builtin" as docker prints it
+        printf(" Security Options:\n");
+        for (const auto& o : i["SecurityOptions"]) {
+            std::string name;
+            std::vector<std::string> rest;
+            for (const auto& kv : split(str(o), ',')) {
+                size_t eq = kv.find('=');
+                std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+                if (key == "name") name = value;
+                else rest.push_back(std::string(1, static_cast<char>(toupper(key[0]))) + key.substr(1) + ": " + value);
+            }
+            printf("  %s\n", name.c_str());
+            for (const auto& r : rest) printf("   %s\n", r.c_str());
+        }
+    }
     printf(" Kernel Version: %s\n", str(i["KernelVersion"]).c_str());
     printf(" Operating System: %s\n", str(i["OperatingSystem"]).c_str());
     printf(" OSType: %s\n", str(i["OSType"]).c_str());

@@ -15,6 +15,7 @@
 
 #include "box/cgroup_layout.hpp"
 #include "box/channel.hpp"
+#include "box/confinement.hpp"
 #include "box/cli.hpp"
 #include "box/error.hpp"
 #include "box/fd.hpp"
@@ -54,7 +55,10 @@ int exec_in(const Container& c, const ExecOptions& o) {
     }
 
     stage1::SignalForwarder signals;
+    // What the command may do: the container's own protections (chapter 5).
+    std::unique_ptr<Confinement> confinement = make_confinement({c.spec, true, o.privileged});
     stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(::getpid());  // its limits cover us
+    confinement->join(init);  // and what else of the container's the namespaces do not carry
     // Before anything of ours is in the container's PID namespace: its
     // processes must not open our /proc/PID/exe, box's binary (CVE-2019-5736).
     // The command's execve makes it dumpable again.
@@ -91,12 +95,14 @@ int exec_in(const Container& c, const ExecOptions& o) {
             if (o.detach) ::setsid();
             if (::chdir(workdir.c_str()) != 0)
                 throw Error("chdir to cwd (\"" + workdir + "\") set in config.json failed", strerror(errno), 126);
+            confinement->before_identity();
             stage1::set_identity(id);
             std::string path = kDefaultPath;
             for (const auto& e : env)
                 if (starts_with(e, "PATH=")) path = e.substr(5);
             std::string program = stage1::find_executable(o.args[0], path);
             stage1::SignalForwarder::unblock_in_child();
+            confinement->before_exec();
             sys::close_fds_on_exec();  // only 0-2 cross: none of the caller's
             int err = sys::execve(program, o.args, env);
             throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
@@ -162,6 +168,7 @@ void register_exec_commands() {
         c.add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
         c.add_option("-w,--workdir", o->workdir, "Working directory inside the container");
         c.add_option("-u,--user", o->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+        c.add_flag("--privileged", o->privileged, "Give extended privileges to the command (chapter 5)");
         return [o, command = &c] {
             auto rest = command->remaining();
             if (rest.size() < 2) throw Error("exec", "usage: box exec [OPTIONS] CONTAINER COMMAND [ARG...]");

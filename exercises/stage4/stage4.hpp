@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -155,5 +156,10 @@ std::vector<Change> upper_changes(const std::string& upper, const std::vector<st
 /// Registers chapter 4's commands and run's -d/--name/--rm/--restart (see
 /// cli::define; commands.cpp lists where each one lives).
 void register_commands();
+
+/// Adds to what `box inspect` shows of a container: `fill` gets the
+/// container and its document, docker's fields (chapter 5 adds its
+/// HostConfig fields).
+void add_inspect_filler(std::function<void(const Container& c, json& document)> fill);
 
 }  // namespace box::stage4

@@ -8,9 +8,12 @@ namespace box {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestConfig, Hostname, User, WorkingDir, Image, Env, Cmd, Tty,
                                                 OpenStdin)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, MaximumRetryCount)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestUlimit, Name, Soft, Hard)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathInContainer, CgroupPermissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, Binds, AutoRemove, RestartPolicy,
                                                 Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
-                                                BoxRootfs, BoxUserns, BoxStats)
+                                                CapAdd, CapDrop, Privileged, SecurityOpt, ReadonlyRootfs, Tmpfs,
+                                                Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRequest, Name, Config, HostConfig)
 
 nlohmann::json request_to_json(const ContainerRequest& request) { return request; }

@@ -37,9 +37,13 @@ void from_json(const nlohmann::json& j, IdMapping& m) {
 NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::None, "none"}, {NetworkMode::Host, "host"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ResourceLimits, memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumeMount, type, name, source, destination, readonly)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ulimit, name, soft, hard)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceMapping, host, container, permissions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, cap_add, cap_drop, no_new_privileges,
+                                                seccomp, read_only, tmpfs, ulimits, devices)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args, env, hostname, workdir, user,
                                                 interactive, tty, network, userns, uid_map, gid_map, limits, image,
-                                                layers, rootfs_made_later, keep_rootfs, mounts)
+                                                layers, rootfs_made_later, keep_rootfs, mounts, security)
 
 nlohmann::json spec_to_json(const ContainerSpec& s) { return s; }
 

@@ -26,6 +26,7 @@
 
 #include "box/channel.hpp"
 #include "box/cli.hpp"
+#include "box/confinement.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
 #include "box/sys.hpp"
@@ -50,7 +51,7 @@ void make_workdir(const std::string& dir) {
 // The container's first process, from clone() to execve(). Never returns: it
 // becomes the command, or reports why it could not over `channel` and exits.
 [[noreturn]] void container_main(const ContainerSpec& spec, const NamespacePlan& plan, Channel& channel,
-                                 const Extensions& extensions) {
+                                 const Extensions& extensions, Confinement& confinement) {
     try {
         // BEGIN ADVANCED EXERCISE 10: container_main()
         sys::set_non_dumpable();  // until the execve: see sys.hpp
@@ -102,6 +103,7 @@ void make_workdir(const std::string& dir) {
             close(null);
         }
 
+        confinement.before_identity();  // chapter 5: rlimits, the bounding set, ...
         set_identity(id);
         std::vector<std::string> env = container_environment(spec, id);
         std::string path = kDefaultPath;
@@ -110,6 +112,7 @@ void make_workdir(const std::string& dir) {
         std::string program = find_executable(spec.args[0], path);
 
         SignalForwarder::unblock_in_child();
+        confinement.before_exec();  // chapter 5: capabilities, no_new_privs, seccomp
         sys::close_fds_on_exec();  // only 0-2 cross, not the descriptors of box's caller
         int err = sys::execve(program, spec.args, env);
         throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
@@ -154,6 +157,8 @@ StartedContainer start_container(const ContainerSpec& spec) {
     // exists, and undone when `extensions` goes out of scope — after the
     // ChildGuard below has reaped the child, whatever happens.
     Extensions extensions = Extensions::make(spec, ExtensionMode::Create);
+    // What the command may do (chapter 5), worked out while nothing runs yet.
+    std::unique_ptr<Confinement> confinement = make_confinement({spec});
     NamespacePlan plan{namespace_flags(spec), {}};
     extensions.each([&](ContainerExtension& e) { e.plan_namespaces(plan); });
     auto [parent_end, child_end] = Channel::pair();
@@ -161,7 +166,7 @@ StartedContainer start_container(const ContainerSpec& spec) {
     pid_t pid = sys::clone(plan.clone_flags | SIGCHLD);
     if (pid == 0) {
         parent_end.close();
-        container_main(spec, plan, child_end, extensions);
+        container_main(spec, plan, child_end, extensions, *confinement);
     }
     child_end.close();
     ChildGuard guard(pid);

@@ -17,6 +17,7 @@ struct ExecOptions {
     bool interactive = false;       ///< -i: keep stdin open
     bool tty = false;               ///< -t: a terminal of the container's devpts
     bool detach = false;            ///< -d: do not wait for it
+    bool privileged = false;        ///< --privileged: every capability (chapter 5), whatever the container has
 };
 
 /// Runs a command in running container `c` (its namespaces and cgroup) and

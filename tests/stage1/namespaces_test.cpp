@@ -83,6 +83,8 @@ TEST_CASE("the container's mount table holds only its own mounts", "[stage1][mnt
         std::istringstream ss(line);
         std::string id, parent, dev, root, point, options;
         ss >> id >> parent >> dev >> root >> point >> options;
+        // From stage 5 on docker's masked and read-only paths are mounts of their own.
+        if (box_stage() >= 5 && (point.rfind("/proc/", 0) == 0 || point.rfind("/sys/", 0) == 0)) continue;
         points.insert(point);
         if (point == "/") root_source = root;
         if (point == "/sys") sys_options = options;

@@ -287,6 +287,8 @@ const std::string& box_binary() {
     return path;
 }
 
+std::string fixture_path(const std::string& name) { return (test_binary_dir() / name).string(); }
+
 std::string install_fixture(const std::string& name, const std::string& rootfs) {
     fs::copy_file(test_binary_dir() / name, rootfs + "/" + name, fs::copy_options::overwrite_existing);
     return "/" + name;

@@ -113,6 +113,9 @@ int box_stage();
 /// copied into `rootfs` as /NAME; returns "/NAME".
 std::string install_fixture(const std::string& name, const std::string& rootfs);
 
+/// The host path of that static test program (to run it outside a container).
+std::string fixture_path(const std::string& name);
+
 /// Every container cgroup box has made and not removed: the directories in a
 /// directory named "box" (box's parent of containers' cgroups) in this host's
 /// cgroup hierarchies.

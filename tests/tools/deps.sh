@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config python3 ccache   # build (ccache: rebuilds of the same file are free), exercises, grader
   libcli11-dev nlohmann-json3-dev catch2             # lib/: flags, JSON; tests
-  libarchive-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev   # stages 3-7: tar, HTTP, sha256, YAML
+  libarchive-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev   # stages 3-8: tar, HTTP, sha256, YAML
+  libcap-dev libseccomp-dev                          # stage 5: capabilities, seccomp filters
   busybox-static                                     # the base root filesystem
   iproute2 iputils-ping util-linux procps iptables   # tests, "try it" commands, box doctor
   doxygen                                            # make docs

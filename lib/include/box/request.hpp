@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,6 +41,20 @@ struct RequestRestartPolicy {
     int MaximumRetryCount = 0;  ///< on-failure:N
 };
 
+/// docker's Ulimit: one of HostConfig.Ulimits.
+struct RequestUlimit {
+    std::string Name;      ///< nofile, nproc, ...
+    std::int64_t Soft = 0;  ///< soft limit
+    std::int64_t Hard = 0;  ///< hard limit
+};
+
+/// docker's DeviceMapping: one of HostConfig.Devices.
+struct RequestDevice {
+    std::string PathOnHost;               ///< e.g. /dev/fuse
+    std::string PathInContainer;          ///< where it appears (default: PathOnHost)
+    std::string CgroupPermissions = "rwm";  ///< r, w, m
+};
+
 /// docker's HostConfig: what the host gives the container.
 struct RequestHostConfig {
     std::string NetworkMode = "none";    ///< none or host (chapter 7 adds bridge and networks)
@@ -52,6 +67,16 @@ struct RequestHostConfig {
     std::int64_t CpuShares = 0;          ///< --cpu-shares (0: unset)
     std::string CpusetCpus;              ///< --cpuset-cpus
     std::optional<std::int64_t> PidsLimit;  ///< --pids-limit (-1: unlimited)
+    std::vector<std::string> CapAdd;     ///< --cap-add
+    std::vector<std::string> CapDrop;    ///< --cap-drop
+    bool Privileged = false;             ///< --privileged
+    /// --security-opt: "no-new-privileges", "seccomp=unconfined", "seccomp=" and a
+    /// profile's JSON text (docker's client puts the file's text there, and so does box)
+    std::vector<std::string> SecurityOpt;
+    bool ReadonlyRootfs = false;                 ///< --read-only
+    std::map<std::string, std::string> Tmpfs;   ///< --tmpfs: path → options
+    std::vector<RequestUlimit> Ulimits;          ///< --ulimit
+    std::vector<RequestDevice> Devices;          ///< --device
     std::string BoxRootfs;               ///< box: --rootfs DIR instead of an image
     std::string BoxUserns;               ///< box: "" no user namespace; "HOSTID:COUNT" (--userns[-range])
     bool BoxStats = false;               ///< box: --stats

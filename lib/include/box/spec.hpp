@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -73,6 +74,36 @@ struct VolumeMount {
     bool readonly = false;    ///< `:ro`
 };
 
+/// A resource limit of the container's processes (chapter 5: `--ulimit`), as setrlimit(2) takes it.
+struct Ulimit {
+    std::string name;       ///< docker's name: nofile, nproc, core, stack, ... (RLIMIT_ without the prefix, lower case)
+    std::int64_t soft = 0;  ///< soft limit (-1: unlimited)
+    std::int64_t hard = 0;  ///< hard limit (-1: unlimited)
+};
+
+/// A host device made available in the container (chapter 5: `--device`).
+struct DeviceMapping {
+    std::string host;                 ///< its path on the host, e.g. /dev/fuse
+    std::string container;            ///< its path in the container (default: the same)
+    std::string permissions = "rwm";  ///< what the devices cgroup allows: r read, w write, m mknod
+};
+
+/// What the container's processes may do (chapter 5); the defaults are docker's.
+struct SecuritySpec {
+    bool privileged = false;            ///< --privileged: every capability, no seccomp, no masks, all devices
+    std::vector<std::string> cap_add;   ///< --cap-add, as given (CAP_ optional, ALL)
+    std::vector<std::string> cap_drop;  ///< --cap-drop, as given
+    bool no_new_privileges = false;     ///< --security-opt no-new-privileges
+    /// --security-opt seccomp=: "" box's default profile, "unconfined" none,
+    /// else a profile's JSON text (read from the file when asked: the
+    /// container keeps working if the file goes).
+    std::string seccomp;
+    bool read_only = false;                     ///< --read-only: the root filesystem mounted read-only
+    std::map<std::string, std::string> tmpfs;  ///< --tmpfs PATH[:OPTIONS]: path → mount options
+    std::vector<Ulimit> ulimits;                ///< --ulimit NAME=SOFT[:HARD]
+    std::vector<DeviceMapping> devices;         ///< --device HOST[:CONTAINER[:PERMS]]
+};
+
 /// Everything `box run` was asked for.
 struct ContainerSpec {
     std::string id;                 ///< 64 hex digits, new for every container
@@ -95,6 +126,7 @@ struct ContainerSpec {
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
     std::vector<VolumeMount> mounts;  ///< chapter 4: -v, and the image's VOLUMEs
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
+    SecuritySpec security;          ///< chapter 5: capabilities, seccomp, masks, devices, ...
 };
 
 /// The spec as JSON, to keep with a container (chapter 4), and back.
