@@ -1,5 +1,6 @@
 // `box doctor`: can this host run the kit? Each check tries the real thing
 // where it can (unshare in a throw-away child) rather than guessing.
+#include <dlfcn.h>
 #include <sched.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -114,6 +115,13 @@ int run_doctor() {
     bool overlay = fss.find("\toverlay\n") != std::string::npos;
     checks.push_back({"overlayfs", overlay, overlay ? "in /proc/filesystems" : "not in /proc/filesystems",
                       "modprobe overlay"});
+    // Chapter 5: seccomp filters (the kernel's "Seccomp:" line says it has them) and the
+    // library that compiles them, which box loads with dlopen.
+    bool seccomp = try_read_file("/proc/self/status").value_or("").find("\nSeccomp:") != std::string::npos;
+    void* lib = seccomp ? dlopen("libseccomp.so.2", RTLD_LAZY | RTLD_LOCAL) : nullptr;
+    checks.push_back({"seccomp", seccomp && lib,
+                      !seccomp ? "the kernel has no seccomp filters" : lib ? "filters, and libseccomp.so.2" : "no libseccomp.so.2",
+                      !seccomp ? "enable CONFIG_SECCOMP_FILTER in the kernel" : "apt-get install libseccomp2"});
     bool ipt = on_path("iptables"), nft = on_path("nft");
     checks.push_back({"NAT tool", ipt || nft,
                       std::string(ipt ? "iptables " : "") + (nft ? "nft" : "") + (ipt || nft ? "" : "neither iptables nor nft"),

@@ -28,10 +28,21 @@
 #   box-detach    `BOX run -d busybox sleep 60` then `BOX rm -f` of it: a detached
 #                 container's whole cycle (start under a shim, SIGKILL, cleanup, removal)
 # and a line with the resident memory (VmRSS) of one container's box-shim.
+# At stage >= 5 (box has --cap-add), box-rm is the hardened start (capabilities, a
+# seccomp filter, masks, the devices cgroup), and the rows also:
+#   box-stage4-rm `$BOX_STAGE4 run --rm busybox /bin/true`: the same start without chapter
+#                 5 (only if BOX_STAGE4 is set and executable)
+#   podman-rm     `podman run --rm --network none busybox /bin/true` of the same image
+#                 (saved by box, loaded into a private podman store; runc as its
+#                 runtime: podman's crun refuses this host's hybrid cgroups), which also
+#                 sets up caps, seccomp and masks
+#   docker-rm     the same with docker, if a docker engine answers (not started here)
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
 # box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
-# box-rm100 median <= 0.5 x crun-100 median; box-shim RSS <= 1 MiB; box and box-version
+# box-rm100 median <= 0.5 x crun-100 median; box-shim RSS <= 1 MiB; box-rm median at most
+# 1 ms above box-stage4-rm's (the cost of chapter 5); box-rm median <= 0.25 x podman-rm's
+# and docker-rm's; box and box-version
 # medians <= 1.15 x box-stage1's and box-stage1-version's (later stages must not slow
 # every start).
 # Exits non-zero only when box itself fails; a missing or broken peer is reported.
@@ -353,6 +364,27 @@ lifecycle_bench() {
   [[ $(cat "/proc/$shim/comm") == box-shim ]] && awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status" >"$TMP/shim-rss"
   "$BOX" --root "$st" rm -f "$id" >/dev/null
 }
+# peer_rm_bench NAME: podman-rm or docker-rm (see the top), on the image box-image runs.
+peer_rm_bench() {
+  local name=$1 p=()
+  if [[ $name == podman-rm ]]; then
+    command -v podman >/dev/null || { echo "not installed" >"$TMP/$name.err"; return 0; }
+    # This sandbox cannot raise rlimits: podman's defaults must fit under ours.
+    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+      "$(ulimit -Hn)" "$(ulimit -Hn)" >"$TMP/podman.conf"
+    export CONTAINERS_CONF=$TMP/podman.conf
+    p=(podman --root "$TMP/podman-root" --runroot "$TMP/podman-run" --runtime runc)
+  else
+    command -v docker >/dev/null || { echo "not installed" >"$TMP/$name.err"; return 0; }
+    docker info >/dev/null 2>&1 || { echo "no docker engine answers" >"$TMP/$name.err"; return 0; }
+    p=(docker)
+  fi
+  [[ -s $TMP/busybox.tar ]] || "$BOX" --root "$TMP/box-image-state" save busybox >"$TMP/busybox.tar"
+  "${p[@]}" load -i "$TMP/busybox.tar" >/dev/null 2>"$TMP/$name.err" || return 0
+  local cmd=("${p[@]}" run --rm --network none busybox:latest /bin/true)
+  "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || true
+  [[ $name == docker-rm ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
+}
 # crun_loop: crun-100, 100 sequential `crun run` of the -image bundle, as oci_bench
 # runs one (called from oci_bench for the row crun-100).
 crun_loop() {
@@ -371,6 +403,13 @@ box_help=$("$BOX" run --help 2>&1 || true)
 [[ $("$BOX" --help 2>&1 || true) == *' pull '* ]] && images=1 || images=
 # box-rm, box-rm100, box-detach, crun-100 and the shim's RSS if BOX keeps containers (stage >= 4).
 [[ $("$BOX" --help 2>&1 || true) == *' ps '* ]] && lifecycle=1 || lifecycle=
+# box-stage4-rm, podman-rm and docker-rm if BOX has chapter 5's flags (stage >= 5).
+[[ $box_help == *--cap-add* ]] && security=1 || security=
+STAGE4=${BOX_STAGE4:-} STAGE4_WHY=
+if [[ -z $STAGE4 ]]; then STAGE4_WHY="BOX_STAGE4 not set"
+elif [[ ! -x $STAGE4 ]]; then STAGE4_WHY="BOX_STAGE4=$STAGE4 is not an executable"
+else STAGE4=$(realpath "$STAGE4"); fi
+[[ -n $security && -n $STAGE4_WHY ]] && echo "not measured: $STAGE4_WHY" >"$TMP/box-stage4-rm.err"
 STAGE1=${BOX_STAGE1:-} STAGE1_WHY=
 if [[ -z $STAGE1 ]]; then STAGE1_WHY="BOX_STAGE1 not set"
 elif [[ ! -f $STAGE1 || ! -x $STAGE1 ]]; then
@@ -411,6 +450,14 @@ if [[ -n $lifecycle ]]; then
   ln -s box-image-state "$TMP/box-rm-state"   # the store that holds the image busybox
   in_own_cgroups box_bench box-rm "$BOX" --rm busybox /bin/true || exit 1
   in_own_cgroups lifecycle_bench || exit 1
+fi
+if [[ -n $security ]]; then
+  if [[ -z $STAGE4_WHY ]]; then
+    ln -s box-image-state "$TMP/box-stage4-rm-state"
+    in_own_cgroups box_bench box-stage4-rm "$STAGE4" --rm busybox /bin/true || exit 1
+  fi
+  peer_rm_bench podman-rm
+  peer_rm_bench docker-rm
 fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
@@ -458,13 +505,16 @@ rows=(box)
 rows+=(box-version); [[ -z $STAGE1_WHY ]] && rows+=(box-stage1-version)
 [[ -n $images ]] && rows+=(box-image)
 [[ -n $lifecycle ]] && rows+=(box-rm box-rm100 box-detach)
+[[ -n $security ]] && rows+=(box-stage4-rm)
 rows+=("${PEERS[@]}")
+[[ -n $security ]] && rows+=(podman-rm docker-rm)
 printf '%-12s %10s %10s %10s %10s  %s\n' engine median_ms mean_ms min_ms max_ms \
   "box/engine (medians; +limits rows: box+limits/engine${images:+; -image rows: box-image/engine})"
 for r in "${rows[@]}"; do
   if measured "$r"; then
     ref=box; [[ $r == *+limits ]] && ref=box+limits; [[ $r == *-image ]] && ref=box-image
     [[ $r == crun-100 ]] && ref=box-rm100; [[ $r == box-detach || $r == box-rm* || $r == *-version ]] && ref=$r
+    [[ $r == podman-rm || $r == docker-rm || $r == box-stage4-rm ]] && ref=box-rm
     if measured "$ref"; then ratio=$(printf '%5.2f  %s/%s' "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r")
     else ratio="    -  (no $ref: box is stage 1)"; fi
     printf '%-12s %10.2f %10.2f %10.2f %10.2f  %s\n' "$r" "$(ms "$r" median)" \
@@ -538,6 +588,22 @@ what="box-shim RSS <= 1 MiB"
 if [[ -z $lifecycle ]]; then echo "target: $what: SKIP (box is stage < 4)"
 elif [[ -z ${SHIM_RSS:-} ]]; then echo "target: $what: SKIP (no shim found)"
 else printf 'target: %s (%s KiB): %s\n' "$what" "$SHIM_RSS" "$(verdict "$SHIM_RSS <= 1024")"; fi
+what="chapter 5 adds <= 1 ms to box-rm's median"
+if [[ -z $security ]]; then echo "target: $what: SKIP (box is stage < 5)"
+elif ! measured box-stage4-rm; then echo "target: $what: SKIP (no box-stage4-rm: ${STAGE4_WHY:-not measured})"
+else
+  d=$(jq -n "$(ms box-rm median) - $(ms box-stage4-rm median)")
+  printf 'target: %s (box-rm - box-stage4-rm = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 1")"
+fi
+for peer in podman-rm docker-rm; do
+  what="box-rm median <= 0.25 x $peer median"
+  if [[ -z $security ]]; then echo "target: $what: SKIP (box is stage < 5)"
+  elif ! measured "$peer"; then echo "target: $what: SKIP ($peer: $(tail -n1 "$TMP/$peer.err" 2>/dev/null))"
+  else
+    printf 'target: %s (%.2f ms vs %.2f ms): %s\n' "$what" "$(ms box-rm median)" "$(jq -n "0.25 * $(ms "$peer" median)")" \
+      "$(verdict "$(ms box-rm median) <= 0.25 * $(ms "$peer" median)")"
+  fi
+done
 what="pull throughput >= 1.0 x skopeo's"
 if [[ -n $PULL_WHY ]]; then echo "target: $what: SKIP ($PULL_WHY)"
 elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not measured)"
