@@ -14,6 +14,10 @@
 ///                          load_filter() unless no_new_privs
 ///     child:               chapter 1's set_identity()
 ///     child, before exec:  set_capabilities(), no_new_privs, load_filter()
+///
+/// The two child steps are SecurityConfinement::before_identity() and
+/// before_exec() in security.cpp (advanced exercises 13 and 14; their
+/// contracts are in chapter 5, section 5.7).
 #pragma once
 
 #include <linux/bpf.h>

@@ -154,6 +154,8 @@ cleanup() {
     sleep 0.1
   done
   ((rc == 0)) || rm_box_cgroups   # after a normal run, box has removed its own
+  # podman's store keeps its overlay directory bound onto itself
+  if [[ -d $TMP/podman-root ]]; then umount -R "$TMP/podman-root/overlay" 2>/dev/null || true; fi
   hugetlb_restore; rm -rf "$TMP"
   ((rc == 0)) || comm -13 <(echo "$CRUN_TMP0") <(ls -d /tmp/crun.?????? 2>/dev/null) | xargs -r rm -f
 }
@@ -364,14 +366,15 @@ lifecycle_bench() {
   [[ $(cat "/proc/$shim/comm") == box-shim ]] && awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status" >"$TMP/shim-rss"
   "$BOX" --root "$st" rm -f "$id" >/dev/null
 }
+hard() { local v; v=$(ulimit -H"$1"); [[ $v == unlimited ]] && v=-1; echo "$v"; }   # hard n|u: a hard rlimit
 # peer_rm_bench NAME: podman-rm or docker-rm (see the top), on the image box-image runs.
 peer_rm_bench() {
   local name=$1 p=()
   if [[ $name == podman-rm ]]; then
     command -v podman >/dev/null || { echo "not installed" >"$TMP/$name.err"; return 0; }
     # This sandbox cannot raise rlimits: podman's defaults must fit under ours.
-    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
-      "$(ulimit -Hn)" "$(ulimit -Hn)" >"$TMP/podman.conf"
+    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+      "$(hard n)" "$(hard n)" "$(hard u)" "$(hard u)" >"$TMP/podman.conf"
     export CONTAINERS_CONF=$TMP/podman.conf
     p=(podman --root "$TMP/podman-root" --runroot "$TMP/podman-run" --runtime runc)
   else

@@ -469,6 +469,8 @@ TEST_CASE("bad security flags: one error line, exit 125, nothing made", "[stage5
         args.insert(args.end(), {"busybox", "true"});
         auto r = sb.box(args);
         REQUIRE_ONE_ERROR_LINE(r, 125);
+        BOX_SHOW(r);
+        INFO("the error line should contain: " << words);
         CHECK(r.err.find(words) != std::string::npos);
     }
     CHECK(container_dirs(sb) == 0);
