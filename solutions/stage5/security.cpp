@@ -211,7 +211,7 @@ public:
     json record() const override { return dir_.empty() ? json(nullptr) : json{{"dir", dir_}}; }
 
 private:
-    const ContainerSpec& spec_;
+    ContainerSpec spec_;  // a copy: the extension may outlive the caller's spec
     std::unique_ptr<stage2::Cgroup> cgroup_;
     std::string dir_;  // the devices cgroup this extension made, if any
 };
@@ -220,7 +220,7 @@ private:
 
 class SecurityConfinement : public Confinement {
 public:
-    explicit SecurityConfinement(const ConfinementRequest& r) : spec_(r.spec) {
+    explicit SecurityConfinement(const ConfinementRequest& r) {
         const SecuritySpec& s = r.spec.security;
         bool privileged = s.privileged || r.privileged;
         caps_ = privileged ? bounding_capabilities() : resolve_capabilities(s, bounding_capabilities());
@@ -274,7 +274,6 @@ public:
     }
 
 private:
-    const ContainerSpec& spec_;
     CapSet caps_ = 0;
     bool no_new_privs_ = false;
     std::optional<std::vector<sock_filter>> filter_;
