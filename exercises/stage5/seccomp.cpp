@@ -30,26 +30,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Profiles name architectures in two ways: SCMP_ARCH_X86_64 (libseccomp's,
-// in archMap) and amd64 (Go's, in includes/excludes.arches).
-const char* native_go_arch() {
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#elif defined(__i386__)
-    return "x86";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return "ppc64le";
-#elif defined(__s390x__)
-    return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-    return "riscv64";
-#else
-    return "unknown";
-#endif
-}
-
 const std::set<std::string> kActions = {"SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
                                         "SCMP_ACT_KILL_THREAD",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
                                         "SCMP_ACT_TRACE",        "SCMP_ACT_LOG"};
@@ -130,12 +110,6 @@ std::uint32_t action_value(const std::string& action, std::optional<unsigned> er
 }
 
 }  // namespace
-
-std::pair<int, int> kernel_version(const std::string& release) {
-    int major = 0, minor = 0;
-    if (sscanf(release.c_str(), "%d.%d", &major, &minor) < 1) return {0, 0};
-    return {major, minor};
-}
 
 SeccompProfile parse_profile(const std::string& text) {
     try {
@@ -244,7 +218,7 @@ std::vector<sock_filter> compile_profile(const SeccompProfile& profile, CapSet c
     struct utsname u {};
     uname(&u);
     for (const auto& rule : profile.rules) {
-        if (!rule_applies(rule, caps, native_go_arch(), u.release)) continue;
+        if (!rule_applies(rule, caps, native_arch(), u.release)) continue;
         std::uint32_t action = action_value(rule.action, rule.errno_ret);
         if (action == default_action) continue;  // libseccomp refuses a rule that changes nothing
         std::vector<scmp_arg_cmp> conds;

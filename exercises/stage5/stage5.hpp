@@ -130,8 +130,6 @@ const char* default_profile_digest();
 /// Throws box::Error `seccomp profile: WHAT` naming the field that is wrong.
 SeccompProfile parse_profile(const std::string& text);
 
-/// The major and minor of a kernel release ("6.1.0-18-amd64" → {6, 1}).
-std::pair<int, int> kernel_version(const std::string& release);
 
 /// Exercise 5: whether `rule` is part of the filter of a container with
 /// capabilities `caps` on architecture `arch` (Go's name: amd64) and kernel

@@ -59,15 +59,24 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
                 if (known.count(opt) && !layout.v1.count(opt)) layout.v1[opt] = mount;
         }
     }
-    // /proc/self/cgroup: "ID:CONTROLLER[,CONTROLLER]:PATH"
-    for (const auto& line : split(self_cgroup, '\n')) {
+    for (const auto& m : parse_proc_cgroup(self_cgroup))
+        for (const auto& c : m.controllers) layout.self_v1[c] = m.path;
+    return layout;
+}
+
+std::vector<CgroupMembership> parse_proc_cgroup(const std::string& text) {
+    std::vector<CgroupMembership> out;
+    for (const auto& line : split(text, '\n')) {
         auto first = line.find(':');
         auto second = line.find(':', first + 1);
         if (first == std::string::npos || second == std::string::npos) continue;
+        CgroupMembership m;
         for (const auto& c : split(line.substr(first + 1, second - first - 1), ','))
-            if (!c.empty()) layout.self_v1[c] = line.substr(second + 1);
+            if (!c.empty()) m.controllers.push_back(c);
+        m.path = line.substr(second + 1);
+        out.push_back(std::move(m));
     }
-    return layout;
+    return out;
 }
 
 CgroupLayout detect_cgroup_layout() {

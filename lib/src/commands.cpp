@@ -20,7 +20,7 @@ namespace {
 nlohmann::json version_document() {
     struct utsname u {};
     uname(&u);
-    std::string arch = std::string(u.machine) == "x86_64" ? "amd64" : std::string(u.machine) == "aarch64" ? "arm64" : u.machine;
+    std::string arch = native_arch();
     CgroupLayout layout = detect_cgroup_layout();
     bool v2 = layout.v2_has({"cpu", "memory", "pids"});
     int stage = cli::stage();

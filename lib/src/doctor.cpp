@@ -46,9 +46,7 @@ bool on_path(const std::string& name) {
 Check kernel_check() {
     struct utsname u {};
     uname(&u);
-    int major = 0, minor = 0;
-    sscanf(u.release, "%d.%d", &major, &minor);
-    bool ok = major > 5 || (major == 5 && minor >= 4);
+    bool ok = kernel_version(u.release) >= std::pair{5, 4};
     return {"kernel", ok, std::string(u.sysname) + " " + u.release, "box needs Linux 5.4 or newer"};
 }
 

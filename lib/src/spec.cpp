@@ -1,6 +1,5 @@
 #include "box/spec.hpp"
 
-#include <charconv>
 
 #include "box/error.hpp"
 #include "box/util.hpp"
@@ -13,8 +12,9 @@ IdMapping parse_id_range(const std::string& text) {
     if (parts.size() > 2) throw bad();
     IdMapping m{0, 0, 65536};
     auto num = [&](const std::string& s, std::uint32_t& out) {
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-        if (s.empty() || ec != std::errc() || p != s.data() + s.size()) throw bad();
+        auto n = parse_number<std::uint32_t>(s);
+        if (!n) throw bad();
+        out = *n;
     };
     num(parts[0], m.outside);
     if (parts.size() == 2) num(parts[1], m.count);

@@ -78,10 +78,9 @@ double parse_cpus(const std::string& text, const std::string& flag) {
 std::vector<unsigned> parse_cpu_list(const std::string& text, unsigned cpu_count, const std::string& flag) {
     auto bad = [&](const std::string& why) { return Error("invalid value \"" + text + "\" for " + flag, why); };
     auto num = [&](const std::string& s) {
-        unsigned v = 0;
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (s.empty() || ec != std::errc() || p != s.data() + s.size())
-            throw bad("expected CPU numbers such as 0-1 or 0,2");
+        auto n = parse_number<unsigned>(s);
+        if (!n) throw bad("expected CPU numbers such as 0-1 or 0,2");
+        unsigned v = *n;
         if (v >= cpu_count)
             throw bad("CPU " + std::to_string(v) + " does not exist (CPUs 0-" + std::to_string(cpu_count - 1) +
                       " are online)");

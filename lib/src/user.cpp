@@ -1,6 +1,5 @@
 #include "box/user.hpp"
 
-#include <charconv>
 #include <optional>
 
 #include "box/error.hpp"
@@ -9,13 +8,7 @@
 namespace box {
 namespace {
 
-std::optional<std::uint32_t> number(std::string_view s) {
-    std::uint32_t v = 0;
-    if (s.empty()) return std::nullopt;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-}
+std::optional<std::uint32_t> number(std::string_view s) { return parse_number<std::uint32_t>(s); }
 
 // Lines of a passwd/group file split at ':'; comments and short lines skipped.
 std::vector<std::vector<std::string>> records(const std::string& text, size_t min_fields) {

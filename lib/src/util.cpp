@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -24,6 +25,30 @@ std::vector<std::string> split(std::string_view s, char sep) {
         if (pos == std::string_view::npos) return out;
         start = pos + 1;
     }
+}
+
+std::pair<int, int> kernel_version(const std::string& release) {
+    int major = 0, minor = 0;
+    if (sscanf(release.c_str(), "%d.%d", &major, &minor) < 1) return {0, 0};
+    return {major, minor};
+}
+
+const char* native_arch() {
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__i386__)
+    return "386";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return "ppc64le";
+#elif defined(__s390x__)
+    return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+    return "riscv64";
+#else
+    return "unknown";
+#endif
 }
 
 std::string random_hex(size_t n) {

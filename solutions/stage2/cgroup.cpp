@@ -357,20 +357,17 @@ std::unique_ptr<Cgroup> cgroup_at(const CgroupLayout& layout, const std::vector<
 std::unique_ptr<Cgroup> cgroup_of_process(const CgroupLayout& layout, pid_t pid) {
     auto text = try_read_file("/proc/" + std::to_string(pid) + "/cgroup");
     if (!text) throw Error("cgroup of process " + std::to_string(pid), "no such process");
-    struct Line { std::vector<std::string> controllers; std::string path; };
-    std::vector<Line> v1_lines;
+    std::vector<CgroupMembership> v1_lines;
     std::string unified_path, name;
-    for (const auto& line : split(*text, '\n')) {
-        auto f = split(line, ':');  // ID:CONTROLLERS:PATH
-        if (f.size() < 3 || f[2].empty()) continue;
-        if (f[0] == "0") {
-            unified_path = f[2];
+    for (const auto& m : parse_proc_cgroup(*text)) {
+        if (m.path.empty()) continue;
+        if (m.unified()) {
+            unified_path = m.path;
             continue;
         }
-        auto controllers = split(f[1], ',');
-        if (std::find(controllers.begin(), controllers.end(), "memory") != controllers.end())
-            name = f[2].substr(f[2].rfind('/') + 1);  // box always makes one in memory's
-        v1_lines.push_back({controllers, f[2]});
+        if (std::find(m.controllers.begin(), m.controllers.end(), "memory") != m.controllers.end())
+            name = m.path.substr(m.path.rfind('/') + 1);  // box always makes one in memory's
+        v1_lines.push_back(m);
     }
     if (layout.v2_has({"cpu", "memory", "pids"})) {
         if (unified_path.size() < 2) throw Error("cgroup of process " + std::to_string(pid), "it is in no cgroup2 group");

@@ -83,7 +83,7 @@ std::string download(const std::string& url, const std::string& dir) {
 }
 
 json new_config(const std::string& created_by, const std::string& comment) {
-    json config = {{"architecture", "amd64"},
+    json config = {{"architecture", native_arch()},
                    {"os", "linux"},
                    {"created", now_rfc3339()},
                    {"config", {{"Env", json::array({std::string("PATH=") + kDefaultPath})}}},

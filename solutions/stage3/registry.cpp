@@ -269,7 +269,7 @@ struct ResolvedManifest {
 
 // The image manifest `ref` names: fetched with every manifest type box reads
 // accepted, checked against the digest a digest reference names; if it is an
-// index, the linux/amd64 manifest it lists, fetched by digest and checked.
+// index, the manifest it lists for this machine (linux/amd64 here), fetched by digest and checked.
 ResolvedManifest resolve_manifest(Registry& reg, const ImageRef& ref) {
     // BEGIN ADVANCED EXERCISE 12: resolve_manifest()
     HttpRequest req;
@@ -282,7 +282,7 @@ ResolvedManifest resolve_manifest(Registry& reg, const ImageRef& ref) {
         throw Error("manifest of " + ref.familiar(), "content has digest " + m.named_digest);
     std::string type = m.doc.value("mediaType", "");
     if (type == media::kIndex || type == media::kDockerList || (m.doc.contains("manifests") && !m.doc.contains("layers"))) {
-        Descriptor d = select_platform(m.doc, "linux", "amd64");
+        Descriptor d = select_platform(m.doc, "linux", native_arch());
         req.url = reg.path("manifests", d.digest);
         r = reg.send(req);
         if (r.status != 200) throw Error("manifest " + d.digest, registry_error(r));

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -42,6 +43,21 @@ const std::map<std::string, int>& rlimits() {
 
 // ---- flags → request → spec ----------------------------------------------
 
+// "seccomp=VALUE" (docker also takes "seccomp:VALUE") → {"seccomp", "VALUE"}.
+std::pair<std::string, std::string> security_option(const std::string& opt) {
+    size_t eq = opt.find_first_of("=:");
+    if (eq == std::string::npos) return {opt, ""};
+    return {opt.substr(0, eq), opt.substr(eq + 1)};
+}
+
+// A seccomp value as the request carries it: a profile's text, not its path.
+std::string profile_text(const std::string& value) {
+    if (value == "unconfined" || value == "builtin" || starts_with(value, "{")) return value;
+    auto text = try_read_file(value);
+    if (!text) throw_errno("opening seccomp profile (" + value + ")", errno);
+    return *text;
+}
+
 struct Flags {
     std::vector<std::string> cap_add, cap_drop, security_opt, tmpfs, ulimits, devices;
     bool privileged = false, read_only = false;
@@ -55,18 +71,8 @@ void fill(const Flags& f, ContainerRequest& r) {
     h.ReadonlyRootfs = f.read_only;
     for (const auto& opt : f.security_opt) {
         // As docker's client: a profile is sent as its text, not its path.
-        size_t eq = opt.find_first_of("=:");
-        if (eq != std::string::npos && opt.substr(0, eq) == "seccomp") {
-            std::string value = opt.substr(eq + 1);
-            if (value != "unconfined" && value != "builtin" && !starts_with(value, "{")) {
-                auto text = try_read_file(value);
-                if (!text) throw_errno("opening seccomp profile (" + value + ")", errno);
-                value = *text;
-            }
-            h.SecurityOpt.push_back("seccomp=" + value);
-        } else {
-            h.SecurityOpt.push_back(opt);
-        }
+        auto [key, value] = security_option(opt);
+        h.SecurityOpt.push_back(key == "seccomp" ? "seccomp=" + profile_text(value) : opt);
     }
     for (const auto& t : f.tmpfs) {
         size_t colon = t.find(':');
@@ -93,17 +99,12 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
     for (const auto& u : h.Ulimits) s.ulimits.push_back({u.Name, u.Soft, u.Hard});
     for (const auto& d : h.Devices) s.devices.push_back({d.PathOnHost, d.PathInContainer, d.CgroupPermissions});
     for (const auto& opt : h.SecurityOpt) {
-        size_t eq = opt.find_first_of("=:");
-        std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+        auto [key, value] = security_option(opt);
         if (key == "no-new-privileges" && (value.empty() || value == "true")) s.no_new_privileges = true;
         else if (key == "no-new-privileges" && value == "false") s.no_new_privileges = false;
-        else if (key == "seccomp" && (value == "unconfined" || starts_with(value, "{"))) s.seccomp = value;
         else if (key == "seccomp" && value == "builtin") s.seccomp.clear();
-        else if (key == "seccomp" && !value.empty()) {  // a request made by a program may name a file
-            auto text = try_read_file(value);
-            if (!text) throw_errno("opening seccomp profile (" + value + ")", errno);
-            s.seccomp = *text;
-        } else if ((key == "apparmor" || key == "label") && !value.empty()) {
+        else if (key == "seccomp" && !value.empty()) s.seccomp = profile_text(value);  // a program's request may name a file
+        else if ((key == "apparmor" || key == "label") && !value.empty()) {
             // Neither AppArmor nor SELinux is box's: there is nothing to set or turn off.
         } else {
             throw Error("invalid --security-opt \"" + opt + "\"",
@@ -129,37 +130,34 @@ void check_security(ContainerSpec& spec) {
 
 // ---- the devices cgroup, and the masks: the "security" extension -----------
 
-// The directory the container's devices rules go in: v1's devices
-// hierarchy, or a cgroup2 directory with a BPF program. BOX_DEVICE_CGROUP=bpf
-// takes the v2 way on a host with both (chapter 5 tries both here).
-std::unique_ptr<stage2::Cgroup> make_device_cgroup(const CgroupLayout& layout, const std::string& id, bool& bpf,
-                                                   std::string& dir) {
+// Where the container's devices rules go: v1's devices hierarchy, or a
+// cgroup2 directory with a BPF program. BOX_DEVICE_CGROUP=bpf takes the v2
+// way on a host with both (chapter 5 tries both here).
+struct DeviceCgroup {
+    std::string dir;                         // "" if this host has neither
+    bool bpf = false;                        // a program, not v1 rules
+    std::unique_ptr<stage2::Cgroup> owned;   // the group made for it, if chapter 2's is not the one
+};
+
+DeviceCgroup make_device_cgroup(const CgroupLayout& layout, const std::string& id) {
     const char* choice = getenv("BOX_DEVICE_CGROUP");
     bool want_bpf = choice && std::string(choice) == "bpf";
     // Pure cgroup v2: chapter 2's cgroup is the container's; the program goes there.
     std::string v2_dir = layout.unified.empty() ? "" : layout.unified + "/box/" + id;
-    if (!v2_dir.empty() && is_directory(v2_dir)) {
-        bpf = true;
-        dir = v2_dir;
-        return nullptr;
-    }
+    if (!v2_dir.empty() && is_directory(v2_dir)) return {v2_dir, true, nullptr};
+    auto own = [&](const std::string& controller, const std::string& parent, bool bpf) {
+        DeviceCgroup d{parent + "/" + id, bpf,
+                       std::make_unique<stage2::CgroupV1>(std::map<std::string, std::string>{{controller, parent}}, id)};
+        d.owned->create();
+        return d;
+    };
     if (layout.v1.count("devices") && !want_bpf) {
         auto self = layout.self_v1.count("devices") ? layout.self_v1.at("devices") : "/";
-        std::string parent = layout.v1.at("devices") + (self == "/" ? "" : self) + "/box";
-        auto cg = std::make_unique<stage2::CgroupV1>(std::map<std::string, std::string>{{"devices", parent}}, id);
-        cg->create();
-        bpf = false;
-        dir = parent + "/" + id;
-        return cg;
+        return own("devices", layout.v1.at("devices") + (self == "/" ? "" : self) + "/box", false);
     }
-    if (!layout.unified.empty()) {  // a cgroup2 hierarchy without chapter 2's controllers: only for the program
-        auto cg = std::make_unique<stage2::CgroupV1>(std::map<std::string, std::string>{{"unified", layout.unified + "/box"}}, id);
-        cg->create();
-        bpf = true;
-        dir = v2_dir;
-        return cg;
-    }
-    return nullptr;
+    // A cgroup2 hierarchy without chapter 2's controllers: a group only for the program.
+    if (!layout.unified.empty()) return own("unified", layout.unified + "/box", true);
+    return {};
 }
 
 class SecurityExtension : public ContainerExtension {
@@ -179,16 +177,15 @@ public:
         if (spec_.security.privileged) return;  // every device
         std::vector<DeviceRule> rules = default_device_rules();
         for (const auto& d : spec_.security.devices) rules.push_back(device_rule(d));
-        bool bpf = false;
-        std::string dir;
-        cgroup_ = make_device_cgroup(detect_cgroup_layout(), spec_.id, bpf, dir);
-        if (dir.empty()) {
+        DeviceCgroup cg = make_device_cgroup(detect_cgroup_layout(), spec_.id);
+        if (cg.dir.empty()) {
             log::warn("this host has no devices cgroup: the container's devices are not restricted");
             return;
         }
-        dir_ = cgroup_ ? dir : "";
-        if (bpf) attach_device_program(dir, device_program(rules));
-        else write_v1_rules(dir, rules);
+        if (cg.owned) owned_dir_ = cg.dir;
+        cgroup_ = std::move(cg.owned);  // removed with the extension if what follows fails
+        if (cg.bpf) attach_device_program(cg.dir, device_program(rules));
+        else write_v1_rules(cg.dir, rules);
         if (cgroup_) cgroup_->add_process(child);
     }
 
@@ -208,12 +205,12 @@ public:
     void release() override {
         if (cgroup_) cgroup_->keep();
     }
-    json record() const override { return dir_.empty() ? json(nullptr) : json{{"dir", dir_}}; }
+    json record() const override { return owned_dir_.empty() ? json(nullptr) : json{{"dir", owned_dir_}}; }
 
 private:
     ContainerSpec spec_;  // a copy: the extension may outlive the caller's spec
     std::unique_ptr<stage2::Cgroup> cgroup_;
-    std::string dir_;  // the devices cgroup this extension made, if any
+    std::string owned_dir_;  // the devices cgroup this extension made, if any
 };
 
 // ---- each process: capabilities, rlimits, no_new_privs, seccomp -------------
@@ -236,15 +233,12 @@ public:
     void join(pid_t pid) override {
         // exec: the devices cgroup is not part of chapter 2's set, which exec joins.
         CgroupLayout layout = detect_cgroup_layout();
-        for (const auto& line : split(read_file("/proc/" + std::to_string(pid) + "/cgroup"), '\n')) {
-            auto parts = split(line, ':');
-            if (parts.size() < 3) continue;
-            std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
-            std::string dir;
-            if (parts[1].empty() && parts[0] == "0" && !layout.unified.empty()) dir = layout.unified + path;
-            for (const auto& c : split(parts[1], ','))
-                if (c == "devices" && layout.v1.count("devices")) dir = layout.v1.at("devices") + path;
-            if (!dir.empty() && exists(dir + "/cgroup.procs")) sys::write_file(dir + "/cgroup.procs", std::to_string(getpid()));
+        for (const auto& m : parse_proc_cgroup(read_file("/proc/" + std::to_string(pid) + "/cgroup"))) {
+            bool devices = std::find(m.controllers.begin(), m.controllers.end(), "devices") != m.controllers.end();
+            std::string root = m.unified() ? layout.unified : devices && layout.v1.count("devices") ? layout.v1.at("devices") : "";
+            if (root.empty() || m.path == "/") continue;  // not a hierarchy with device rules, or the root's
+            std::string procs = root + m.path + "/cgroup.procs";
+            if (exists(procs)) sys::write_file(procs, std::to_string(getpid()));
         }
     }
 
@@ -293,12 +287,9 @@ Ulimit parse_ulimit(const std::string& text) {
     if (!rlimits().count(u.name)) throw Error("invalid --ulimit \"" + text + "\"", "unknown resource " + u.name);
     auto number = [&](const std::string& v) -> std::int64_t {
         if (v == "-1" || v == "unlimited") return -1;
-        char* end = nullptr;
-        errno = 0;
-        long long n = strtoll(v.c_str(), &end, 10);
-        if (v.empty() || *end || errno || n < 0)
-            throw Error("invalid --ulimit \"" + text + "\"", "\"" + v + "\" is not a number");
-        return n;
+        auto n = parse_number<std::int64_t>(v);
+        if (!n || *n < 0) throw Error("invalid --ulimit \"" + text + "\"", "\"" + v + "\" is not a number");
+        return *n;
     };
     std::string values = text.substr(eq + 1);
     size_t colon = values.find(':');

@@ -270,7 +270,7 @@ TEST_CASE("/proc and /sys: the host's secrets are masked and its knobs read-only
     INFO(all);
     auto mount_of = [&](const std::string& point) {
         for (const auto& l : out) {
-            auto f = split_words(l);
+            auto f = words(l);
             if (f.size() > 5 && f[4] == point) return l;
         }
         return std::string();
@@ -296,7 +296,7 @@ TEST_CASE("/proc and /sys: the host's secrets are masked and its knobs read-only
         INFO(p);
         std::string m = mount_of(p);
         REQUIRE(!m.empty());
-        CHECK(split_words(m)[5].rfind("ro", 0) == 0);
+        CHECK(words(m)[5].rfind("ro", 0) == 0);
     }
     CHECK(all.find("unmasked") == std::string::npos);
     CHECK(all.find("new-proc") == std::string::npos);
@@ -319,7 +319,7 @@ TEST_CASE("/proc and /sys: the host's secrets are masked and its knobs read-only
     // --privileged: nothing masked, /sys writable.
     auto privileged = run_ok(sb, {"--privileged"}, {"sh", "-c", "grep -E ' /(proc|sys)(/| )' /proc/self/mountinfo"});
     for (const auto& l : lines(privileged)) {
-        auto f = split_words(l);
+        auto f = words(l);
         REQUIRE(f.size() > 5);
         CHECK(f[4] != "/proc/keys");
         CHECK(f[4] != "/proc/sys");
@@ -375,7 +375,7 @@ TEST_CASE("--read-only root with a writable /dev/shm and --tmpfs; --ulimit lower
     CHECK(out.find("run-ok") != std::string::npos);
     bool root_ro = false, run_tmpfs = false;
     for (const auto& l : lines(out)) {
-        auto f = split_words(l);
+        auto f = words(l);
         if (f.size() < 6) continue;
         if (f[4] == "/") root_ro = f[5].rfind("ro", 0) == 0;
         if (f[4] == "/run")
@@ -388,7 +388,7 @@ TEST_CASE("--read-only root with a writable /dev/shm and --tmpfs; --ulimit lower
     std::string limits = run_ok(sb, {"--ulimit", "nofile=100:200", "--ulimit", "core=0"}, {"cat", "/proc/self/limits"});
     bool nofile = false, core = false;
     for (const auto& l : lines(limits)) {
-        auto f = split_words(l);
+        auto f = words(l);
         if (l.rfind("Max open files", 0) == 0) nofile = f.size() >= 5 && f[3] == "100" && f[4] == "200";
         if (l.rfind("Max core file size", 0) == 0) core = f.size() >= 6 && f[4] == "0" && f[5] == "0";
     }

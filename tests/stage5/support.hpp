@@ -66,22 +66,6 @@ inline std::map<std::string, std::string> probe_results(const std::string& out) 
     return r;
 }
 
-/// The blank-separated words of `line`.
-inline std::vector<std::string> split_words(const std::string& line) {
-    std::vector<std::string> out;
-    std::string word;
-    for (char c : line) {
-        if (c == ' ' || c == '\t') {
-            if (!word.empty()) out.push_back(word);
-            word.clear();
-        } else {
-            word += c;
-        }
-    }
-    if (!word.empty()) out.push_back(word);
-    return out;
-}
-
 /// This test process's own bounding set, as /proc prints it: what box can give.
 inline std::string host_bounding_set() { return status_fields(read_host_file("/proc/self/status"))["CapBnd"]; }
 

@@ -464,6 +464,13 @@ std::string trim(const std::string& text) {
     return text.substr(b, e - b + 1);
 }
 
+std::vector<std::string> words(const std::string& text) {
+    std::istringstream ss(text);
+    std::vector<std::string> out;
+    for (std::string w; ss >> w;) out.push_back(w);
+    return out;
+}
+
 }  // namespace boxtest
 
 namespace boxtest {

@@ -159,6 +159,8 @@ namespace boxtest {
 std::vector<std::string> lines(const std::string& text);
 /// `text` without leading and trailing white space.
 std::string trim(const std::string& text);
+/// The blank-separated words of `text` (a mount table's or /proc file's fields).
+std::vector<std::string> words(const std::string& text);
 /// `argv` as one line for sh -c, each word single-quoted.
 std::string shell_words(const std::vector<std::string>& argv);
 

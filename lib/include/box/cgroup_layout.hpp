@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace box {
 
@@ -24,6 +25,17 @@ struct CgroupLayout {
     /// True if a v1 hierarchy is mounted for every controller in `needed`.
     bool v1_has(const std::set<std::string>& needed) const;
 };
+
+/// One line of /proc/PID/cgroup, "ID:CONTROLLER[,CONTROLLER]:PATH": a v1
+/// hierarchy's controllers (or "name=systemd"), none for cgroup2's line "0::PATH".
+struct CgroupMembership {
+    std::vector<std::string> controllers;
+    std::string path;  ///< "/box/ID", relative to the hierarchy's root
+    bool unified() const { return controllers.empty(); }
+};
+
+/// The lines of a /proc/PID/cgroup text; malformed lines skipped.
+std::vector<CgroupMembership> parse_proc_cgroup(const std::string& text);
 
 /// Builds the layout from the text of /proc/self/mountinfo, /proc/cgroups and
 /// /proc/self/cgroup; `read_controllers(mount)` returns the content of

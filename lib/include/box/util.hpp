@@ -2,10 +2,12 @@
 /// @brief Small helpers: strings, files, random ids.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace box {
@@ -16,6 +18,21 @@ std::vector<std::string> split(std::string_view s, char sep);
 inline bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
+/// `s` as a decimal number of type T if all of it is one (no sign for an
+/// unsigned T, no blanks, no trailing text) and it fits; else nothing.
+template <class T>
+std::optional<T> parse_number(std::string_view s) {
+    T value{};
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return value;
+}
+/// The major and minor of a kernel release ("6.1.0-18-amd64" → {6, 1};
+/// {0, 0} for text that does not start with a number).
+std::pair<int, int> kernel_version(const std::string& release);
+/// This machine's architecture as OCI images and Go name it: "amd64",
+/// "arm64", ... (the platform box pulls, and seccomp profiles' "arches").
+const char* native_arch();
 /// `n` random lowercase hex digits from the kernel's random pool.
 std::string random_hex(size_t n);
 
