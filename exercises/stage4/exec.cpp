@@ -104,7 +104,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
             stage1::SignalForwarder::unblock_in_child();
             confinement->before_exec();
             sys::close_fds_on_exec();  // only 0-2 cross: none of the caller's
-            int err = sys::execve(program, o.args, env);
+            int err = sys::execve(program, o.args, env, child_end.fd());
             throw Error("exec \"" + o.args[0] + "\"", strerror(err), err == ENOENT ? kExitNotFound : kExitCannotInvoke);
         } catch (const Error& e) {
             try {

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,12 @@
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/trace.hpp"
+#include "box/util.hpp"
+
+// The launcher's program (lib/launcher/launcher.cpp), compiled into box as
+// bytes by lib/launcher/embed.cmake.
+extern "C" const char box_launcher_image[];
+extern "C" const unsigned long box_launcher_size;
 
 namespace box::sys {
 namespace {
@@ -205,17 +212,52 @@ void close_fds_on_exec() {
 
 void set_non_dumpable() { check("prctl(PR_SET_DUMPABLE, 0)", ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)); }
 
-int execve(const std::string& path, const std::vector<std::string>& argv,
-           const std::vector<std::string>& envp) {
-    std::vector<char*> a, e;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    for (const auto& s : envp) e.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    e.push_back(nullptr);
+namespace {
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+// A sealed memory file holding the launcher; -1 with errno if none can be made.
+int launcher_file() {
+    int fd = ::memfd_create("box-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) fd = ::memfd_create("box-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);  // before 6.3
+    if (fd < 0) return -1;
+    Fd file(fd);
+    if (!write_all(fd, box_launcher_image, box_launcher_size) ||
+        ::fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
+        return -1;
+    return file.release();
+}
+
+}  // namespace
+
+int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+           int report_fd) {
+    auto pointers = [](const std::vector<std::string>& v) {
+        std::vector<char*> p;
+        for (const auto& s : v) p.push_back(const_cast<char*>(s.c_str()));
+        p.push_back(nullptr);
+        return p;
+    };
+    std::vector<char*> e = pointers(envp);
     // Traced before the call: on success execve never returns to say so.
     trace::line("execve(" + quote(path) + ", " + trace::quote_list(argv) + ", " +
                 trace::quote_list(envp) + ")");
-    ::execve(path.c_str(), a.data(), e.data());
+    Fd launcher(launcher_file());
+    if (launcher && ::fcntl(report_fd, F_SETFD, 0) == 0) {
+        std::vector<std::string> args = {"box-launch", std::to_string(report_fd),
+                                         "exec \"" + (argv.empty() ? path : argv[0]) + "\"", path};
+        args.insert(args.end(), argv.begin(), argv.end());
+        std::string self = "/proc/self/fd/" + std::to_string(launcher.get());
+        trace::line("  through box's launcher, a sealed memfd (" + self + ")");
+        ::execve(self.c_str(), pointers(args).data(), e.data());
+        int err = errno;
+        ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+        trace::line("execve(" + quote(self) + ") " + trace::result(-1, err));
+        if (err != EACCES && err != EPERM) return err;  // else: a memfd may not be executed here
+    }
+    ::execve(path.c_str(), pointers(argv).data(), e.data());
     int err = errno;
     trace::line("execve(" + quote(path) + ") " + trace::result(-1, err));
     return err;

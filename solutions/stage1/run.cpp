@@ -114,7 +114,7 @@ void make_workdir(const std::string& dir) {
         SignalForwarder::unblock_in_child();
         confinement.before_exec();  // chapter 5: capabilities, no_new_privs, seccomp
         sys::close_fds_on_exec();  // only 0-2 cross, not the descriptors of box's caller
-        int err = sys::execve(program, spec.args, env);
+        int err = sys::execve(program, spec.args, env, channel.fd());
         throw Error("exec \"" + spec.args[0] + "\"", strerror(err),
                     err == ENOENT ? kExitNotFound : kExitCannotInvoke);
         // END EXERCISE

@@ -403,12 +403,100 @@ TEST_CASE("exec runs with the container's protections; exec --privileged with ev
     auto status = status_fields(sb.box({"exec", id, "cat", "/proc/self/status"}).out);
     CHECK(status["CapEff"] == "0000000008000000");  // MKNOD alone
     CHECK(status["Seccomp"] == "2");
-    auto loop = sb.box({"exec", id, "sh", "-c", "mknod /tmp/loop b 7 0 && head -c 1 /tmp/loop"});
-    BOX_SHOW(loop);
-    CHECK(loop.status != 0);  // the devices cgroup holds for exec too
-    CHECK(loop.err.find("Operation not permitted") != std::string::npos);
     auto privileged = status_fields(sb.box({"exec", "--privileged", id, "cat", "/proc/self/status"}).out);
     CHECK(privileged["CapEff"] == host_bounding_set());
+    sb.box({"rm", "-f", id});
+    // The devices cgroup holds for exec too, the v1 controller's and the v2 program's.
+    for (std::string way : {"v1", "bpf"}) {
+        INFO("BOX_DEVICE_CGROUP=" << way);
+        RunOptions o;
+        o.env = {{"BOX_DEVICE_CGROUP", way}};
+        auto made = sb.box({"run", "-d", "--cap-drop", "ALL", "--cap-add", "MKNOD", "busybox", "sleep", "60"}, o);
+        REQUIRE(made.status == 0);
+        std::string cid = trim(made.out);
+        auto loop = sb.box({"exec", cid, "sh", "-c", "mknod /tmp/loop b 7 0 && head -c 1 /tmp/loop"});
+        BOX_SHOW(loop);
+        CHECK(loop.status != 0);
+        CHECK(loop.err.find("Operation not permitted") != std::string::npos);
+        sb.box({"rm", "-f", cid});
+    }
+}
+
+TEST_CASE("box's own binary cannot be reached from inside while exec starts a command (CVE-2019-5736)",
+          "[stage5][exec]") {
+    // The container makes its /dev/null a FIFO, so the process box forks into
+    // it for `exec` waits there, still box's image, until the container
+    // writes. Meanwhile the container looks for it and opens /proc/PID/exe:
+    // refused, as that process holds capabilities the container's root has
+    // not (and is non-dumpable). A container given CAP_SYS_PTRACE could: the
+    // default set leaves it out.
+    Sandbox sb;
+    import_busybox(sb);
+    std::string id = run_detached(sb, {}, {"sleep", "60"});
+    REQUIRE(sb.box({"exec", "-i", id, "sh", "-c", "rm /dev/null && mkfifo /dev/null"}).status == 0);
+    Background blocked(sb.box_argv({"exec", id, "echo", "blocked-marker"}));
+    // "blocked" and "-marker" apart: the prober's own command line must not
+    // match; and no /dev/null in it until it lets the other one go.
+    std::string prober =
+        "m=blocked; for i in $(seq 100); do "
+        "  for d in /proc/[0-9]*; do "
+        "    case \"$(tr '\\0' ' ' < $d/cmdline 2>/tmp/err)\" in *\" exec \"*\"$m\"-marker*) "
+        "      echo found; "
+        "      if head -c 4 $d/exe > /tmp/exe 2>&1; then echo exe=read; else echo exe=refused; fi; "
+        "      echo go > /dev/null; exit 0;; "
+        "    esac; "
+        "  done; sleep 0.05; "
+        "done; echo not-found";
+    auto probe = sb.box({"exec", "-i", id, "sh", "-c", prober});
+    BOX_SHOW(probe);
+    auto status = blocked.wait(std::chrono::seconds(20));
+    INFO("blocked exec: " << blocked.out() << blocked.err());
+    auto got = lines(probe.out);
+    REQUIRE(got.size() >= 2);
+    REQUIRE(got[0] == "found");  // the test caught it before it exec'd
+    CHECK(got[1] == "exe=refused");
+    CHECK(status == 0);
+    CHECK(blocked.out() == "blocked-marker\n");
+    sb.box({"rm", "-f", id});
+}
+
+TEST_CASE("a container's command cannot make box's binary run inside it (CVE-2019-5736)", "[stage5][exec]") {
+    // The hostile image: a library preloaded into every dynamic program, the
+    // host's own libraries (so that box's binary, were it run in here, would
+    // load and run it), and a script whose interpreter is /proc/self/exe:
+    // while the kernel execs it, that is the binary of the process calling
+    // execve. The library prints where it landed.
+    Sandbox sb;
+    import_busybox(sb);
+    std::string thief = fixture_path("thief/exe-thief.so");
+    REQUIRE(fs::exists(thief));
+    std::string dir = sb.dir() + "/evil";
+    fs::create_directories(dir);
+    { std::ofstream(dir + "/evil") << "#!/proc/self/exe\n"; }
+    fs::permissions(dir + "/evil", fs::perms(0755));
+    std::vector<std::string> hostile = {"-v", "/usr:/usr:ro", "-v", "/usr/lib:/lib:ro", "-v", "/usr/lib64:/lib64:ro",
+                                        "-v", fs::path(thief).parent_path().string() + ":/thief:ro",
+                                        "-v", dir + ":/evil:ro", "-e", "LD_PRELOAD=/thief/exe-thief.so"};
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin() + 1, hostile.begin(), hostile.end());
+        return sb.box(args);
+    };
+    // The library does load into the container's dynamic programs: the test can tell.
+    auto control = run({"run", "--rm", "busybox", "/usr/bin/true"});
+    BOX_SHOW(control);
+    CHECK(control.out.find("thief: exe=/usr/bin/true") != std::string::npos);
+    // box's binary is never what the script's interpreter names: run, and exec.
+    auto script = run({"run", "--rm", "busybox", "/evil/evil"});
+    BOX_SHOW(script);
+    CHECK(script.out.find("thief:") == std::string::npos);
+    CHECK(script.status == 126);
+    auto made = run({"run", "-d", "busybox", "sleep", "60"});
+    REQUIRE(made.status == 0);
+    std::string id = trim(made.out);
+    auto exec = sb.box({"exec", id, "/evil/evil"});
+    BOX_SHOW(exec);
+    CHECK(exec.out.find("thief:") == std::string::npos);
+    CHECK(exec.status == 126);
     sb.box({"rm", "-f", id});
 }
 

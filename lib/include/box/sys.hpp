@@ -69,8 +69,19 @@ void close_fds_on_exec();
 /// mem or fd/: a process of the container cannot reach box's own binary
 /// through a box process that has joined its namespaces (runc's CVE-2019-5736).
 void set_non_dumpable();
-/// execve(2) of `path` (already resolved). Returns only on failure, with errno.
-int execve(const std::string& path, const std::vector<std::string>& argv,
-           const std::vector<std::string>& envp);
+/// execve(2) of a container's command `path` (already resolved), through
+/// box's launcher: a program of a few kilobytes that box writes into a sealed
+/// memory file and execs, and that execs `path`. So the process that calls
+/// the command's execve is not box: a command that is a script of
+/// "#!/proc/self/exe" runs the launcher, which refuses, and not box's binary
+/// of the host, which the container could then overwrite (runc's
+/// CVE-2019-5736). `report_fd` (the start-up channel) stays open for the
+/// launcher, which writes error_message()'s "E<status>\texec \"ARGV0\"\t<why>"
+/// there if the command's execve fails; it closes when the command runs. A
+/// host where a memory file cannot be executed (vm.memfd_noexec=2) or a
+/// seccomp profile that refuses memfd_create gets a plain execve. Returns
+/// only on failure, with errno.
+int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+           int report_fd);
 
 }  // namespace box::sys
