@@ -53,6 +53,27 @@ Fd make_dirs_in_root(const std::string& root, const std::string& path) {
 
 namespace {
 
+// The file `path` of the container's root as an O_PATH descriptor, made
+// (empty) if missing: a bind mount of a host file needs a file to cover
+// (docker's -v ./nginx.conf:/etc/nginx/nginx.conf). Opened read-only, so
+// that an image's file is not copied up to be covered.
+Fd make_file_in_root(const std::string& root, const std::string& path) {
+    size_t slash = path.find_last_of('/');
+    Fd parent = make_dirs_in_root(root, path.substr(0, slash == std::string::npos ? 0 : slash));
+    std::string name = path.substr(slash + 1);
+    struct open_how how {};
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    how.flags = O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+    how.mode = 0644;
+    Fd made(static_cast<int>(::syscall(SYS_openat2, parent.get(), name.c_str(), &how, sizeof how)));
+    if (!made) throw_errno("volume target " + path + " in the container (a file, as its source)", errno);
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.mode = 0;
+    Fd file(static_cast<int>(::syscall(SYS_openat2, parent.get(), name.c_str(), &how, sizeof how)));
+    if (!file) throw_errno("volume target " + path + " in the container", errno);
+    return file;
+}
+
 // The container's volumes, mounted in its mount namespace after its root
 // (chapter 3's overlay) and before the pivot; they vanish with it.
 class VolumeExtension : public ContainerExtension {
@@ -60,13 +81,15 @@ public:
     explicit VolumeExtension(const ContainerSpec& spec) : rootfs_(spec.rootfs), mounts_(spec.mounts) {}
     void in_child_before_rootfs() override {
         for (const auto& m : mounts_) {
-            Fd target = make_dirs_in_root(rootfs_, m.destination);
+            bool file = !is_directory(m.source);  // a host file onto a file
+            auto target_of = [&] { return file ? make_file_in_root(rootfs_, m.destination) : make_dirs_in_root(rootfs_, m.destination); };
+            Fd target = target_of();
             std::string at = "/proc/self/fd/" + std::to_string(target.get());
             sys::mount(m.source.c_str(), at, nullptr, MS_BIND | MS_REC);
             if (m.readonly) {
                 // A bind mount is made read-only by remounting it: at the new
-                // mount itself, opened anew (`target` is the directory below it).
-                Fd mounted = make_dirs_in_root(rootfs_, m.destination);
+                // mount itself, opened anew (`target` is what is below it).
+                Fd mounted = target_of();
                 sys::mount(m.source.c_str(), "/proc/self/fd/" + std::to_string(mounted.get()), nullptr,
                            MS_BIND | MS_REMOUNT | MS_RDONLY);
             }
@@ -175,7 +198,7 @@ void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, co
 void create_volumes(const ContainerSpec& spec) {
     for (const auto& m : spec.mounts) {
         if (m.type == "volume") create_volume(m.name);
-        if (m.type == "bind") make_dirs(m.source);  // as docker does for -v /missing:/path
+        if (m.type == "bind" && !exists(m.source)) make_dirs(m.source);  // as docker does for -v /missing:/path
     }
 }
 

@@ -51,6 +51,22 @@ TEST_CASE("a named volume outlives its container; -v host:path:ro is read-only i
     REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "-v", "data:relative", "busybox", "true"}), 125);
 }
 
+TEST_CASE("-v FILE:PATH binds one host file, over an image's file or a new one", "[stage4][volumes]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string conf = sb.dir() + "/app.conf", word = random_name("conf-");
+    std::ofstream(conf) << word << "\n";
+    // Over a file the image has, read-only; and where the image has none (made, with its parents).
+    auto r = sb.box({"run", "--rm", "-v", conf + ":/etc/passwd:ro", "-v", conf + ":/opt/app/app.conf", "busybox", "sh",
+                     "-c", "cat /etc/passwd /opt/app/app.conf; echo more >> /opt/app/app.conf; echo x > /etc/passwd"});
+    BOX_SHOW(r);
+    CHECK(r.out == word + "\n" + word + "\n");
+    CHECK(r.err.find("Read-only file system") != std::string::npos);
+    CHECK(read_host_file(conf) == word + "\nmore\n");  // the host's file, written through the rw bind
+    // A directory of the image cannot be covered by a file.
+    REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "-v", conf + ":/etc", "busybox", "true"}), 125);
+}
+
 TEST_CASE("cp copies both ways and resolves the container's symlinks inside it", "[stage4][cp]") {
     Sandbox sb;
     import_busybox(sb);
