@@ -55,6 +55,7 @@ void make_workdir(const std::string& dir) {
     try {
         sys::set_non_dumpable();  // until the execve: see sys.hpp
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
+        extensions.each([](ContainerExtension& e) { e.in_child_first(); });  // chapter 2: into its cgroup
         // Namespaces an extension chose to join rather than make (chapter 7's
         // --network container:X), before anything else happens in here.
         for (const auto& [path, kind] : plan.join) {

@@ -211,7 +211,7 @@ void CgroupV1::add_process(pid_t pid) {
     std::set<std::string> dirs;  // co-mounted controllers share one
     for (const auto& [controller, parent] : parents_) dirs.insert(parent + "/" + name_);
     for (const auto& d : dirs)
-        if (created_.count(d) || is_directory(d)) sys::write_file(d + "/cgroup.procs", std::to_string(pid));
+        if (created_.count(d) || is_directory(d)) sys::write_file(d + (pid == 0 ? "/tasks" : "/cgroup.procs"), std::to_string(pid));
 }
 
 std::uint64_t CgroupV1::oom_kills() const {

@@ -57,7 +57,7 @@ int exec_in(const Container& c, const ExecOptions& o) {
     stage1::SignalForwarder signals;
     // What the command may do: the container's own protections (chapter 5).
     std::unique_ptr<Confinement> confinement = make_confinement({c.spec, true, o.privileged});
-    stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(::getpid());  // its limits cover us
+    stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(0);  // its limits cover us
     confinement->join(init);  // and what else of the container's the namespaces do not carry
     // Before anything of ours is in the container's PID namespace: its
     // processes must not open our /proc/PID/exe, box's binary (CVE-2019-5736).

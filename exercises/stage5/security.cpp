@@ -163,18 +163,20 @@ DeviceCgroup make_device_cgroup(const CgroupLayout& layout, const std::string& i
 class SecurityExtension : public ContainerExtension {
 public:
     explicit SecurityExtension(const ExtensionContext& ctx) : spec_(ctx.spec) {
-        if (ctx.mode == ExtensionMode::Adopt && ctx.record.is_object() && ctx.record.contains("dir")) {
-            // What an earlier box made: removed when this one goes.
-            std::string dir = ctx.record["dir"].get<std::string>();
-            size_t slash = dir.rfind('/');
-            cgroup_ = std::make_unique<stage2::CgroupV1>(
-                std::map<std::string, std::string>{{"devices", dir.substr(0, slash)}}, dir.substr(slash + 1));
-            cgroup_->adopt();
+        if (ctx.mode == ExtensionMode::Adopt) {
+            if (ctx.record.is_object() && ctx.record.contains("dir")) {
+                // What an earlier box made: removed when this one goes.
+                std::string dir = ctx.record["dir"].get<std::string>();
+                size_t slash = dir.rfind('/');
+                cgroup_ = std::make_unique<stage2::CgroupV1>(
+                    std::map<std::string, std::string>{{"devices", dir.substr(0, slash)}}, dir.substr(slash + 1));
+                cgroup_->adopt();
+            }
+            return;
         }
-    }
-
-    void before_start(pid_t child) override {
         if (spec_.security.privileged) return;  // every device
+        // Before any process exists, as chapter 2's cgroup: the rules are in
+        // place when the child moves itself in (in_child_first).
         std::vector<DeviceRule> rules = default_device_rules();
         for (const auto& d : spec_.security.devices) rules.push_back(device_rule(d));
         DeviceCgroup cg = make_device_cgroup(detect_cgroup_layout(), spec_.id);
@@ -183,10 +185,16 @@ public:
             return;
         }
         if (cg.owned) owned_dir_ = cg.dir;
+        bpf_ = cg.bpf;
         cgroup_ = std::move(cg.owned);  // removed with the extension if what follows fails
         if (cg.bpf) attach_device_program(cg.dir, device_program(rules));
         else write_v1_rules(cg.dir, rules);
-        if (cgroup_) cgroup_->add_process(child);
+    }
+
+    void in_child_first() override {
+        if (owned_dir_.empty()) return;  // none, or chapter 2's own (pure v2), which the child is joining
+        // A process moving itself; v1 spares the global lock for "0" in `tasks`.
+        sys::write_file(owned_dir_ + (bpf_ ? "/cgroup.procs" : "/tasks"), "0");
     }
 
     void in_child_before_pivot(const std::string& rootfs) override {
@@ -211,6 +219,7 @@ private:
     ContainerSpec spec_;  // a copy: the extension may outlive the caller's spec
     std::unique_ptr<stage2::Cgroup> cgroup_;
     std::string owned_dir_;  // the devices cgroup this extension made, if any
+    bool bpf_ = false;       // a cgroup2 group with a device program, not v1's rules
 };
 
 // ---- each process: capabilities, rlimits, no_new_privs, seccomp -------------
@@ -237,8 +246,9 @@ public:
             bool devices = std::find(m.controllers.begin(), m.controllers.end(), "devices") != m.controllers.end();
             std::string root = m.unified() ? layout.unified : devices && layout.v1.count("devices") ? layout.v1.at("devices") : "";
             if (root.empty() || m.path == "/") continue;  // not a hierarchy with device rules, or the root's
-            std::string procs = root + m.path + "/cgroup.procs";
-            if (exists(procs)) sys::write_file(procs, std::to_string(getpid()));
+            // Ourselves ("0"): v1's `tasks` spares the kernel a global lock.
+            std::string file = root + m.path + (m.unified() ? "/cgroup.procs" : "/tasks");
+            if (exists(file)) sys::write_file(file, "0");
         }
     }
 

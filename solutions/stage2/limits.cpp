@@ -104,7 +104,8 @@ public:
     // 4's shim runs one) removes this cgroup wherever that box itself runs.
     nlohmann::json record() const override { return {{"dirs", split(cgroup_->where(), ' ')}}; }
 
-    void before_start(pid_t child) override { cgroup_->add_process(child); }
+    // The child moves itself (pid 0): see stage2.hpp's add_process().
+    void in_child_first() override { cgroup_->add_process(0); }
 
     void after_exit(ExitReport& report) override {
         report.oom_killed = report.oom_killed || cgroup_->oom_kills() > 0;

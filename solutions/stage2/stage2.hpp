@@ -67,7 +67,11 @@ public:
     virtual void create() = 0;
     /// Writes the limits into the cgroup's control files.
     virtual void set_limits(const ResourceLimits& limits) = 0;
-    /// Moves process `pid` (and so, later, its children) into the cgroup.
+    /// Moves process `pid` (and so, later, its children) into the cgroup; pid
+    /// 0 is the calling process, as the kernel reads "0". On v1 that one
+    /// writes "0" to `tasks` (one thread: itself), which the kernel does
+    /// without the global lock a move of another process takes (a wait of an
+    /// RCU grace period, 5-15 ms here).
     virtual void add_process(pid_t pid) = 0;
     /// How many times the OOM killer killed a process of the cgroup.
     virtual std::uint64_t oom_kills() const = 0;

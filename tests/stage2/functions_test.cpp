@@ -173,7 +173,10 @@ TEST_CASE("on cgroup v1, box makes one directory per hierarchy and writes each l
                                  cpu + "cpu.cfs_period_us", cpu + "cpu.cfs_quota_us", cpu + "cpu.shares",
                                  pids + "pids.max"})
         fake.write(f, "");
-    for (const char* h : FakeCgroup1::kHierarchies) fake.write(std::string(h) + "/box/" + id + "/cgroup.procs", "");
+    for (const char* h : FakeCgroup1::kHierarchies) {
+        fake.write(std::string(h) + "/box/" + id + "/cgroup.procs", "");
+        fake.write(std::string(h) + "/box/" + id + "/tasks", "");
+    }
     ResourceLimits limits;
     limits.memory = boxtest::random_int(8, 512) << 20;
     limits.cpus = static_cast<double>(boxtest::random_int(1, 200)) / 100.0;
@@ -211,6 +214,11 @@ TEST_CASE("on cgroup v1, box makes one directory per hierarchy and writes each l
     cg.add_process(pid);
     for (const char* h : FakeCgroup1::kHierarchies)
         CHECK(fake.read(std::string(h) + "/box/" + id + "/cgroup.procs") == std::to_string(pid));
+    // The calling process (pid 0, as the container's first process moves
+    // itself): one thread through `tasks`, which the kernel does unlocked.
+    cg.add_process(0);
+    for (const char* h : FakeCgroup1::kHierarchies)
+        CHECK(fake.read(std::string(h) + "/box/" + id + "/tasks") == "0");
 
     // On the real hierarchy rmdir succeeds with the files in; here they must go first.
     for (const char* h : FakeCgroup1::kHierarchies)

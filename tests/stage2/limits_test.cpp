@@ -216,7 +216,9 @@ TEST_CASE("--explain shows each cgroup directory made and each file written", "[
     for (const auto& l : lines(r.err)) {
         mkdir_box = mkdir_box || (l.find("mkdir(\"") != std::string::npos && l.find("/box/") != std::string::npos);
         wrote_pids = wrote_pids || l.find("/pids.max\", \"" + std::to_string(pids) + "\") = ") != std::string::npos;
-        wrote_procs = wrote_procs || l.find("/cgroup.procs\", \"") != std::string::npos;
+        // The child moves itself: "0" (into v1's tasks, or v2's cgroup.procs).
+        wrote_procs = wrote_procs || l.find("/cgroup.procs\", \"0\")") != std::string::npos ||
+                      l.find("/tasks\", \"0\")") != std::string::npos;
         removed = removed || (l.find("rmdir(\"") != std::string::npos && l.find("/box/") != std::string::npos);
     }
     CHECK(mkdir_box);

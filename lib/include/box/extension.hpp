@@ -69,6 +69,10 @@ public:
     virtual void plan_namespaces(NamespacePlan& plan) { (void)plan; }
     /// In box, after clone(), before the child is told to go on.
     virtual void before_start(pid_t child) { (void)child; }
+    /// In the child, first of all once told to go on: still the host's root,
+    /// in box's namespaces (chapter 2 moves it into its cgroup here: a
+    /// process that moves itself spares the kernel a global lock).
+    virtual void in_child_first() {}
     /// In the child, in its new mount namespace (already private), before the
     /// root filesystem is bound and pivoted into (chapter 3 mounts the
     /// overlay here, chapter 4 the volumes on it). Throws box::Error on failure.
