@@ -217,3 +217,39 @@ TEST_CASE("only stdin, stdout and stderr cross into the container, not a directo
     CHECK(std::count(l.begin(), l.end(), "unwritable") == 1);
     CHECK(read_host_file(sb.dir() + "/fd8").empty());
 }
+
+TEST_CASE("a command cannot make box's own binary run in the container (CVE-2019-5736)", "[stage1][exe]") {
+    // While the kernel execs a script, its "#!/proc/self/exe" names the binary
+    // of the process calling execve. The root filesystem plays a hostile
+    // image: the libraries box's binary needs (so that it could run in here),
+    // a library preloaded into every dynamic program, which prints where it
+    // landed, and that script.
+    Sandbox sb;
+    std::string rootfs = sb.rootfs_copy();
+    auto copy_in = [&](const std::string& host, const std::string& inside) {
+        fs::create_directories(fs::path(rootfs + inside).parent_path());
+        fs::copy_file(fs::canonical(host), rootfs + inside, fs::copy_options::overwrite_existing);
+    };
+    auto deps = run({"ldd", box_binary()});
+    REQUIRE(deps.status == 0);
+    for (const auto& l : lines(deps.out)) {
+        auto w = words(l);
+        auto arrow = std::find(w.begin(), w.end(), "=>");
+        std::string lib = arrow != w.end() && arrow + 1 != w.end() ? *(arrow + 1) : w.empty() ? "" : w[0];
+        if (lib.rfind("/", 0) == 0) copy_in(lib, lib);
+    }
+    copy_in("/usr/bin/true", "/hosttrue");  // a dynamic program of the host's, for the control
+    copy_in(fixture_path("thief/exe-thief.so"), "/thief.so");
+    { std::ofstream(rootfs + "/evil") << "#!/proc/self/exe\n"; }
+    fs::permissions(rootfs + "/evil", fs::perms(0755));
+    auto run_box = [&](const std::string& cmd) {
+        return sb.box({"run", "--rootfs", rootfs, "-e", "LD_PRELOAD=/thief.so", cmd});
+    };
+    auto control = run_box("/hosttrue");
+    BOX_SHOW(control);
+    CHECK(control.out.find("thief: exe=/hosttrue") != std::string::npos);  // the test can tell
+    auto attack = run_box("/evil");
+    BOX_SHOW(attack);
+    CHECK(attack.out.find("thief:") == std::string::npos);  // box's binary did not run in there
+    CHECK(attack.status == 126);
+}
