@@ -79,8 +79,8 @@ void set_non_dumpable();
 /// launcher, which writes error_message()'s "E<status>\texec \"ARGV0\"\t<why>"
 /// there if the command's execve fails; it closes when the command runs. A
 /// host where a memory file cannot be executed (vm.memfd_noexec=2) or a
-/// seccomp profile that refuses memfd_create gets a plain execve. Returns
-/// only on failure, with errno.
+/// seccomp profile that refuses memfd_create or execveat gets a plain
+/// execve. Returns only on failure, with errno.
 int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
            int report_fd);
 
