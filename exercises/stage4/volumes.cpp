@@ -55,21 +55,23 @@ namespace {
 
 // The file `path` of the container's root as an O_PATH descriptor, made
 // (empty) if missing: a bind mount of a host file needs a file to cover
-// (docker's -v ./nginx.conf:/etc/nginx/nginx.conf). Opened read-only, so
-// that an image's file is not copied up to be covered.
+// (docker's -v ./nginx.conf:/etc/nginx/nginx.conf). Symlinks are followed
+// inside the root, as for a directory (an image's /etc/localtime is one).
+// Opened read-only, so that an image's file is not copied up to be covered.
 Fd make_file_in_root(const std::string& root, const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    Fd parent = make_dirs_in_root(root, path.substr(0, slash == std::string::npos ? 0 : slash));
-    std::string name = path.substr(slash + 1);
-    struct open_how how {};
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    how.flags = O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
-    how.mode = 0644;
-    Fd made(static_cast<int>(::syscall(SYS_openat2, parent.get(), name.c_str(), &how, sizeof how)));
-    if (!made) throw_errno("volume target " + path + " in the container (a file, as its source)", errno);
-    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-    how.mode = 0;
-    Fd file(static_cast<int>(::syscall(SYS_openat2, parent.get(), name.c_str(), &how, sizeof how)));
+    make_dirs_in_root(root, path.substr(0, path.find_last_of('/')));
+    Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) throw_errno("open " + root, errno);
+    auto open_in_root = [&](std::uint64_t flags, std::uint64_t mode) {
+        struct open_how how {};
+        how.flags = flags | O_CLOEXEC;
+        how.mode = mode;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        return Fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), path.c_str(), &how, sizeof how)));
+    };
+    if (!open_in_root(O_CREAT | O_RDONLY, 0644))
+        throw_errno("volume target " + path + " in the container (a file, as its source)", errno);
+    Fd file = open_in_root(O_PATH, 0);
     if (!file) throw_errno("volume target " + path + " in the container", errno);
     return file;
 }

@@ -63,6 +63,12 @@ TEST_CASE("-v FILE:PATH binds one host file, over an image's file or a new one",
     CHECK(r.out == word + "\n" + word + "\n");
     CHECK(r.err.find("Read-only file system") != std::string::npos);
     CHECK(read_host_file(conf) == word + "\nmore\n");  // the host's file, written through the rw bind
+    // A symlink of the image is followed inside its root (an image's /etc/localtime is one).
+    REQUIRE(sb.box({"run", "--name", "linked", "busybox", "ln", "-s", "/etc/real.conf", "/etc/link.conf"}).status == 0);
+    REQUIRE(sb.box({"commit", "linked", "linked:v1"}).status == 0);
+    auto linked = sb.box({"run", "--rm", "-v", conf + ":/etc/link.conf:ro", "linked:v1", "cat", "/etc/real.conf"});
+    BOX_SHOW(linked);
+    CHECK(linked.out == word + "\nmore\n");
     // A directory of the image cannot be covered by a file.
     REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "-v", conf + ":/etc", "busybox", "true"}), 125);
 }
