@@ -23,6 +23,6 @@ const char* default_profile_digest() { return "sha256:@BOX_DEFAULT_PROFILE_SHA25
 list(APPEND _src ${CMAKE_BINARY_DIR}/generated/default_profile.cpp)
 # libcap (linked: a container start uses it) and libseccomp's header (the
 # library itself is loaded with dlopen when a filter must be compiled).
-find_library(BOX_LIBCAP cap REQUIRED)
+find_library(BOX_LIBCAP_LIB NAMES libcap.a cap REQUIRED)  # the archive: one shared library fewer to load at each start
 find_path(BOX_SECCOMP_INCLUDE seccomp.h REQUIRED)
-list(APPEND BOX_STAGE_LIBS ${BOX_LIBCAP})
+list(APPEND BOX_STAGE_LIBS ${BOX_LIBCAP_LIB})
