@@ -191,8 +191,13 @@ public:
         else write_v1_rules(cg.dir, rules);
     }
 
-    void in_child_first() override {
-        if (owned_dir_.empty()) return;  // none, or chapter 2's own (pure v2), which the child is joining
+    void plan_namespaces(NamespacePlan& plan) override {
+        if (bpf_ && !owned_dir_.empty() && plan.cgroup2.empty()) plan.cgroup2 = owned_dir_;  // born in it
+    }
+
+    void in_child_first(const NamespacePlan& plan) override {
+        // None, chapter 2's own (pure v2), which the child is in or joining, or born in it.
+        if (owned_dir_.empty() || plan.cgroup2 == owned_dir_) return;
         // A process moving itself; v1 spares the global lock for "0" in `tasks`.
         sys::write_file(owned_dir_ + (bpf_ ? "/cgroup.procs" : "/tasks"), "0");
     }

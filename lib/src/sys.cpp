@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <dirent.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
@@ -129,7 +130,23 @@ void unshare(int flags) {
           ::unshare(flags));
 }
 
-pid_t clone(unsigned long flags) {
+pid_t clone(unsigned long flags, std::string* cgroup2) {
+    if (cgroup2 && !cgroup2->empty()) {
+        Fd dir(::open(cgroup2->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        clone_args args {};
+        args.flags = (flags & ~static_cast<unsigned long>(CSIGNAL)) | CLONE_INTO_CGROUP;
+        args.exit_signal = flags & CSIGNAL;
+        args.cgroup = static_cast<std::uint64_t>(dir.get());
+        long rc = dir ? ::syscall(SYS_clone3, &args, sizeof args) : -1;
+        if (rc == 0) return 0;
+        std::string call = "clone3(" + trace::clone_flags(flags) + "|CLONE_INTO_CGROUP, cgroup=" + quote(*cgroup2) + ")";
+        if (rc > 0) {
+            trace::line(call + " = " + std::to_string(rc));
+            return static_cast<pid_t>(rc);
+        }
+        trace::line(call + " " + trace::result(-1, errno) + ": a plain clone, the child moves itself");
+        cgroup2->clear();
+    }
     // The raw system call with a null stack behaves like fork(): the child
     // continues from here on its own copy of our memory. (glibc's clone()
     // wrapper instead wants a function and a separately allocated stack.)

@@ -56,7 +56,7 @@ void make_workdir(const std::string& dir) {
         // BEGIN ADVANCED EXERCISE 10: container_main()
         sys::set_non_dumpable();  // until the execve: see sys.hpp
         if (!channel.receive()) _exit(kExitBoxError);  // box died before saying "go"
-        extensions.each([](ContainerExtension& e) { e.in_child_first(); });  // chapter 2: into its cgroup
+        extensions.each([&](ContainerExtension& e) { e.in_child_first(plan); });  // chapter 2: into its cgroup
         // Namespaces an extension chose to join rather than make (chapter 7's
         // --network container:X), before anything else happens in here.
         for (const auto& [path, kind] : plan.join) {
@@ -160,11 +160,11 @@ StartedContainer start_container(const ContainerSpec& spec) {
     Extensions extensions = Extensions::make(spec, ExtensionMode::Create);
     // What the command may do (chapter 5), worked out while nothing runs yet.
     std::unique_ptr<Confinement> confinement = make_confinement({spec});
-    NamespacePlan plan{namespace_flags(spec), {}};
+    NamespacePlan plan{namespace_flags(spec), {}, ""};
     extensions.each([&](ContainerExtension& e) { e.plan_namespaces(plan); });
     auto [parent_end, child_end] = Channel::pair();
 
-    pid_t pid = sys::clone(plan.clone_flags | SIGCHLD);
+    pid_t pid = sys::clone(plan.clone_flags | SIGCHLD, &plan.cgroup2);
     if (pid == 0) {
         parent_end.close();
         container_main(spec, plan, child_end, extensions, *confinement);

@@ -104,8 +104,14 @@ public:
     // 4's shim runs one) removes this cgroup wherever that box itself runs.
     nlohmann::json record() const override { return {{"dirs", split(cgroup_->where(), ' ')}}; }
 
-    // The child moves itself (pid 0): see stage2.hpp's add_process().
-    void in_child_first() override { cgroup_->add_process(0); }
+    // On v2 the child is born in its cgroup (clone3); else it moves itself
+    // (pid 0): see stage2.hpp's add_process().
+    void plan_namespaces(NamespacePlan& plan) override {
+        if (auto* v2 = dynamic_cast<CgroupV2*>(cgroup_.get())) plan.cgroup2 = v2->path();
+    }
+    void in_child_first(const NamespacePlan& plan) override {
+        if (plan.cgroup2 != cgroup_->where()) cgroup_->add_process(0);
+    }
 
     void after_exit(ExitReport& report) override {
         report.oom_killed = report.oom_killed || cgroup_->oom_kills() > 0;

@@ -52,6 +52,10 @@ struct NamespacePlan {
     /// also takes its CLONE_NEW* flag out of clone_flags. The child setns(2)es
     /// into each right after "go", before anything else.
     std::vector<std::pair<std::string, std::string>> join;
+    /// A cgroup2 directory for the child to be born in (clone3's
+    /// CLONE_INTO_CGROUP: chapter 2's cgroup on a v2 host), or "". Cleared
+    /// if the kernel could not: the child then moves itself.
+    std::string cgroup2;
 };
 
 /// How a container ended.
@@ -65,14 +69,16 @@ struct ExitReport {
 class ContainerExtension {
 public:
     virtual ~ContainerExtension() = default;
-    /// In box, before clone(): choose or join namespaces.
+    /// In box, before clone(): choose or join namespaces, or name the cgroup2
+    /// directory the child is born in.
     virtual void plan_namespaces(NamespacePlan& plan) { (void)plan; }
     /// In box, after clone(), before the child is told to go on.
     virtual void before_start(pid_t child) { (void)child; }
     /// In the child, first of all once told to go on: still the host's root,
-    /// in box's namespaces (chapter 2 moves it into its cgroup here: a
-    /// process that moves itself spares the kernel a global lock).
-    virtual void in_child_first() {}
+    /// in box's namespaces (chapter 2 moves it into its cgroup here, unless
+    /// it was born there: `plan.cgroup2`; a process that moves itself spares
+    /// the kernel a global lock on v1).
+    virtual void in_child_first(const NamespacePlan& plan) { (void)plan; }
     /// In the child, in its new mount namespace (already private), before the
     /// root filesystem is bound and pivoted into (chapter 3 mounts the
     /// overlay here, chapter 4 the volumes on it). Throws box::Error on failure.

@@ -44,8 +44,13 @@ void unshare(int flags);
 /// `kind` (for the trace and the error message).
 void setns(int fd, const std::string& kind);
 /// clone(2) used like fork(2): returns the child's pid in the parent and 0 in
-/// the child, which runs on a copy of the parent's memory and stack.
-pid_t clone(unsigned long flags);
+/// the child, which runs on a copy of the parent's memory and stack. With a
+/// cgroup2 directory in `*cgroup2`, clone3(2)'s CLONE_INTO_CGROUP: the child
+/// is born in that cgroup, so nobody has to move it there (a move takes the
+/// kernel a global lock and an RCU grace period). Where the kernel cannot
+/// (before 5.7, or a stand-in directory), a plain clone, and `*cgroup2` is
+/// cleared first: the child sees it so, and moves itself.
+pid_t clone(unsigned long flags, std::string* cgroup2 = nullptr);
 /// Writes `content` to an existing file (a /proc or /sys control file), traced
 /// as `write("/proc/42/uid_map", "0 100000 65536\n")`.
 void write_file(const std::string& path, const std::string& content);
