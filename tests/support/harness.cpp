@@ -270,6 +270,8 @@ const std::string& base_rootfs() {
     return path;
 }
 
+std::string kit_root() { return test_binary_dir().parent_path().parent_path().string(); }
+
 int box_stage() {
     static int stage = [] {
         auto r = run({box_binary(), "--version"});

@@ -102,6 +102,9 @@ long random_int(long lo, long hi);
 /// build/base-rootfs); read-only for tests: copy it before changing anything.
 const std::string& base_rootfs();
 
+/// The kit's top directory (the test binary is in its build/<dir>/).
+std::string kit_root();
+
 /// Path of the box binary under test ($BOX_BIN, else the box built beside
 /// the test binary).
 const std::string& box_binary();
