@@ -20,16 +20,6 @@ struct Failure {
     std::string why;
 };
 
-std::string lower(std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    return s;
-}
-
-std::string upper(std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-    return s;
-}
-
 // The bytes of the blanks `s` starts with (Go's unicode.IsSpace, UTF-8 aware).
 size_t leading_blanks(std::string_view s) {
     size_t at = 0;
@@ -135,7 +125,7 @@ private:
         if (at == std::string_view::npos || !isalpha(static_cast<unsigned char>(line[at]))) return std::nullopt;
         size_t end = at;
         while (end < line.size() && isalnum(static_cast<unsigned char>(line[end]))) ++end;
-        std::string name = lower(std::string(line.substr(at, end - at)));
+        std::string name = to_lower(line.substr(at, end - at));
         size_t eq = line.find_first_not_of(blanks, end);
         if (eq == std::string_view::npos || line[eq] != '=') return std::nullopt;
         size_t value = line.find_first_not_of(blanks, eq + 1);
@@ -254,7 +244,7 @@ void name_values(Node& n, std::string_view rest, char escape) {
     if (words.empty()) return;
     if (words[0].find('=') == std::string::npos) {
         std::vector<std::string> parts = split_blanks(rest, 2);
-        if (parts.size() < 2) throw Failure{upper(n.keyword) + " must have two arguments: " + upper(n.keyword) + " KEY=VALUE (or KEY VALUE)"};
+        if (parts.size() < 2) throw Failure{to_upper(n.keyword) + " must have two arguments: " + to_upper(n.keyword) + " KEY=VALUE (or KEY VALUE)"};
         n.args = {parts[0], parts[1], ""};
         return;
     }
@@ -277,20 +267,18 @@ void health(Node& n, std::string_view rest) {
     n.args.insert(n.args.begin(), std::string(rest.substr(0, sep)));
 }
 
-Node node_from_line(std::string_view line, char escape);
-
 // Rules of single instructions the file's structure depends on.
 void check(const Node& n) {
     const std::string& k = n.keyword;
-    if (k == "from" && !(n.args.size() == 1 || (n.args.size() == 3 && lower(n.args[1]) == "as")))
+    if (k == "from" && !(n.args.size() == 1 || (n.args.size() == 3 && to_lower(n.args[1]) == "as")))
         throw Failure{"FROM requires either one argument (FROM IMAGE) or three (FROM IMAGE AS NAME)"};
     if ((k == "copy" || k == "add") && n.args.size() < 2)
-        throw Failure{upper(k) + " requires at least two arguments: " + upper(k) + " SOURCE... DESTINATION"};
+        throw Failure{to_upper(k) + " requires at least two arguments: " + to_upper(k) + " SOURCE... DESTINATION"};
     if (k == "shell" && !n.json) throw Failure{"SHELL requires the arguments to be in JSON form: SHELL [\"sh\", \"-c\"]"};
     if (k == "onbuild" && !n.children.empty()) {
         const std::string& trigger = n.children[0].keyword;
         if (trigger == "onbuild") throw Failure{"Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"};
-        if (trigger == "from" || trigger == "maintainer") throw Failure{upper(trigger) + " isn't allowed as an ONBUILD trigger"};
+        if (trigger == "from" || trigger == "maintainer") throw Failure{to_upper(trigger) + " isn't allowed as an ONBUILD trigger"};
     }
 }
 
@@ -299,7 +287,7 @@ Node node_from_line(std::string_view line, char escape) {
     Node n;
     n.original = std::string(line);
     std::vector<std::string> parts = split_blanks(trim(line), 2);
-    n.keyword = lower(parts[0]);
+    n.keyword = to_lower(parts[0]);
     std::string_view after = parts.size() == 2 ? std::string_view(parts[1]) : std::string_view();
     auto [flags, rest_untrimmed] = extract_flags(after);
     n.flags = flags;
@@ -322,7 +310,7 @@ Node node_from_line(std::string_view line, char escape) {
     } else if (k == "onbuild") {
         if (!rest.empty()) n.children.push_back(node_from_line(rest, escape));
     } else {
-        throw Failure{"unknown instruction: " + upper(parts[0])};
+        throw Failure{"unknown instruction: " + to_upper(parts[0])};
     }
     check(n);
     return n;

@@ -27,6 +27,18 @@ std::vector<std::string> split(std::string_view s, char sep) {
     }
 }
 
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& ch : out) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+std::string to_upper(std::string_view s) {
+    std::string out(s);
+    for (auto& ch : out) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    return out;
+}
+
 std::pair<int, int> kernel_version(const std::string& release) {
     int major = 0, minor = 0;
     if (sscanf(release.c_str(), "%d.%d", &major, &minor) < 1) return {0, 0};

@@ -20,7 +20,8 @@ TEST_CASE("CMD and ENTRYPOINT take the exec form, else the shell form", "[lib][i
     CHECK(applied({"cmd echo $HOME"})["Cmd"] == json({"/bin/sh", "-c", "echo $HOME"}));
     // Not a JSON array of strings: the shell form, as a Dockerfile treats it.
     CHECK(applied({"CMD [\"unclosed\""})["Cmd"] == json({"/bin/sh", "-c", "[\"unclosed\""}));
-    CHECK(applied({"CMD [1, 2]"})["Cmd"] == json({"/bin/sh", "-c", "[1, 2]"}));
+    // A JSON array of other than strings is refused, as docker's parser does.
+    CHECK_THROWS_AS(applied({"CMD [1, 2]"}), box::Error);
     // ENTRYPOINT clears an inherited Cmd, unless a CMD of the same changes came first.
     json base = {{"Cmd", {"sh"}}};
     CHECK(applied({"ENTRYPOINT [\"top\"]"}, base)["Cmd"].is_null());
@@ -35,6 +36,20 @@ TEST_CASE("ENV and LABEL replace a key or add it; quotes and escapes as in a Doc
     CHECK_THROWS_AS(applied({"ENV lonely"}), box::Error);
     CHECK_THROWS_AS(applied({"ENV A=\"open"}), box::Error);
     CHECK_THROWS_AS(applied({"LABEL novalue"}), box::Error);
+}
+
+TEST_CASE("values expand $VAR with the config's Env as it is at each instruction", "[lib][instruction]") {
+    json base = {{"Env", {"HOME=/root"}}};
+    json c = applied({"ENV A=$HOME/a B=${UNSET:-dflt}", "ENV C=${A}/c", "WORKDIR ${A}", "LABEL home=\"$HOME\" raw='$HOME'",
+                      "CMD echo $HOME"},
+                     base);
+    CHECK(c["Env"] == json({"HOME=/root", "A=/root/a", "B=dflt", "C=/root/a/c"}));
+    CHECK(c["WorkingDir"] == "/root/a");
+    CHECK(c["Labels"] == json({{"home", "/root"}, {"raw", "$HOME"}}));
+    CHECK(c["Cmd"] == json({"/bin/sh", "-c", "echo $HOME"}));  // CMD is the shell's to expand, at run time
+    // A change of two lines is two instructions, as docker joins its changes.
+    CHECK(applied({"USER 1\nWORKDIR /w"}) == json({{"User", "1"}, {"WorkingDir", "/w"}}));
+    CHECK_THROWS_AS(applied({"ENV X=${UNSET?must be set}"}), box::Error);
 }
 
 TEST_CASE("EXPOSE, VOLUME, WORKDIR, USER, STOPSIGNAL and ONBUILD", "[lib][instruction]") {

@@ -1,40 +1,23 @@
 /// @file instruction.hpp
-/// @brief Dockerfile instructions that change an image's config: the one
-/// parser `import --change` and `commit --change` share, and that chapter 6's
-/// Dockerfile builder extends.
+/// @brief Dockerfile instructions that change an image's config, as
+/// `import --change` and `commit --change` take them: read by the one
+/// Dockerfile parser (box/dockerfile.hpp) that chapter 6's builder uses too.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace box {
 
-/// One instruction as written: `KEYWORD ARGUMENTS`.
-struct Instruction {
-    std::string keyword;    ///< upper case: "CMD", "ENV", ...
-    std::string arguments;  ///< the rest of the line, without surrounding blanks
-    std::string original;   ///< the whole text as given
-};
-
-/// Splits `text` into its keyword (any case) and arguments. Throws box::Error
-/// for an empty instruction.
-Instruction parse_instruction(const std::string& text);
-
-/// The exec form `["a", "b"]` as its strings, or nothing if `arguments` is
-/// not a JSON array of strings (Dockerfile rule: then it is the shell form).
-std::optional<std::vector<std::string>> exec_form(const std::string& arguments);
-
-/// Words as the Dockerfile splits ENV and LABEL arguments: at blanks outside
-/// quotes; "double" and 'single' quotes removed; a backslash keeps the next
-/// character (outside single quotes). Throws box::Error on an open quote.
-std::vector<std::string> split_words(const std::string& arguments);
-
 /// Applies change instructions to a container config (the image config's
 /// "config" object: Cmd, Entrypoint, Env, ExposedPorts, Labels, OnBuild,
-/// StopSignal, User, Volumes, WorkingDir) as docker's import and commit do:
+/// StopSignal, User, Volumes, WorkingDir) as docker's import and commit do.
+/// Each change is parsed as a Dockerfile (a change of several lines is
+/// several instructions); the arguments of ENV, LABEL, EXPOSE, VOLUME,
+/// WORKDIR, USER and STOPSIGNAL are unquoted and `$VAR`-expanded with the
+/// config's Env as it is at that instruction (box/shell_lexer.hpp).
 /// CMD and ENTRYPOINT take the exec or the shell form (`/bin/sh -c`);
 /// ENTRYPOINT clears an inherited Cmd unless a CMD came first; ENV (`K=V ...`
 /// or `K V`) and LABEL replace a key or add it; EXPOSE adds `PORT[/PROTO]`

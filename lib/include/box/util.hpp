@@ -14,6 +14,10 @@ namespace box {
 
 /// Splits `s` at every `sep`; empty fields are kept.
 std::vector<std::string> split(std::string_view s, char sep);
+/// `s` with ASCII letters in lower case.
+std::string to_lower(std::string_view s);
+/// `s` with ASCII letters in upper case.
+std::string to_upper(std::string_view s);
 /// True if `s` starts with `prefix`.
 inline bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
