@@ -10,6 +10,7 @@
 
 #include "box/error.hpp"
 #include "box/trace.hpp"
+#include "box/util.hpp"
 #include "stage5.hpp"
 
 namespace box::stage5 {
@@ -37,9 +38,8 @@ int capability_number(const std::string& name) {
 
 std::string capability_name(int number) {
     char* text = cap_to_name(static_cast<cap_value_t>(number));
-    std::string name = text ? text : std::to_string(number);
+    std::string name = to_upper(text ? text : std::to_string(number));
     cap_free(text);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
     return name;
 }
 

@@ -88,9 +88,7 @@ const Libseccomp& libseccomp() {
 
 // "SCMP_ARCH_X86_64" → libseccomp's token for it; throws for a name it does not know.
 std::uint32_t arch_token(const std::string& name) {
-    std::string lower = name;
-    if (lower.rfind("SCMP_ARCH_", 0) == 0) lower = lower.substr(10);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string lower = to_lower(name.rfind("SCMP_ARCH_", 0) == 0 ? name.substr(10) : name);
     std::uint32_t token = libseccomp().arch_resolve_name(lower.c_str());
     if (token == 0) throw Error("seccomp profile", "unknown architecture \"" + name + "\"");
     return token;

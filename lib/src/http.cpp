@@ -9,6 +9,7 @@
 
 #include "box/dynamic_library.hpp"
 #include "box/error.hpp"
+#include "box/util.hpp"
 
 namespace box {
 namespace {
@@ -66,8 +67,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     }
     auto colon = line.find(':');
     if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (auto& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+        std::string name = to_lower(line.substr(0, colon));
         std::string value = line.substr(colon + 1);
         size_t b = value.find_first_not_of(" \t"), e = value.find_last_not_of(" \t\r\n");
         response->headers[name] = b == std::string::npos ? "" : value.substr(b, e - b + 1);

@@ -119,9 +119,7 @@ void print_list(const std::string& tmpl, const std::vector<nlohmann::json>& item
         if (starts_with(path, "json ")) path = trim(path.substr(5));
         std::string field = path.substr(path.rfind('.') + 1);
         auto h = headers.find(field);
-        std::string upper = field;
-        for (auto& ch : upper) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-        names[field] = h != headers.end() ? h->second : upper;
+        names[field] = h != headers.end() ? h->second : to_upper(field);
     }
     // A header row is the template filled with the header names.
     auto fill_header = [&](nlohmann::json n) {

@@ -23,8 +23,7 @@ std::int64_t parse_bytes(const std::string& text, const std::string& flag) {
     double value = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + digits, value);
     if (ec != std::errc() || p != text.data() + digits) throw bad();
-    std::string unit;
-    for (char c : text.substr(digits)) unit += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    std::string unit = to_lower(text.substr(digits));
     if (unit.size() == 2 && unit[1] == 'b' && unit[0] != 'b') unit.pop_back();  // "mb" = "m"
     double scale = unit.empty() || unit == "b" ? 1
                    : unit == "k"               ? 1024.0

@@ -341,8 +341,7 @@ int run(const RunFlags& f, const ContainerRequest& request) {
 }
 
 int parse_signal(const std::string& text) {
-    std::string name = text;
-    for (auto& ch : name) ch = static_cast<char>(toupper(ch));
+    std::string name = to_upper(text);
     if (starts_with(name, "SIG")) name = name.substr(3);
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
         int n = std::atoi(name.c_str());

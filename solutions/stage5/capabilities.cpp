@@ -10,6 +10,7 @@
 
 #include "box/error.hpp"
 #include "box/trace.hpp"
+#include "box/util.hpp"
 #include "stage5.hpp"
 
 namespace box::stage5 {
@@ -31,8 +32,7 @@ int last_capability() {
 
 int capability_number(const std::string& name) {
     // BEGIN EXERCISE 1: capability_number()
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower = to_lower(name);
     if (lower.rfind("cap_", 0) != 0) lower = "cap_" + lower;  // docker takes NET_ADMIN and CAP_NET_ADMIN
     cap_value_t value = 0;
     if (lower == "cap_" || cap_from_name(lower.c_str(), &value) != 0 || value < 0 || value > last_capability() ||
@@ -44,9 +44,8 @@ int capability_number(const std::string& name) {
 
 std::string capability_name(int number) {
     char* text = cap_to_name(static_cast<cap_value_t>(number));
-    std::string name = text ? text : std::to_string(number);
+    std::string name = to_upper(text ? text : std::to_string(number));
     cap_free(text);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
     return name;
 }
 
@@ -67,11 +66,7 @@ CapSet bounding_capabilities() {
 CapSet resolve_capabilities(const SecuritySpec& security, CapSet available) {
     // BEGIN EXERCISE 2: resolve_capabilities()
     if (security.privileged) return available;
-    auto is_all = [](const std::string& name) {
-        std::string upper;
-        for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return upper == "ALL" || upper == "CAP_ALL";
-    };
+    auto is_all = [](const std::string& name) { return to_upper(name) == "ALL" || to_upper(name) == "CAP_ALL"; };
     auto has_all = [&](const std::vector<std::string>& names) { return std::any_of(names.begin(), names.end(), is_all); };
     auto bits = [&](const std::vector<std::string>& names) {
         CapSet set = 0;
