@@ -56,10 +56,13 @@ TEST_CASE("-v FILE:PATH binds one host file, over an image's file or a new one",
     import_busybox(sb);
     std::string conf = sb.dir() + "/app.conf", word = random_name("conf-");
     std::ofstream(conf) << word << "\n";
-    // Over a file the image has, read-only; and where the image has none (made, with its parents).
-    auto r = sb.box({"run", "--rm", "-v", conf + ":/etc/passwd:ro", "-v", conf + ":/opt/app/app.conf", "busybox", "sh",
-                     "-c", "cat /etc/passwd /opt/app/app.conf; echo more >> /opt/app/app.conf; echo x > /etc/passwd"});
+    // Over a file the image has, read-only; and where the image has none (made,
+    // with its parents): in a detached container, as a server's config is.
+    std::string id = run_detached(sb, {"-v", conf + ":/etc/passwd:ro", "-v", conf + ":/opt/app/app.conf"}, {"sleep", "60"});
+    auto r = sb.box({"exec", id, "sh", "-c",
+                     "cat /etc/passwd /opt/app/app.conf; echo more >> /opt/app/app.conf; echo x > /etc/passwd"});
     BOX_SHOW(r);
+    CHECK(sb.box({"rm", "-f", id}).status == 0);
     CHECK(r.out == word + "\n" + word + "\n");
     CHECK(r.err.find("Read-only file system") != std::string::npos);
     CHECK(read_host_file(conf) == word + "\nmore\n");  // the host's file, written through the rw bind
