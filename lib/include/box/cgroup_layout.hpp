@@ -29,8 +29,9 @@ struct CgroupLayout {
 /// One line of /proc/PID/cgroup, "ID:CONTROLLER[,CONTROLLER]:PATH": a v1
 /// hierarchy's controllers (or "name=systemd"), none for cgroup2's line "0::PATH".
 struct CgroupMembership {
-    std::vector<std::string> controllers;
-    std::string path;  ///< "/box/ID", relative to the hierarchy's root
+    std::vector<std::string> controllers;  ///< "memory", "cpu", "name=systemd"...; none for cgroup2
+    std::string path;                      ///< "/box/ID", relative to the hierarchy's root
+    /// True for cgroup2's line (no controllers named).
     bool unified() const { return controllers.empty(); }
 };
 
