@@ -4,11 +4,9 @@
 // /etc/shadow, never the host's.
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -27,13 +25,6 @@ namespace fs = std::filesystem;
 
 namespace box::stage4 {
 namespace {
-
-Fd open_in_root(int root, const std::string& path, int flags) {
-    struct open_how how {};
-    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return Fd(static_cast<int>(::syscall(SYS_openat2, root, path.empty() ? "/" : path.c_str(), &how, sizeof how)));
-}
 
 void copy_data(int from, int to, const std::string& what) {
     char buf[65536];

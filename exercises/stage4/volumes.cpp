@@ -3,7 +3,6 @@
 // STATE/volumes/NAME/_data, kept until `box volume rm`), `-v /path` and the
 // image's VOLUMEs (anonymous volumes, named by 64 hex digits).
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,18 +32,15 @@ std::string volumes_dir() { return state_root() + "/volumes"; }
 }  // namespace
 
 Fd make_dirs_in_root(const std::string& root, const std::string& path) {
-    Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) throw_errno("open " + root, errno);
+    Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) throw_errno("open " + root, errno);
+    Fd dir(::fcntl(root_fd.get(), F_DUPFD_CLOEXEC, 0));
     std::string done;
     for (const auto& part : split(path, '/')) {
         if (part.empty() || part == ".") continue;
         done += "/" + part;
         ::mkdirat(dir.get(), part.c_str(), 0755);  // EEXIST is fine; the open below judges
-        struct open_how how {};
-        how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        Fd next(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), done.c_str(), &how, sizeof how)));
+        Fd next = open_in_root(root_fd.get(), done, O_PATH | O_DIRECTORY);
         if (!next) throw_errno("volume target " + path + " in the container", errno);
         dir = std::move(next);
     }
@@ -62,16 +58,9 @@ Fd make_file_in_root(const std::string& root, const std::string& path) {
     make_dirs_in_root(root, path.substr(0, path.find_last_of('/')));
     Fd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root_fd) throw_errno("open " + root, errno);
-    auto open_in_root = [&](std::uint64_t flags, std::uint64_t mode) {
-        struct open_how how {};
-        how.flags = flags | O_CLOEXEC;
-        how.mode = mode;
-        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        return Fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), path.c_str(), &how, sizeof how)));
-    };
-    if (!open_in_root(O_CREAT | O_RDONLY, 0644))
+    if (!open_in_root(root_fd.get(), path, O_CREAT | O_RDONLY, 0644))
         throw_errno("volume target " + path + " in the container (a file, as its source)", errno);
-    Fd file = open_in_root(O_PATH, 0);
+    Fd file = open_in_root(root_fd.get(), path, O_PATH);
     if (!file) throw_errno("volume target " + path + " in the container", errno);
     return file;
 }

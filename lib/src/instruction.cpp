@@ -17,33 +17,24 @@ const char* const kChangeKeywords = "CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUIL
 
 // One parsed change instruction, with the environment its words expand in.
 struct Change {
-    const std::string& text;  // as the user gave it, for errors
+    const std::string& what;  // "invalid change \"TEXT\"", or a build's FILE:LINE
     const dockerfile::Node& node;
     shell::Env env;
+    char escape = '\\';
 
-    Error bad(const std::string& why) const { return Error("invalid change \"" + text + "\"", why); }
+    Error bad(const std::string& why) const { return Error(what, why); }
 
     // A raw argument unquoted and $VAR-expanded, as a Dockerfile's ENV or WORKDIR does.
     std::string word(const std::string& raw) const {
         try {
-            return shell::process_word(raw, env);
+            shell::LexOptions options;
+            options.escape = escape;
+            return shell::process_word(raw, env, options);
         } catch (const Error& e) {
             throw bad(e.what());
         }
     }
 };
-
-// The config's Env ("K=V" strings) as the lexer's variables.
-shell::Env env_of(const json& config) {
-    shell::Env env;
-    if (config.contains("Env") && config["Env"].is_array())
-        for (const auto& e : config["Env"]) {
-            std::string entry = e.get<std::string>();
-            size_t eq = entry.find('=');
-            env[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
-        }
-    return env;
-}
 
 json command(const Change& c) {
     if (c.node.json) return c.node.args;
@@ -140,6 +131,11 @@ void stop_signal(json& config, const Change& c) {
     config["StopSignal"] = signal;
 }
 
+bool apply_metadata_known(const std::string& k) {
+    return k == "ENV" || k == "LABEL" || k == "EXPOSE" || k == "ONBUILD" || k == "STOPSIGNAL" || k == "USER" ||
+           k == "VOLUME" || k == "WORKDIR";
+}
+
 // The instructions of one change (a change of several lines holds several).
 std::vector<dockerfile::Node> instructions(const std::string& text) {
     try {
@@ -151,42 +147,78 @@ std::vector<dockerfile::Node> instructions(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// The instructions both import/commit and a build apply alike.
+bool apply_metadata(json& config, const Change& c, const std::string& k) {
+    const dockerfile::Node& node = c.node;
+    if (k == "ENV") {
+        set_env(config, c);
+    } else if (k == "LABEL") {
+        for (const auto& [key, value] : pairs(c)) config["Labels"][key] = value;
+    } else if (k == "EXPOSE") {
+        expose(config, c);
+    } else if (k == "VOLUME") {
+        volume(config, c);
+    } else if (k == "WORKDIR") {
+        workdir(config, c);
+    } else if (k == "USER") {
+        config["User"] = c.word(node.args[0]);
+    } else if (k == "ONBUILD") {
+        config["OnBuild"].push_back(node.children[0].original);  // the parser refused ONBUILD ONBUILD, FROM
+    } else if (k == "STOPSIGNAL") {
+        stop_signal(config, c);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool missing_arguments(const dockerfile::Node& node) { return node.args.empty() && node.children.empty() && !node.json; }
+
+}  // namespace
+
 void apply_changes(json& config, const std::vector<std::string>& changes) {
     bool cmd_set = false;  // docker: ENTRYPOINT clears a Cmd not set by these changes
     for (const auto& text : changes) {
+        std::string what = "invalid change \"" + text + "\"";
         for (const auto& node : instructions(text)) {
-            Change c{text, node, env_of(config)};
+            Change c{what, node, env_of(config)};
             std::string k = to_upper(node.keyword);
-            bool known = k == "CMD" || k == "ENTRYPOINT" || k == "ENV" || k == "EXPOSE" || k == "LABEL" ||
-                         k == "ONBUILD" || k == "STOPSIGNAL" || k == "USER" || k == "VOLUME" || k == "WORKDIR";
-            if (!known) throw c.bad(k + " is not a valid change command (give one of " + kChangeKeywords + ")");
-            if (node.args.empty() && node.children.empty() && !node.json)
-                throw c.bad(k + " requires at least one argument");
+            if (k != "CMD" && k != "ENTRYPOINT" && !apply_metadata_known(k))
+                throw c.bad(k + " is not a valid change command (give one of " + kChangeKeywords + ")");
+            if (missing_arguments(node)) throw c.bad(k + " requires at least one argument");
             if (k == "CMD") {
                 config["Cmd"] = command(c);
                 cmd_set = true;
             } else if (k == "ENTRYPOINT") {
                 config["Entrypoint"] = command(c);
                 if (!cmd_set) config["Cmd"] = nullptr;
-            } else if (k == "ENV") {
-                set_env(config, c);
-            } else if (k == "LABEL") {
-                for (const auto& [key, value] : pairs(c)) config["Labels"][key] = value;
-            } else if (k == "EXPOSE") {
-                expose(config, c);
-            } else if (k == "VOLUME") {
-                volume(config, c);
-            } else if (k == "WORKDIR") {
-                workdir(config, c);
-            } else if (k == "USER") {
-                config["User"] = c.word(node.args[0]);
-            } else if (k == "ONBUILD") {
-                config["OnBuild"].push_back(node.children[0].original);  // the parser refused ONBUILD ONBUILD, FROM
-            } else if (k == "STOPSIGNAL") {
-                stop_signal(config, c);
+            } else {
+                apply_metadata(config, c, k);
             }
         }
     }
+}
+
+void apply_instruction(json& config, const dockerfile::Node& node, const shell::Env& env, char escape,
+                       const std::string& what) {
+    Change c{what, node, env, escape};
+    std::string k = to_upper(node.keyword);
+    if (!apply_metadata_known(k)) throw c.bad(k + " is not a metadata instruction");
+    if (missing_arguments(node)) throw c.bad(k + " requires at least one argument");
+    apply_metadata(config, c, k);
+}
+
+shell::Env env_of(const json& config) {
+    shell::Env env;
+    if (config.contains("Env") && config["Env"].is_array())
+        for (const auto& e : config["Env"]) {
+            std::string entry = e.get<std::string>();
+            size_t eq = entry.find('=');
+            env[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
+        }
+    return env;
 }
 
 }  // namespace box

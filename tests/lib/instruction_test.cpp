@@ -80,3 +80,29 @@ TEST_CASE("an instruction import and commit do not take is refused by name", "[l
         CHECK(std::string(e.what()).find("COPY is not a valid change command") != std::string::npos);
     }
 }
+
+TEST_CASE("A build applies one parsed metadata instruction with its ARGs and escape", "[lib][instruction]") {
+    // What chapter 6's builder calls: the words expand with the variables it
+    // passes (the config's Env and the build's ARGs), and `# escape=` counts.
+    auto node = [](const std::string& text, char escape = '\\') {
+        std::string file = escape == '\\' ? text : "# escape=`\n" + text;
+        return box::dockerfile::parse(file).root.children.at(0);
+    };
+    json config = {{"Env", {"HOME=/root"}}};
+    box::shell::Env env = box::env_of(config);
+    CHECK(env.at("HOME") == "/root");
+    env["VERSION"] = "1.2";  // an ARG: expands, but is not kept in Env
+    box::apply_instruction(config, node("ENV APP=/opt/app-${VERSION}"), env, '\\', "Dockerfile:2");
+    CHECK(config["Env"] == json({"HOME=/root", "APP=/opt/app-1.2"}));
+    box::apply_instruction(config, node("WORKDIR $HOME/src"), box::env_of(config), '\\', "Dockerfile:3");
+    CHECK(config["WorkingDir"] == "/root/src");
+    box::apply_instruction(config, node("LABEL a=x`$HOME", '`'), box::env_of(config), '`', "Dockerfile:4");
+    CHECK(config["Labels"]["a"] == "x$HOME");
+    // RUN, COPY, CMD are not metadata: the builder does them itself.
+    try {
+        box::apply_instruction(config, node("RUN true"), env, '\\', "Dockerfile:5");
+        FAIL("RUN was applied");
+    } catch (const box::Error& e) {
+        CHECK(e.tried() == "Dockerfile:5");
+    }
+}

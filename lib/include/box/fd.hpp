@@ -2,8 +2,10 @@
 /// @brief Fd: a file descriptor that closes itself.
 #pragma once
 
+#include <sys/types.h>
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 namespace box {
@@ -40,5 +42,12 @@ public:
 private:
     int fd_ = -1;
 };
+
+/// openat2(`root`, `path`, `flags` | O_CLOEXEC, `mode`) with RESOLVE_IN_ROOT |
+/// RESOLVE_NO_MAGICLINKS: `path` (absolute or not) is resolved as if `root`
+/// were `/`, so a symlink of an image's (`/leak -> /etc/shadow`) leads to the
+/// image's file, never the host's. An empty path is `root` itself. The Fd is
+/// empty on failure, errno set.
+Fd open_in_root(int root, const std::string& path, int flags, mode_t mode = 0);
 
 }  // namespace box

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "box/dockerfile.hpp"
+#include "box/shell_lexer.hpp"
+
 namespace box {
 
 /// Applies change instructions to a container config (the image config's
@@ -26,5 +29,16 @@ namespace box {
 /// name a signal. Throws box::Error naming the change for any other keyword
 /// (`COPY is not a valid change command`) or bad arguments.
 void apply_changes(nlohmann::json& config, const std::vector<std::string>& changes);
+
+/// Applies one parsed metadata instruction — ENV, LABEL, EXPOSE, VOLUME,
+/// WORKDIR, USER, ONBUILD or STOPSIGNAL, by apply_changes()'s rules — to a
+/// container config, its words expanded with `env` (a build passes its ARGs
+/// too) and `escape`. `what` names the instruction in errors (a build: its
+/// Dockerfile line). Throws box::Error for another keyword or bad arguments.
+void apply_instruction(nlohmann::json& config, const dockerfile::Node& node, const shell::Env& env, char escape,
+                       const std::string& what);
+
+/// The config's Env (`K=V` strings) as the lexer's variables.
+shell::Env env_of(const nlohmann::json& config);
 
 }  // namespace box
