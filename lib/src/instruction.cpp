@@ -131,7 +131,7 @@ void stop_signal(json& config, const Change& c) {
     config["StopSignal"] = signal;
 }
 
-bool apply_metadata_known(const std::string& k) {
+bool is_metadata_keyword(const std::string& k) {
     return k == "ENV" || k == "LABEL" || k == "EXPOSE" || k == "ONBUILD" || k == "STOPSIGNAL" || k == "USER" ||
            k == "VOLUME" || k == "WORKDIR";
 }
@@ -145,12 +145,9 @@ std::vector<dockerfile::Node> instructions(const std::string& text) {
     }
 }
 
-}  // namespace
-
-namespace {
-
-// The instructions both import/commit and a build apply alike.
-bool apply_metadata(json& config, const Change& c, const std::string& k) {
+// The instructions both import/commit and a build apply alike (the caller
+// has checked the keyword with is_metadata_keyword()).
+void apply_metadata(json& config, const Change& c, const std::string& k) {
     const dockerfile::Node& node = c.node;
     if (k == "ENV") {
         set_env(config, c);
@@ -168,10 +165,7 @@ bool apply_metadata(json& config, const Change& c, const std::string& k) {
         config["OnBuild"].push_back(node.children[0].original);  // the parser refused ONBUILD ONBUILD, FROM
     } else if (k == "STOPSIGNAL") {
         stop_signal(config, c);
-    } else {
-        return false;
     }
-    return true;
 }
 
 bool missing_arguments(const dockerfile::Node& node) { return node.args.empty() && node.children.empty() && !node.json; }
@@ -185,7 +179,7 @@ void apply_changes(json& config, const std::vector<std::string>& changes) {
         for (const auto& node : instructions(text)) {
             Change c{what, node, env_of(config)};
             std::string k = to_upper(node.keyword);
-            if (k != "CMD" && k != "ENTRYPOINT" && !apply_metadata_known(k))
+            if (k != "CMD" && k != "ENTRYPOINT" && !is_metadata_keyword(k))
                 throw c.bad(k + " is not a valid change command (give one of " + kChangeKeywords + ")");
             if (missing_arguments(node)) throw c.bad(k + " requires at least one argument");
             if (k == "CMD") {
@@ -205,7 +199,7 @@ void apply_instruction(json& config, const dockerfile::Node& node, const shell::
                        const std::string& what) {
     Change c{what, node, env, escape};
     std::string k = to_upper(node.keyword);
-    if (!apply_metadata_known(k)) throw c.bad(k + " is not a metadata instruction");
+    if (!is_metadata_keyword(k)) throw c.bad(k + " is not a metadata instruction");
     if (missing_arguments(node)) throw c.bad(k + " requires at least one argument");
     apply_metadata(config, c, k);
 }
