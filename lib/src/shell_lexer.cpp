@@ -249,7 +249,7 @@ private:
                 if (empty)
                     throw Failure{n + ": " + (!word.empty() ? word : value ? "is not allowed to be empty" : "is not allowed to be unset")};
                 return *value;
-            default: return trim(*value, word, op == '%');
+            default: return trim(value ? *value : std::string(), word, op == '%');
         }
     }
 

@@ -213,3 +213,12 @@ TEST_CASE("the lexer: escape character, raw quotes and escapes, unset variables 
     CHECK(box::shell::process_word("'q' \"d\" \\n", env, {.raw_quotes = true, .raw_escapes = true}) == "'q' \"d\" \\n");
     CHECK(box::shell::process_word("$NOPE ${NOPE:-x} $A", env, {.skip_unset = true}) == "$NOPE ${NOPE:-x} a b");
 }
+
+TEST_CASE("a prefix or suffix trim of an unset variable is empty (found by make fuzz)", "[lib][lexer]") {
+    const box::shell::Env env = {{"SET", "value.txt"}};
+    CHECK(box::shell::process_word("[${UNSET#v}]", env) == "[]");
+    CHECK(box::shell::process_word("[${UNSET##*.}]", env) == "[]");
+    CHECK(box::shell::process_word("[${UNSET%.txt}]", env) == "[]");
+    CHECK(box::shell::process_word("[${UNSET%%t*}]", env) == "[]");
+    CHECK(box::shell::process_word("${SET%.txt}", env) == "value");
+}
