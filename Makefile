@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
-STAGES   := 1 2 3 4 5
+STAGES   := 1 2 3 4 5 6
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
@@ -18,7 +18,7 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
+.PHONY: fuzz image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
 
 help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
@@ -30,6 +30,7 @@ help:
 	@echo "make check-exercises                        exercises/ in sync; each region, stubbed alone, fails a test"
 	@echo "make exercise-stats                         lines a student writes, per stage and track"
 	@echo "make image                busybox:latest from the base rootfs (stage 3 on)"
+	@echo "make fuzz [FUZZ_SECONDS=60]                  fuzz the Dockerfile parser and lexer (clang, ASan+UBSan)"
 	@echo "make docs | bench | clean"
 
 deps:
@@ -75,6 +76,19 @@ check-exercises: rootfs
 
 docs:
 	@bash tests/tools/docs.sh
+
+# The parser's fuzz target (tests/fuzz): clang's libFuzzer with ASan and UBSan,
+# FUZZ_SECONDS long, seeded with tests/fuzz/seeds and buildkit's cases where present.
+FUZZ_SECONDS ?= 60
+FUZZ_SOURCES := tests/fuzz/dockerfile_fuzz.cpp lib/src/dockerfile.cpp lib/src/shell_lexer.cpp lib/src/error.cpp lib/src/util.cpp lib/src/fd.cpp
+fuzz:
+	@mkdir -p build/fuzz/corpus build/fuzz/buildkit
+	@for f in ../shared/conformance/buildkit/frontend/dockerfile/parser/testfiles*/*/Dockerfile; do \
+	  [ -f "$$f" ] && cp "$$f" "build/fuzz/buildkit/$$(basename "$$(dirname "$$f")")"; done; true
+	clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib/include \
+	  $(FUZZ_SOURCES) -o build/fuzz/dockerfile_fuzz
+	build/fuzz/dockerfile_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	  build/fuzz/corpus tests/fuzz/seeds build/fuzz/buildkit
 
 DEMO_SCRIPT := 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$\# process(es)"; head -1 /etc/os-release'
 # From stage 3 on the demo runs the image busybox:latest (made offline by

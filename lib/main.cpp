@@ -16,6 +16,9 @@
 #if BOX_STAGE >= 5
 #include "stage5.hpp"
 #endif
+#if BOX_STAGE >= 6
+#include "stage6.hpp"
+#endif
 
 int main(int argc, char** argv) {
     box::register_lib_commands();
@@ -31,6 +34,9 @@ int main(int argc, char** argv) {
 #endif
 #if BOX_STAGE >= 5
     box::stage5::register_commands();
+#endif
+#if BOX_STAGE >= 6
+    box::stage6::register_commands();
 #endif
     return box::cli::main(argc, argv, BOX_STAGE);
 }

@@ -129,26 +129,19 @@ std::string ImageStore::unpack_layer(const std::string& blob_path, bool* created
     }
 }
 
-std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
-                                  const std::function<void(std::int64_t)>& progress) {
-    FileLock lock(root_ + "/images");
-    BlobStore blobs(root_ + "/images/blobs");
+StoredLayer ImageStore::store_layer(BlobStore& blobs, const std::string& file, std::vector<std::string>& new_blobs) {
+    std::string digest = sha256_digest(read_file(file));
+    if (!blobs.has(digest)) new_blobs.push_back(blobs.put_file(file));
+    std::string diff_id = unpack_layer(blobs.path(digest));
+    return {{media_type_of(file), digest, static_cast<std::int64_t>(fs::file_size(file))}, diff_id};
+}
+
+std::string ImageStore::add_manifest(BlobStore& blobs, const std::vector<StoredLayer>& stored, json config,
+                                     const std::vector<std::string>& refs) {
     json layers = json::array(), diff_ids = json::array();
-    std::vector<std::string> new_blobs;  // taken back if a layer is rejected
-    std::int64_t done = 0;
-    try {
-        for (const auto& file : layer_files) {
-            std::string digest = sha256_digest(read_file(file));
-            if (!blobs.has(digest)) new_blobs.push_back(blobs.put_file(file));
-            std::string diff_id = unpack_layer(blobs.path(digest));
-            auto size = static_cast<std::int64_t>(fs::file_size(file));
-            layers.push_back(to_json({media_type_of(file), digest, size}));
-            diff_ids.push_back(diff_id);
-            if (progress) progress(done += size);
-        }
-    } catch (...) {
-        for (const auto& d : new_blobs) blobs.remove(d);
-        throw;
+    for (const auto& l : stored) {
+        layers.push_back(to_json(l.blob));
+        diff_ids.push_back(l.diff_id);
     }
     config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
     std::string config_text = config.dump();
@@ -162,13 +155,17 @@ std::string ImageStore::add_image(const std::vector<std::string>& layer_files, j
 
     json index = read_index();
     json& entries = index["manifests"];
-    std::string name = ref.empty() ? "" : parse_ref(ref).full();
+    std::set<std::string> names;
+    for (const auto& ref : refs)
+        if (!ref.empty()) names.insert(parse_ref(ref).full());
     for (auto& e : entries)  // a name points at one image: take it from any other
-        if (!name.empty() && e.value("annotations", json::object()).value(kRefName, "") == name)
-            e.erase("annotations");
+        if (names.count(e.value("annotations", json::object()).value(kRefName, ""))) e.erase("annotations");
     json entry = to_json({media::kManifest, manifest_digest, static_cast<std::int64_t>(manifest_text.size())});
-    if (!name.empty()) entry["annotations"] = {{kRefName, name}};
-    entries.push_back(entry);
+    if (names.empty()) entries.push_back(entry);
+    for (const auto& name : names) {
+        entry["annotations"] = {{kRefName, name}};
+        entries.push_back(entry);
+    }
     // Entries without a name for an image that has a name elsewhere are redundant.
     std::set<std::string> named;
     for (const auto& e : entries)
@@ -182,6 +179,51 @@ std::string ImageStore::add_image(const std::vector<std::string>& layer_files, j
     entries = kept;
     write_index(index);
     return config_digest;
+}
+
+std::string ImageStore::add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
+                                  const std::function<void(std::int64_t)>& progress) {
+    FileLock lock(root_ + "/images");
+    BlobStore blobs(root_ + "/images/blobs");
+    std::vector<StoredLayer> layers;
+    std::vector<std::string> new_blobs;  // taken back if a layer is rejected
+    std::int64_t done = 0;
+    try {
+        for (const auto& file : layer_files) {
+            layers.push_back(store_layer(blobs, file, new_blobs));
+            if (progress) progress(done += layers.back().blob.size);
+        }
+    } catch (...) {
+        for (const auto& d : new_blobs) blobs.remove(d);
+        throw;
+    }
+    return add_manifest(blobs, layers, std::move(config), {ref});
+}
+
+StoredLayer ImageStore::add_layer(const std::string& file) {
+    FileLock lock(root_ + "/images");
+    BlobStore blobs(blobs_dir());
+    std::vector<std::string> new_blobs;
+    try {
+        return store_layer(blobs, file, new_blobs);
+    } catch (...) {
+        for (const auto& d : new_blobs) blobs.remove(d);
+        throw;
+    }
+}
+
+std::string ImageStore::add_built(const std::vector<StoredLayer>& layers, json config,
+                                  const std::vector<std::string>& refs) {
+    FileLock lock(root_ + "/images");
+    BlobStore blobs(blobs_dir());
+    for (const auto& l : layers)
+        if (!blobs.has(l.blob.digest) || !is_directory(root_ + "/layers/" + digest_hex(l.diff_id)))
+            throw Error("image", "layer " + l.diff_id + " is no longer in the store");
+    return add_manifest(blobs, layers, std::move(config), refs);
+}
+
+bool ImageStore::has_layer(const StoredLayer& layer) const {
+    return BlobStore(blobs_dir()).has(layer.blob.digest) && is_directory(root_ + "/layers/" + digest_hex(layer.diff_id));
 }
 
 std::string ImageStore::add_pulled(const std::string& manifest_text, const std::string& config_text,
@@ -284,8 +326,18 @@ std::vector<std::string> ImageStore::layer_dirs(const StoredImage& image) const 
         if (!is_directory(dir)) throw Error("image " + short_id(image.id), "layer " + std::string(d) + " is missing");
         dirs.push_back(dir);
     }
-    return dirs;
+    return keep_topmost(dirs);
 }
+
+std::vector<std::string> keep_topmost(const std::vector<std::string>& dirs) {
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < dirs.size(); ++i)
+        if (std::find(dirs.begin() + static_cast<std::ptrdiff_t>(i) + 1, dirs.end(), dirs[i]) == dirs.end())
+            kept.push_back(dirs[i]);
+    return kept;
+}
+
+std::string ImageStore::layer_dir(const std::string& diff_id) const { return root_ + "/layers/" + digest_hex(diff_id); }
 
 void ImageStore::tag(const std::string& image, const std::string& ref) {
     StoredImage img = find(image);

@@ -140,6 +140,8 @@ std::string mount_privately(const Container& c, bool writable) {
     return merged;
 }
 
+void write_layer(const std::string& upper, const std::string& file) { write_tree(upper, -1, file, true); }
+
 int diff(const Container& c) {
     need_image(c, "diff");
     for (const auto& ch : upper_changes(c.dir + "/upper", c.spec.layers)) printf("%c %s\n", ch.kind, ch.path.c_str());
@@ -178,7 +180,7 @@ int commit(const Container& c, const CommitOptions& o) {
         std::string p;
         ~Remove() { ::unlink(p.c_str()); }
     } remove{layer};
-    write_tree(c.dir + "/upper", -1, layer, true);
+    write_layer(c.dir + "/upper", layer);
 
     BlobStore blobs(images.blobs_dir());
     std::vector<std::string> layers;

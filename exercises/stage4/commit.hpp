@@ -29,6 +29,11 @@ int export_container(const Container& c, const std::string& output);
 /// prints the new image's id.
 int commit(const Container& c, const CommitOptions& options);
 
+/// Writes the writable layer `upper` of a container as an OCI layer tar to
+/// `file`: overlayfs's whiteouts become `.wh.NAME`, its opaque directories get
+/// `.wh..wh..opq` (what `commit` stores; chapter 6's RUN steps too).
+void write_layer(const std::string& upper, const std::string& file);
+
 /// Registers `box diff`, `box commit` and `box export`.
 void register_commit_commands();
 

@@ -13,7 +13,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathI
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, Binds, AutoRemove, RestartPolicy,
                                                 Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
                                                 CapAdd, CapDrop, Privileged, SecurityOpt, ReadonlyRootfs, Tmpfs,
-                                                Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats)
+                                                Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats, BoxLayers)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRequest, Name, Config, HostConfig)
 
 nlohmann::json request_to_json(const ContainerRequest& request) { return request; }

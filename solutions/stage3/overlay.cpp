@@ -91,6 +91,11 @@ void pull_if_wanted(const std::string& name, const std::string& policy) {
 // The image's layers and config go into the spec (SpecPhase::Resolve).
 void resolve_image(ContainerSpec& spec) {
     if (spec.rootfs_made_later || !spec.rootfs.empty()) return;  // resolved already, or --rootfs DIR
+    if (spec.image.empty() && !spec.layers.empty()) {  // a build step's: its request says all the rest
+        spec.rootfs = ImageStore(state_root()).containers_dir() + "/" + spec.id + "/merged";
+        spec.rootfs_made_later = true;
+        return;
+    }
     if (spec.image.empty()) throw Error("run", "no image given (usage: box run [OPTIONS] IMAGE [CMD...])");
     std::string name = spec.image;
     ImageStore store(state_root());
@@ -148,7 +153,10 @@ void register_run_image() {
             pull_if_wanted(r.Config.Image, *policy);
         });
     });
-    add_request_reader([](const ContainerRequest& r, ContainerSpec& spec) { spec.image = r.Config.Image; });
+    add_request_reader([](const ContainerRequest& r, ContainerSpec& spec) {
+        spec.image = r.Config.Image;
+        spec.layers = r.HostConfig.BoxLayers;
+    });
     add_spec_preparer(SpecPhase::Resolve, resolve_image);
     add_extension("overlay", ExtensionPhase::RootFs, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
         if (ctx.spec.layers.empty()) return nullptr;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "box/blob_store.hpp"
 #include "box/reference.hpp"
 #include "unpack.hpp"
 
@@ -72,6 +73,18 @@ std::vector<Descriptor> manifest_layers(const json& manifest);
 /// platforms offered if none matches.
 Descriptor select_platform(const json& index, const std::string& os, const std::string& architecture);
 
+/// Layer directories (bottom first) with each repeated one kept only where it
+/// is topmost: overlayfs refuses a directory twice, and a layer again above
+/// the others decides alone what its paths hold (two RUN steps that changed
+/// nothing make the same empty layer).
+std::vector<std::string> keep_topmost(const std::vector<std::string>& dirs);
+
+/// A layer in the store: its blob, and the digest of its uncompressed tar.
+struct StoredLayer {
+    Descriptor blob;      ///< the blob, as a manifest lists it
+    std::string diff_id;  ///< sha256 of the uncompressed tar (the config's rootfs.diff_ids)
+};
+
 /// One image of the store, as listed.
 struct StoredImage {
     std::vector<std::string> refs;  ///< full references that name it
@@ -94,6 +107,17 @@ public:
     /// `progress`, if given, is told the bytes of layer files done after each one.
     std::string add_image(const std::vector<std::string>& layer_files, json config, const std::string& ref,
                           const std::function<void(std::int64_t)>& progress = {});
+    /// Stores one layer tar (any compression) as a blob and unpacks it once
+    /// (chapter 6: a build step's layer, before any image has it).
+    StoredLayer add_layer(const std::string& file);
+    /// Adds an image of layers already in the store (add_layer()) and a
+    /// config, named by each of `refs` (none: an unnamed image). Returns the
+    /// image id; throws box::Error if a layer is gone from the store.
+    std::string add_built(const std::vector<StoredLayer>& layers, json config, const std::vector<std::string>& refs);
+    /// Whether `layer`'s blob and unpacked directory are both still in the store.
+    bool has_layer(const StoredLayer& layer) const;
+    /// The unpacked directory of the layer of diffID `diff_id`.
+    std::string layer_dir(const std::string& diff_id) const;
     /// Adds an image whose manifest, config and layer blobs are already in the
     /// blob store (a pull): unpacks each layer once, checks that the layers'
     /// diffIDs are those the config lists, and names it `ref`. Returns the id.
@@ -120,6 +144,9 @@ private:
     json read_index() const;
     void write_index(const json& index);
     std::string unpack_layer(const std::string& blob_path, bool* created = nullptr);
+    StoredLayer store_layer(BlobStore& blobs, const std::string& file, std::vector<std::string>& new_blobs);
+    std::string add_manifest(BlobStore& blobs, const std::vector<StoredLayer>& layers, json config,
+                             const std::vector<std::string>& refs);
     std::string root_;
 };
 

@@ -37,6 +37,15 @@
 #                 runtime: podman's crun refuses this host's hybrid cgroups), which also
 #                 sets up caps, seccomp and masks
 #   docker-rm     the same with docker, if a docker engine answers (not started here)
+# At stage >= 6 (box has `build`), a build table: a Dockerfile of 10 instructions (ARG,
+# FROM, ENV, WORKDIR, COPY, RUN, COPY, ENV, RUN, CMD; see build_bench) built on the image
+# busybox, cached (every step from the cache) and cold (--no-cache: both RUNs run), by
+#   box-build-cached, box-build-cold          `BOX build -q`
+#   podman-build-cached, podman-build-cold    `podman build -q` (its store as podman-rm's)
+#   classic-build-*, buildkit-build-*         `docker build -q`, DOCKER_BUILDKIT=0 and 1,
+#                                             if a docker engine answers
+# with targets box-build-cached <= 0.3 x classic-build-cached and box-build-cold <=
+# 1.0 x buildkit-build-cold (podman's rows are shown for comparison).
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
 # box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
@@ -57,7 +66,8 @@ export LC_ALL=C   # decimal points for printf
 BOX=$(realpath "${1:?usage: bench.sh BOX ROOTFS}")
 ROOTFS=$(realpath "${2:?usage: bench.sh BOX ROOTFS}")
 RUNS=${BENCH_RUNS:-50}
-PULL_RUNS=${BENCH_PULL_RUNS:-5}             # pulls of the ~107 MB image, per tool
+PULL_RUNS=${BENCH_PULL_RUNS:-5}
+BUILD_RUNS=${BENCH_BUILD_RUNS:-10}           # builds of each kind, per tool             # pulls of the ~107 MB image, per tool
 LIMITS=(-m 64m --pids-limit 100)            # box's limits; bundle-limits has the same
 TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundles live here
 ID=box-bench-$$                             # container ids: unique to this script run
@@ -391,6 +401,51 @@ peer_rm_bench() {
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || true
   [[ $name == docker-rm ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
 }
+# build_bench: the build table's rows (see the top), on the image busybox that box-image
+# imported and the peers loaded; BUILD_RUNS runs of each after 1 warmup.
+build_bench() {
+  local ctx=$TMP/build-context st=$TMP/box-image-state
+  mkdir -p "$ctx/data/sub"
+  echo app >"$ctx/app.txt"; echo one >"$ctx/data/one"; echo two >"$ctx/data/sub/two"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+ARG VERSION=1
+FROM busybox
+ENV APP=/app
+WORKDIR /app
+COPY app.txt ./
+RUN echo "built $VERSION" > build.txt
+COPY data/ ./data/
+ENV MODE=production
+RUN ls -R /app > listing.txt
+CMD ["cat", "/app/build.txt"]
+DOCKERFILE
+  local b p=() name
+  b="$(printf '%q --root %q build -q' "$BOX" "$st")"
+  measure_loop box-build-cached "$BUILD_RUNS" "$b $(printf %q "$ctx") >/dev/null" ||
+    { echo "bench: box build failed" >&2; cat "$TMP/box-build-cached.err" >&2; return 1; }
+  measure_loop box-build-cold "$BUILD_RUNS" "$b --no-cache $(printf %q "$ctx") >/dev/null" ||
+    { echo "bench: box build --no-cache failed" >&2; cat "$TMP/box-build-cold.err" >&2; return 1; }
+  if [[ -s $TMP/podman-rm.json && -n ${CONTAINERS_CONF:-} ]]; then
+    p="$(printf '%q ' podman --root "$TMP/podman-root" --runroot "$TMP/podman-run" --runtime runc) build -q --network none"
+    measure_loop podman-build-cached "$BUILD_RUNS" "$p $(printf %q "$ctx") >/dev/null" || true
+    measure_loop podman-build-cold "$BUILD_RUNS" "$p --no-cache $(printf %q "$ctx") >/dev/null" || true
+  else
+    for name in podman-build-cached podman-build-cold; do echo "no podman-rm row: podman not set up" >"$TMP/$name.err"; done
+  fi
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    docker load -i "$TMP/busybox.tar" >/dev/null 2>&1 || true
+    for kit in classic:0 buildkit:1; do
+      p="DOCKER_BUILDKIT=${kit#*:} docker build -q"
+      measure_loop "${kit%:*}-build-cached" "$BUILD_RUNS" "$p $(printf %q "$ctx") >/dev/null" || true
+      measure_loop "${kit%:*}-build-cold" "$BUILD_RUNS" "$p --no-cache $(printf %q "$ctx") >/dev/null" || true
+    done
+    docker image prune -f >/dev/null 2>&1 || true
+  else
+    for name in classic-build-cached classic-build-cold buildkit-build-cached buildkit-build-cold; do
+      echo "no docker engine answers" >"$TMP/$name.err"
+    done
+  fi
+}
 # crun_loop: crun-100, 100 sequential `crun run` of the -image bundle, as oci_bench
 # runs one (called from oci_bench for the row crun-100).
 crun_loop() {
@@ -409,6 +464,8 @@ box_help=$("$BOX" run --help 2>&1 || true)
 [[ $("$BOX" --help 2>&1 || true) == *' pull '* ]] && images=1 || images=
 # box-rm, box-rm100, box-detach, crun-100 and the shim's RSS if BOX keeps containers (stage >= 4).
 [[ $("$BOX" --help 2>&1 || true) == *' ps '* ]] && lifecycle=1 || lifecycle=
+# The build table if BOX has `build` (stage >= 6).
+[[ $("$BOX" --help 2>&1 || true) == *' build '* ]] && builds=1 || builds=
 # box-stage4-rm, podman-rm and docker-rm if BOX has chapter 5's flags (stage >= 5).
 [[ $box_help == *--cap-add* ]] && security=1 || security=
 STAGE4=${BOX_STAGE4:-} STAGE4_WHY=
@@ -465,6 +522,7 @@ if [[ -n $security ]]; then
   peer_rm_bench podman-rm
   peer_rm_bench docker-rm
 fi
+if [[ -n $builds ]]; then in_own_cgroups build_bench || exit 1; fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
 # +limits peers a second one, the same with box's limits (64m = 67108864 bytes); the
@@ -552,6 +610,23 @@ if [[ -z $PULL_WHY ]]; then
   echo
 fi
 
+BUILD_ROWS=(box-build-cached box-build-cold podman-build-cached podman-build-cold classic-build-cached
+  classic-build-cold buildkit-build-cached buildkit-build-cold)
+if [[ -n $builds ]]; then
+  printf 'build: a Dockerfile of 10 instructions (2 RUN, 2 COPY), %s runs after 1 warmup; cold = --no-cache\n' "$BUILD_RUNS"
+  printf '%-21s %10s %10s %10s %10s  %s\n' tool median_ms mean_ms min_ms max_ms 'box/tool (medians, cached and cold apart)'
+  for r in "${BUILD_ROWS[@]}"; do
+    ref=box-build-cached; [[ $r == *-cold ]] && ref=box-build-cold
+    if measured "$r"; then
+      printf '%-21s %10.2f %10.2f %10.2f %10.2f  %5.2f  %s/%s\n' "$r" "$(ms "$r" median)" "$(ms "$r" mean)" \
+        "$(ms "$r" min)" "$(ms "$r" max)" "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r"
+    else
+      printf '%-21s %s\n' "$r" "$(grep -v '^$' "$TMP/$r.err" | tail -n1 || echo failed)"
+    fi
+  done
+  echo
+fi
+
 verdict() { jq -rn "if $1 then \"PASS\" else \"MISS\" end"; }   # verdict JQ-CONDITION
 # half_target A B [WHY]: target line "A median <= 0.5 x B median"; WHY: why A may be
 # missing (default: box is stage 1)
@@ -610,6 +685,18 @@ for peer in podman-rm docker-rm; do
       "$(verdict "$(ms box-rm median) <= 0.25 * $(ms "$peer" median)")"
   fi
 done
+# build_target BOX-ROW PEER-ROW FACTOR
+build_target() {
+  local what="$1 median <= $3 x $2 median"
+  if [[ -z $builds ]]; then echo "target: $what: SKIP (box is stage < 6)"
+  elif ! measured "$2"; then echo "target: $what: SKIP ($2: $(tail -n1 "$TMP/$2.err" 2>/dev/null))"
+  else
+    printf 'target: %s (%.2f ms vs %.2f ms): %s\n' "$what" "$(ms "$1" median)" "$(jq -n "$3 * $(ms "$2" median)")" \
+      "$(verdict "$(ms "$1" median) <= $3 * $(ms "$2" median)")"
+  fi
+}
+build_target box-build-cached classic-build-cached 0.3
+build_target box-build-cold buildkit-build-cold 1.0
 what="pull throughput >= 1.0 x skopeo's"
 if [[ -n $PULL_WHY ]]; then echo "target: $what: SKIP ($PULL_WHY)"
 elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not measured)"

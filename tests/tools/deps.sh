@@ -12,6 +12,8 @@ packages=(
   busybox-static                                     # the base root filesystem
   iproute2 iputils-ping util-linux procps iptables   # tests, "try it" commands, box doctor
   doxygen                                            # make docs
+  clang                                              # make fuzz: libFuzzer with ASan and UBSan
+  bzip2 xz-utils                                     # stage 6's tests: ADD of bzip2 and xz tars
   hyperfine crun runc                                # make bench (and the engines it compares with)
   docker-registry skopeo umoci apache2-utils         # stage 3's tests: a registry, interop peers, htpasswd
   podman                                             # stage 3's tests: save/load interop

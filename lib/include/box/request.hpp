@@ -80,6 +80,9 @@ struct RequestHostConfig {
     std::string BoxRootfs;               ///< box: --rootfs DIR instead of an image
     std::string BoxUserns;               ///< box: "" no user namespace; "HOSTID:COUNT" (--userns[-range])
     bool BoxStats = false;               ///< box: --stats
+    /// box: layer directories (bottom first) to run on instead of an image's:
+    /// a build step's container (chapter 6) runs on the image built so far
+    std::vector<std::string> BoxLayers;
 };
 
 /// A container to create.

@@ -1,0 +1,453 @@
+// Stage 6, black-box: the tutorial's Dockerfiles, adapted to the kit's
+// busybox image, built by ./box and checked in the images they make — their
+// layers, configs and files as the store and a container of them show them.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "../stage3/http_host.hpp"
+#include "support.hpp"
+
+using namespace boxtest;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+TEST_CASE("The tutorial's first Dockerfile: RUN writes a page that busybox httpd serves byte for byte",
+          "[stage6][build]") {
+    Sandbox sb;
+    import_busybox(sb);
+    const std::string page = "<h1>你好，Docker！</h1>";
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "RUN mkdir -p /www && echo '" + page + "' > /www/index.html\n"}});
+    std::string id = build_ok(sb, ctx, {"-t", "nginx:v2"});
+    CHECK(inspect_image(sb, "nginx:v2")["Id"] == id);
+
+    int port = free_port();
+    std::string c = run_detached_image(sb, "nginx:v2", {"--network", "host"},
+                                       {"httpd", "-f", "-p", "127.0.0.1:" + std::to_string(port), "-h", "/www"});
+    std::string response;
+    CHECK(eventually([&] {
+        response = HttpHost::forward("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", port);
+        return !response.empty();
+    }));
+    CHECK(response.substr(response.find("\r\n\r\n") + 4) == page + "\n");
+    CHECK(sb.box({"rm", "-f", c}).status == 0);
+}
+
+TEST_CASE("Each RUN is a layer of its own: the image shows one per RUN, history shows every instruction",
+          "[stage6][build]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // busybox has neither useradd nor chpasswd: shims of the two, in a base of their own.
+    std::string shims = make_context(sb, {{"Dockerfile", "FROM busybox\nCOPY useradd chpasswd /usr/sbin/\nRUN mkdir /etc/default\n"},
+                                          {"useradd", "#!/bin/sh\necho \"$1:x:1001:1001::/home/$1:/bin/sh\" >> /etc/passwd\n"},
+                                          {"chpasswd", "#!/bin/sh\nwhile IFS=: read -r u p; do\n"
+                                                       "  echo \"$u:$(echo \"$p\" | sha256sum | cut -c1-16):0:0:99999:7:::\" >> /etc/shadow\n"
+                                                       "done\n"}});
+    fs::permissions(shims + "/useradd", fs::perms::owner_all);
+    fs::permissions(shims + "/chpasswd", fs::perms::owner_all);
+    build_ok(sb, shims, {"-t", "centos:6.7"});
+    // The tutorial's multi-instruction Dockerfile, as written.
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM    centos:6.7\n"
+                                                       "MAINTAINER      Fisher \"fisher@sudops.com\"\n"
+                                                       "\n"
+                                                       "RUN     /bin/echo 'root:123456' |chpasswd\n"
+                                                       "RUN     useradd runoob\n"
+                                                       "RUN     /bin/echo 'runoob:123456' |chpasswd\n"
+                                                       "RUN     /bin/echo -e \"LANG=\\\"en_US.UTF-8\\\"\" >/etc/default/local\n"
+                                                       "EXPOSE  22\n"
+                                                       "EXPOSE  80\n"
+                                                       "CMD     /usr/sbin/sshd -D\n"}});
+    build_ok(sb, ctx, {"-t", "runoob/centos:6.7"});
+    json img = inspect_image(sb, "runoob/centos:6.7");
+    json base = inspect_image(sb, "centos:6.7");
+    CHECK(img["RootFS"]["Layers"].size() == base["RootFS"]["Layers"].size() + 4);
+    CHECK(img["Author"] == "Fisher \"fisher@sudops.com\"");
+    CHECK(img["Config"]["ExposedPorts"] == json({{"22/tcp", json::object()}, {"80/tcp", json::object()}}));
+    CHECK(img["Config"]["Cmd"] == json({"/bin/sh", "-c", "/usr/sbin/sshd -D"}));
+
+    // The layers hold what the steps changed: the user is in /etc/passwd, a
+    // hash of its password in /etc/shadow (not the text), the locale file is there.
+    std::string out = run_image(sb, "runoob/centos:6.7", {"sh", "-c", "grep ^runoob: /etc/passwd; grep -c 123456 /etc/shadow; cat /etc/default/local"});
+    CHECK(out == "runoob:x:1001:1001::/home/runoob:/bin/sh\n0\nLANG=\"en_US.UTF-8\"\n");
+
+    auto r = sb.box({"history", "runoob/centos:6.7"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto rows = lines(r.out);
+    CHECK(rows.size() == 1 + 8 + 2 + 1);  // header, eight instructions after FROM, the shims' COPY and RUN, the import
+    CHECK(std::regex_search(rows.at(1), std::regex("^[0-9a-f]{12} ")));  // the image itself
+    CHECK(rows.at(2).rfind("<missing>", 0) == 0);                      // steps are not images
+}
+
+TEST_CASE("ENTRYPOINT and CMD together: CMD gives default arguments that run's arguments replace",
+          "[stage6][build]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "ENTRYPOINT [\"echo\", \"-n\", \"conf:\"]\n"
+                                                       "CMD [\"/etc/nginx/nginx.conf\"]\n"}});
+    build_ok(sb, ctx, {"-t", "nginx:test"});
+    CHECK(run_image(sb, "nginx:test") == "conf: /etc/nginx/nginx.conf");
+    CHECK(run_image(sb, "nginx:test", {"/etc/nginx/new.conf"}) == "conf: /etc/nginx/new.conf");
+
+    // An ENTRYPOINT of a later build clears the CMD it inherits; the shell
+    // form runs in the stage's SHELL.
+    std::string child = make_context(sb, {{"Dockerfile", "FROM nginx:test\n"
+                                                         "SHELL [\"/bin/sh\", \"-ec\"]\n"
+                                                         "ENTRYPOINT echo from-shell \"$0\"\n"}});
+    build_ok(sb, child, {"-t", "child"});
+    json config = inspect_image(sb, "child")["Config"];
+    CHECK(config["Cmd"].is_null());
+    CHECK(config["Entrypoint"] == json({"/bin/sh", "-ec", "echo from-shell \"$0\""}));
+    CHECK(run_image(sb, "child") == "from-shell /bin/sh\n");
+}
+
+TEST_CASE("The layer cache: a rebuild reuses every step; content, not mtime, decides for COPY",
+          "[stage6][cache]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "ENV GREETING=hello\n"
+                                                       "COPY app.txt /app/\n"
+                                                       "RUN cat /app/app.txt > /app/copy.txt; cat /proc/sys/kernel/random/uuid > /app/when\n"
+                                                       "CMD [\"cat\", \"/app/copy.txt\", \"/app/when\"]\n"},
+                                        {"app.txt", "one\n"}});
+    std::string first = build_ok(sb, ctx, {"-t", "app"});
+    size_t layers = state_entries(sb, "layers");
+    std::string when = run_image(sb, "app");
+
+    // Same context: the same image (its config, dates included, comes from the cache), no new layer.
+    CHECK(build_ok(sb, ctx, {"-t", "app"}) == first);
+    CHECK(state_entries(sb, "layers") == layers);
+    CHECK(run_image(sb, "app") == when);
+
+    // A new mtime alone changes nothing.
+    fs::last_write_time(ctx + "/app.txt", fs::last_write_time(ctx + "/app.txt") + std::chrono::hours(1));
+    CHECK(build_ok(sb, ctx, {"-t", "app"}) == first);
+
+    // New content: COPY and every step after it run again.
+    std::ofstream(ctx + "/app.txt") << "two\n";
+    std::string second = build_ok(sb, ctx, {"-t", "app"});
+    CHECK(second != first);
+    std::string out = run_image(sb, "app");
+    CHECK(out.rfind("two\n", 0) == 0);
+    CHECK(out != when);
+
+    // A mode change of a source is a change too; --no-cache runs everything.
+    fs::permissions(ctx + "/app.txt", fs::perms::owner_exec, fs::perm_options::add);
+    std::string third = build_ok(sb, ctx, {"-t", "app"});
+    CHECK(third != second);
+    std::string fourth = build_ok(sb, ctx, {"-t", "app", "--no-cache"});
+    CHECK(fourth != third);
+    CHECK(run_image(sb, "app") != out);
+
+    // builder prune empties the cache: the next build runs its steps again.
+    auto r = sb.box({"builder", "prune", "-f"});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(state_entries(sb, "build-cache") == 0);
+}
+
+TEST_CASE("The build context: .dockerignore hides paths (with ** and ! exceptions) from COPY",
+          "[stage6][context]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\nCOPY . /ctx/\n"},
+                                        {".dockerignore", "# build output\n*.log\n**/tmp\nsecrets\n!keep.log\n/docs/*.md\n"},
+                                        {"main.c", "int main;\n"},
+                                        {"debug.log", "x"},
+                                        {"keep.log", "kept"},
+                                        {"src/tmp/scratch", "x"},
+                                        {"src/lib.c", "lib"},
+                                        {"secrets/key", "do not ship"},
+                                        {"docs/guide.md", "x"},
+                                        {"docs/sub/deep.md", "deep"}});
+    build_ok(sb, ctx, {"-t", "ctx"});
+    std::string out = run_image(sb, "ctx", {"sh", "-c", "cd /ctx && find . -type f | sort"});
+    CHECK(out == "./.dockerignore\n./Dockerfile\n./docs/sub/deep.md\n./keep.log\n./main.c\n./src/lib.c\n");
+
+    // An ignored file named alone is not there either.
+    std::ofstream(ctx + "/Dockerfile") << "FROM busybox\nCOPY secrets/key /key\n";
+    auto r = build(sb, ctx);
+    BOX_SHOW(r);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("excluded by .dockerignore") != std::string::npos);
+}
+
+TEST_CASE("Build args: ARG before FROM names the base, --build-arg overrides, a stage sees only its own",
+          "[stage6][args]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "ARG BASE=nothing-such\n"
+                                                       "ARG VERSION=1.0\n"
+                                                       "FROM ${BASE} AS first\n"
+                                                       "ARG VERSION\n"
+                                                       "ARG USER_NAME=anon\n"
+                                                       "ENV FROM_ENV=env-wins\n"
+                                                       "ARG FROM_ENV=arg-loses\n"
+                                                       "RUN echo \"$VERSION $USER_NAME $FROM_ENV\" > /args\n"
+                                                       "FROM busybox\n"
+                                                       "RUN echo \"[$VERSION][$USER_NAME]\" > /second\n"}});
+    build_ok(sb, ctx, {"--build-arg", "BASE=busybox", "--build-arg", "USER_NAME=ann", "--target", "first", "-t", "first"});
+    std::string out = run_image(sb, "first", {"cat", "/args"});
+    CHECK(out == "1.0 ann env-wins\n");
+
+    // A build arg is in RUN's environment, not in the image's.
+    CHECK(inspect_image(sb, "first")["Config"]["Env"].dump().find("USER_NAME") == std::string::npos);
+
+    build_ok(sb, ctx, {"--build-arg", "BASE=busybox", "--build-arg", "USER_NAME=ann", "-t", "second"});
+    CHECK(run_image(sb, "second", {"cat", "/second"}) == "[][]\n");
+
+    // A changed build arg is a different RUN step.
+    build_ok(sb, ctx, {"--build-arg", "BASE=busybox", "--build-arg", "USER_NAME=bob", "--build-arg", "VERSION=2", "--target", "first", "-t", "first"});
+    CHECK(run_image(sb, "first", {"cat", "/args"}) == "2 bob env-wins\n");
+
+    // Unknown base: the build says so and makes nothing.
+    auto r = build(sb, ctx, {"-t", "never"});
+    CHECK(r.status != 0);
+    CHECK(sb.box({"image", "inspect", "never"}).status != 0);
+}
+
+TEST_CASE("Multi-stage builds: COPY --from a stage, --target stops at a named stage", "[stage6][multistage]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox AS builder\n"
+                                                       "WORKDIR /src\n"
+                                                       "COPY hello.sh .\n"
+                                                       "RUN chmod 755 hello.sh && sh hello.sh > built.txt && mkdir -p /tools && cp hello.sh /tools/\n"
+                                                       "FROM busybox\n"
+                                                       "COPY --from=builder /src/built.txt /app/\n"
+                                                       "COPY --from=0 /tools /opt/tools\n"
+                                                       "CMD [\"cat\", \"/app/built.txt\"]\n"},
+                                        {"hello.sh", "echo built by the first stage\n"}});
+    build_ok(sb, ctx, {"-t", "final"});
+    CHECK(run_image(sb, "final") == "built by the first stage\n");
+    CHECK(run_image(sb, "final", {"sh", "-c", "ls /src 2>&1; stat -c %a /opt/tools/hello.sh"}) ==
+          "ls: /src: No such file or directory\n755\n");
+    // The final image has the base's layers and the two COPYs only.
+    CHECK(inspect_image(sb, "final")["RootFS"]["Layers"].size() == inspect_image(sb, "busybox")["RootFS"]["Layers"].size() + 2);
+
+    build_ok(sb, ctx, {"--target", "builder", "-t", "builder"});
+    CHECK(run_image(sb, "builder", {"cat", "/src/built.txt"}) == "built by the first stage\n");
+    CHECK(inspect_image(sb, "builder")["Config"]["WorkingDir"] == "/src");
+
+    auto r = build(sb, ctx, {"--target", "nosuch"});
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("nosuch") != std::string::npos);
+}
+
+TEST_CASE("ONBUILD triggers run in the child's build, and the child keeps none", "[stage6][onbuild]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string parent = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                          "ONBUILD COPY package.json /app/\n"
+                                                          "ONBUILD RUN wc -c < /app/package.json > /app/size\n"}});
+    build_ok(sb, parent, {"-t", "my-node"});
+    CHECK(inspect_image(sb, "my-node")["Config"]["OnBuild"].size() == 2);
+    CHECK(run_image(sb, "my-node", {"sh", "-c", "ls /app 2>&1; true"}).find("No such file") != std::string::npos);
+
+    std::string child = make_context(sb, {{"Dockerfile", "FROM my-node\nCMD [\"cat\", \"/app/size\"]\n"},
+                                          {"package.json", "{\"name\": \"app\"}"}});
+    build_ok(sb, child, {"-t", "my-app"});
+    CHECK(trim(run_image(sb, "my-app")) == "15");
+    CHECK(inspect_image(sb, "my-app")["Config"]["OnBuild"].is_null());
+}
+
+TEST_CASE("Heredocs: RUN <<EOF runs a script, COPY <<EOF writes a file", "[stage6][heredoc]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "RUN <<EOF\n"
+                                                       "echo first > /one\n"
+                                                       "echo second >> /one\n"
+                                                       "EOF\n"
+                                                       "COPY <<EOT /etc/app.conf\n"
+                                                       "listen 80\n"
+                                                       "EOT\n"
+                                                       "RUN cat <<END > /two\n"
+                                                       "fed on stdin\n"
+                                                       "END\n"}});
+    build_ok(sb, ctx, {"-t", "hd"});
+    CHECK(run_image(sb, "hd", {"cat", "/one", "/etc/app.conf", "/two"}) == "first\nsecond\nlisten 80\nfed on stdin\n");
+}
+
+TEST_CASE("ADD unpacks local gzip, bzip2 and xz tars and fetches a URL as a 0600 file", "[stage6][add]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"payload/a.txt", "alpha\n"}, {"payload/sub/b.txt", "beta\n"}});
+    for (const char* flag : {"-czf", "-cjf", "-cJf"}) {
+        std::string name = std::string("files") + flag + ".tar";
+        auto t = run({"tar", flag, ctx + "/" + name, "-C", ctx + "/payload", "."});
+        REQUIRE(t.status == 0);
+    }
+    HttpHost server("127.0.0.1", [](const std::string& head) {
+        if (head.rfind("GET /config.txt ", 0) == 0) return HttpHost::response("200 OK", "", "from the web\n");
+        return HttpHost::response("404 Not Found", "", "");
+    });
+    std::ofstream(ctx + "/Dockerfile") << "FROM busybox\n"
+                                          "ADD files-czf.tar /gz/\n"
+                                          "ADD files-cjf.tar /bz2\n"
+                                          "ADD files-cJf.tar /xz/\n"
+                                          "ADD http://" + server.host() + "/config.txt /etc/\n";
+    build_ok(sb, ctx, {"-t", "added"});
+    CHECK(run_image(sb, "added", {"cat", "/gz/a.txt", "/bz2/sub/b.txt", "/xz/a.txt", "/etc/config.txt"}) ==
+          "alpha\nbeta\nalpha\nfrom the web\n");
+    CHECK(run_image(sb, "added", {"stat", "-c", "%a", "/etc/config.txt"}) == "600\n");
+
+    std::ofstream(ctx + "/Dockerfile") << "FROM busybox\nADD http://" + server.host() + "/missing /x\n";
+    auto r = build(sb, ctx);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("404") != std::string::npos);
+}
+
+TEST_CASE("A failing RUN reports its exit code and leaves no container, mount, layer or image", "[stage6][errors]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\nRUN echo made > /file\nRUN echo failing; exit 3\n"}});
+    size_t layers = state_entries(sb, "layers");
+    auto r = build(sb, ctx, {"-t", "broken"});
+    BOX_SHOW(r);
+    CHECK(r.status == 1);
+    CHECK(lines(r.err).back() == "box: The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3");
+    CHECK(r.out.find("failing") != std::string::npos);
+    CHECK(container_dirs(sb) == 0);
+    CHECK(state_entries(sb, "tmp") == 0);
+    CHECK(state_entries(sb, "layers") == layers + 2);  // the first RUN's layer (and its record), cached
+    CHECK(sb.box({"image", "inspect", "broken"}).status != 0);
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("Bad Dockerfiles and bad flags get one error line naming the file and line", "[stage6][errors]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // The same kind of context with a good Dockerfile builds: the errors below are the input's.
+    build_ok(sb, make_context(sb, {{"Dockerfile", "FROM busybox\nCOPY a b /dest/\nRUN test -f /dest/a -a -f /dest/b\n"},
+                                   {"a", "a"}, {"b", "b"}}));
+    struct Case {
+        std::string dockerfile, expected;
+    };
+    std::vector<Case> cases = {
+        {"FROM busybox\nRUNN echo\n", "Dockerfile:2:1"},
+        {"FROM busybox\nENV\n", "Dockerfile:2"},
+        {"RUN echo no base\n", "no FROM instruction"},
+        {"FROM busybox\nCOPY only-one\n", "requires at least two arguments"},
+        {"FROM busybox\nCOPY --chmod=999 a /a\n", "invalid chmod"},
+        {"FROM busybox\nCOPY --bogus=1 a /a\n", "Unknown flag: bogus"},
+        {"FROM busybox\nCOPY a b /dest\n", "must be a directory and end with a /"},
+        {"FROM busybox\nCOPY ../outside /x\n", "outside the build context"},
+        {"FROM busybox\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form"},
+    };
+    for (const auto& c : cases) {
+        std::string ctx = make_context(sb, {{"Dockerfile", c.dockerfile}, {"a", "a"}, {"b", "b"}});
+        auto r = build(sb, ctx);
+        INFO(c.dockerfile);
+        REQUIRE_ONE_ERROR_LINE(r, 1);
+        CHECK(r.err.find(c.expected) != std::string::npos);
+    }
+    auto r = build(sb, sb.dir() + "/no-such-dir");
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("unable to prepare context") != std::string::npos);
+    CHECK(container_dirs(sb) == 0);
+    CHECK(state_entries(sb, "tmp") == 0);
+}
+
+TEST_CASE("A hostile image's symlinks cannot lead COPY out of its root, nor the context's out of the context",
+          "[stage6][security]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string victim = sb.dir() + "/victim";
+    fs::create_directories(victim);
+    // The base image points /escape at a host directory, absolutely and relatively.
+    std::string base = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                        "RUN ln -s " + victim + " /escape && ln -s ../../../../../../.." + victim + " /rel\n"}});
+    build_ok(sb, base, {"-t", "hostile"});
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM hostile\nCOPY a.txt /escape/\nCOPY a.txt /rel/b.txt\n"},
+                                        {"a.txt", "payload"}});
+    // The context's own symlink to a host file is resolved inside the context.
+    fs::create_symlink("/etc/hostname", ctx + "/link");
+    build_ok(sb, ctx, {"-t", "copied"});
+    CHECK(fs::is_empty(victim));
+    // What was copied landed inside the image, where the links lead within it.
+    CHECK(run_image(sb, "copied", {"cat", victim + "/a.txt", victim + "/b.txt"}) == "payloadpayload");
+
+    std::ofstream(ctx + "/Dockerfile") << "FROM busybox\nCOPY link /stolen\n";
+    auto r = build(sb, ctx);
+    CHECK(r.status != 0);  // /etc/hostname is not in the context
+    CHECK(fs::is_empty(victim));
+}
+
+TEST_CASE("A built image is an image like any other: tag by id, -q, stdin, dangling results pruned",
+          "[stage6][images]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // A Dockerfile on stdin, no context; -q prints the id alone.
+    RunOptions o;
+    o.input = "FROM busybox\nLABEL stage=six\nRUN echo piped > /p\n";
+    auto r = sb.box({"build", "-q", "-"}, o);
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    std::string id = trim(r.out);
+    CHECK(std::regex_match(id, std::regex("sha256:[0-9a-f]{64}")));
+    CHECK(inspect_image(sb, id)["Config"]["Labels"]["stage"] == "six");
+
+    // Unnamed, it is dangling until tagged by id; image prune removes a dangling one.
+    CHECK(sb.box({"tag", id.substr(7, 12), "piped:v1"}).status == 0);
+    CHECK(run_image(sb, "piped:v1", {"cat", "/p"}) == "piped\n");
+    CHECK(sb.box({"rmi", "piped:v1"}).status == 0);
+    o.input = "FROM busybox\nRUN echo dangling > /d\n";
+    r = sb.box({"build", "-q", "--label", "extra=1", "-"}, o);
+    REQUIRE(r.status == 0);
+    std::string dangling = trim(r.out);
+    CHECK(inspect_image(sb, dangling)["Config"]["Labels"]["extra"] == "1");
+    r = sb.box({"image", "prune", "-f"});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(sb.box({"image", "inspect", dangling}).status != 0);
+}
+
+TEST_CASE("An image box built runs in podman after box save and podman load", "[stage6][interop]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "WORKDIR /app\n"
+                                                       "COPY greeting.txt .\n"
+                                                       "RUN tr a-z A-Z < greeting.txt > shout.txt\n"
+                                                       "ENTRYPOINT [\"cat\"]\n"
+                                                       "CMD [\"shout.txt\"]\n"},
+                                        {"greeting.txt", "built by box\n"}});
+    std::string id = build_ok(sb, ctx, {"-t", "interop:v1"});
+    CHECK(run_image(sb, "interop:v1") == "BUILT BY BOX\n");
+    if (run({"sh", "-c", "command -v podman"}).status != 0) {
+        WARN("podman is not installed here (make deps installs it): the built image was run by box only");
+        return;
+    }
+    std::string archive = sb.dir() + "/interop.tar";
+    auto save = sb.box({"save", "-o", archive, "interop:v1"});
+    BOX_SHOW(save);
+    REQUIRE(save.status == 0);
+    // podman with a store of its own in the sandbox (vfs: no mounts), runc as its
+    // runtime and rlimits this sandbox can give (TESTING.md, "Reference engines").
+    std::string hard = trim(run({"sh", "-c", "ulimit -Hn"}).out);
+    std::string conf = sb.dir() + "/containers.conf";
+    std::ofstream(conf) << "[containers]\ndefault_ulimits = [\"nofile=" + hard + ":" + hard +
+                               "\", \"nproc=32768:32768\"]\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n";
+    RunOptions o;
+    o.env = {{"CONTAINERS_CONF", conf}};
+    std::vector<std::string> podman = {"podman", "--root", sb.dir() + "/podman", "--runroot", sb.dir() + "/podman-run",
+                                       "--storage-driver", "vfs", "--events-backend", "none", "--runtime", "runc"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), podman.begin(), podman.end());
+        auto r = run(args, o);
+        INFO(r.err);
+        CHECK(r.status == 0);
+        return r;
+    };
+    with({"load", "-i", archive});
+    CHECK(trim(with({"images", "-q", "--no-trunc", "localhost/interop:v1"}).out) == id);
+    CHECK(with({"run", "--rm", "--network", "none", "localhost/interop:v1"}).out == "BUILT BY BOX\n");
+    CHECK(with({"run", "--rm", "--network", "none", "localhost/interop:v1", "/app/greeting.txt"}).out == "built by box\n");
+}
