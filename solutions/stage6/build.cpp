@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -65,6 +66,8 @@ std::vector<stage3::StoredLayer> image_layers(const stage3::ImageStore& images, 
 class Builder {
 public:
     Builder(const BuildOptions& o, Context& ctx) : o_(o), ctx_(ctx), images_(state_root()), cache_(state_root()) {
+        tty_ = !o.quiet && (o.progress == "tty" || (o.progress == "auto" && ::isatty(STDOUT_FILENO)));
+        started_ = build_started_ = std::chrono::steady_clock::now();
         for (const auto& a : o.build_args) {
             size_t eq = a.find('=');
             if (eq == std::string::npos) {  // `--build-arg NAME`: the value from box's environment
@@ -102,6 +105,7 @@ public:
                 if (n.keyword != "arg") throw Error(where(ctx_, n), "no build stage in context: " + to_upper(n.keyword) + " before any FROM");
                 print_step(i, n);
                 declare_args(n, global_args_, /*global*/ true);
+                finish_line(false);
                 continue;
             }
             print_step(i, n);
@@ -123,16 +127,28 @@ public:
         std::vector<std::string> unused;
         for (const auto& [k, v] : build_args_)
             if (!used_args_.count(k) && !kPredefinedArgs.count(k)) unused.push_back(k);
-        if (!unused.empty()) say("[Warning] One or more build-args [" + join(unused) + "] were not consumed\n");
+        if (!unused.empty()) {
+            std::string warning = "[Warning] One or more build-args [" + join(unused) + "] were not consumed\n";
+            if (tty_) fputs(warning.c_str(), stdout);
+            say(warning);
+        }
         std::string id = images_.add_built(last.result.layers, last.result.config, o_.tags);
         say("Successfully built " + id.substr(7, 12) + "\n");
         for (const auto& t : o_.tags) say("Successfully tagged " + parse_ref(t).familiar() + "\n");
+        if (tty_) {
+            printf(" => writing image %s\n", id.c_str());
+            for (const auto& t : o_.tags) printf(" => naming to %s\n", parse_ref(t).full().c_str());
+            std::chrono::duration<double> took = std::chrono::steady_clock::now() - build_started_;
+            printf("[+] Building %.1fs (%zu/%zu) FINISHED\n", took.count(), total_, total_);
+            fflush(stdout);
+        }
         return id;
     }
 
 private:
+    // docker classic's lines (--progress plain): not with -q or the compact view.
     void say(const std::string& text) {
-        if (o_.quiet) return;
+        if (o_.quiet || tty_) return;
         fputs(text.c_str(), stdout);
         fflush(stdout);
     }
@@ -142,6 +158,24 @@ private:
         size_t nl = text.find('\n');
         if (nl != std::string::npos) text = text.substr(0, nl);  // a heredoc's first line
         say("Step " + std::to_string(i + 1) + "/" + std::to_string(total_) + " : " + text + "\n");
+        if (!tty_) return;
+        // The compact view: one line per step, written when it starts and
+        // completed in place when it ends.
+        line_ = "[" + std::to_string(i + 1) + "/" + std::to_string(total_) + "] " + text;
+        if (line_.size() > 64) line_ = line_.substr(0, 61) + "...";
+        started_ = std::chrono::steady_clock::now();
+        if (!::isatty(STDOUT_FILENO)) return;  // written whole when the step ends
+        printf(" => %s", line_.c_str());
+        fflush(stdout);
+    }
+
+    // The compact view's line of the step that just ended: CACHED or its time.
+    void finish_line(bool hit) {
+        if (!tty_) return;
+        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+        std::string text = (hit ? "CACHED " : "") + line_;
+        printf("%s => %-71s %5.1fs\n", ::isatty(STDOUT_FILENO) ? "\r" : "", text.c_str(), took.count());
+        fflush(stdout);
     }
 
     // The value of an ARG: --build-arg, else its default, else (inside a
@@ -219,6 +253,7 @@ private:
             state.key = img.id;
         }
         say(" ---> " + step_id_of(state) + "\n");
+        finish_line(false);
         stages_.push_back(state);
         // The base's ONBUILD triggers run now, as if written here; the new image has none.
         json& config = stages_.back().result.config["config"];
@@ -277,6 +312,7 @@ private:
         state.result = result;
         state.key = key;
         say(" ---> " + step_id(result).substr(7, 12) + "\n");
+        finish_line(hit);
     }
 
     void step(const dockerfile::Node& n, BuildState& state) {
@@ -319,7 +355,7 @@ private:
             std::string key = cache_key(state.key, "RUN\n" + join(run.argv, "\n") + "\n" + join(run.env, "\n") + "\n" + run.network, {});
             if (auto hit = cached(key)) return done(state, key, *hit, true);
             StepResult r = state.result;
-            add_layer(r, run_step(state, run, o_.quiet));
+            add_layer(r, run_step(state, run, o_.quiet || tty_));
             add_history(r, created_by, false);
             return done(state, key, r, false);
         }
@@ -419,6 +455,9 @@ private:
     BuildCache cache_;
     char escape_ = '\\';
     size_t total_ = 0;
+    bool tty_ = false;                                  // the compact view (--progress tty, or auto on a terminal)
+    std::string line_;                                  // its line of the step under way
+    std::chrono::steady_clock::time_point started_, build_started_;
     std::map<std::string, std::optional<std::string>> build_args_;
     std::set<std::string> used_args_;
     std::vector<std::pair<std::string, std::string>> global_args_;
@@ -461,7 +500,7 @@ void register_commands() {
         c.add_option("--target", o->target, "Set the target build stage to build");
         c.add_option("--iidfile", o->iidfile, "Write the image ID to the file");
         c.add_option("--network", o->network, "Networking mode for the RUN instructions: host, none")->capture_default_str();
-        c.add_option("--progress", o->progress, "Type of progress output: auto, plain, tty, quiet")->capture_default_str();
+        c.add_option("--progress", o->progress, "Type of progress output: auto (tty on a terminal, else plain), plain (docker's classic lines), tty (a line per step), quiet")->capture_default_str();
         c.add_flag("--no-cache", o->no_cache, "Do not use cache when building the image");
         c.add_flag("--pull", o->pull, "Always attempt to pull a newer version of the image");
         c.add_flag("-q,--quiet", o->quiet, "Suppress the build output and print image ID on success");

@@ -125,6 +125,17 @@ TEST_CASE("The layer cache: a rebuild reuses every step; content, not mtime, dec
     CHECK(state_entries(sb, "layers") == layers);
     CHECK(run_image(sb, "app") == when);
 
+    // The compact view (--progress tty; auto on a terminal): a line per step,
+    // CACHED for each the cache gave, no RUN output.
+    auto compact = build(sb, ctx, {"--progress", "tty", "-t", "app"});
+    BOX_SHOW(compact);
+    REQUIRE(compact.status == 0);
+    auto steps = lines(compact.out);
+    REQUIRE(steps.size() >= 5);
+    CHECK(steps[0].rfind(" => [1/5] FROM busybox", 0) == 0);
+    for (size_t i = 1; i < 5; ++i) CHECK(steps[i].rfind(" => CACHED [" + std::to_string(i + 1) + "/5] ", 0) == 0);
+    CHECK(compact.out.find("Step ") == std::string::npos);
+
     // A new mtime alone changes nothing.
     fs::last_write_time(ctx + "/app.txt", fs::last_write_time(ctx + "/app.txt") + std::chrono::hours(1));
     CHECK(build_ok(sb, ctx, {"-t", "app"}) == first);
@@ -222,14 +233,17 @@ TEST_CASE("Multi-stage builds: COPY --from a stage, --target stops at a named st
                                                        "FROM busybox\n"
                                                        "COPY --from=builder /src/built.txt /app/\n"
                                                        "COPY --from=0 /tools /opt/tools\n"
+                                                       "COPY --from=busybox /etc/passwd /from-image/\n"
                                                        "CMD [\"cat\", \"/app/built.txt\"]\n"},
                                         {"hello.sh", "echo built by the first stage\n"}});
-    build_ok(sb, ctx, {"-t", "final"});
+    std::string id = build_ok(sb, ctx, {"-t", "final", "-t", "final:v2"});
+    CHECK(inspect_image(sb, "final:v2")["Id"] == id);
     CHECK(run_image(sb, "final") == "built by the first stage\n");
+    CHECK(run_image(sb, "final", {"cat", "/from-image/passwd"}) == read_host_file(base_rootfs() + "/etc/passwd"));
     CHECK(run_image(sb, "final", {"sh", "-c", "ls /src 2>&1; stat -c %a /opt/tools/hello.sh"}) ==
           "ls: /src: No such file or directory\n755\n");
-    // The final image has the base's layers and the two COPYs only.
-    CHECK(inspect_image(sb, "final")["RootFS"]["Layers"].size() == inspect_image(sb, "busybox")["RootFS"]["Layers"].size() + 2);
+    // The final image has the base's layers and the three COPYs only.
+    CHECK(inspect_image(sb, "final")["RootFS"]["Layers"].size() == inspect_image(sb, "busybox")["RootFS"]["Layers"].size() + 3);
 
     build_ok(sb, ctx, {"--target", "builder", "-t", "builder"});
     CHECK(run_image(sb, "builder", {"cat", "/src/built.txt"}) == "built by the first stage\n");
@@ -450,4 +464,60 @@ TEST_CASE("An image box built runs in podman after box save and podman load", "[
     CHECK(trim(with({"images", "-q", "--no-trunc", "localhost/interop:v1"}).out) == id);
     CHECK(with({"run", "--rm", "--network", "none", "localhost/interop:v1"}).out == "BUILT BY BOX\n");
     CHECK(with({"run", "--rm", "--network", "none", "localhost/interop:v1", "/app/greeting.txt"}).out == "built by box\n");
+}
+
+TEST_CASE("Contexts: a tar on stdin, a tar at a URL; RUN steps get chapter 5's protections", "[stage6][context]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "COPY . /ctx/\n"
+                                                       "RUN grep -E '^(CapBnd|CapEff|Seccomp):' /proc/self/status > /security\n"},
+                                        {"from-the-tar.txt", "inside\n"}});
+    std::string tar = sb.dir() + "/context.tar";
+    REQUIRE(run({"tar", "-C", ctx, "-cf", tar, "."}).status == 0);
+    RunOptions o;
+    o.input = read_host_file(tar);
+    auto r = sb.box({"build", "-q", "-t", "from-stdin", "-"}, o);
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(run_image(sb, "from-stdin", {"cat", "/ctx/from-the-tar.txt"}) == "inside\n");
+    // The RUN step's container had docker's capabilities and a seccomp filter, as any container.
+    CHECK(run_image(sb, "from-stdin", {"cat", "/security"}) ==
+          std::string("CapEff:\t") + kDockerCaps + "\nCapBnd:\t" + kDockerCaps + "\nSeccomp:\t2\n");
+
+    std::string body = read_host_file(tar);
+    HttpHost server("127.0.0.1", [&](const std::string& head) {
+        if (head.rfind("GET /ctx.tar ", 0) == 0) return HttpHost::response("200 OK", "", body);
+        return HttpHost::response("404 Not Found", "", "");
+    });
+    build_ok(sb, "http://" + server.host() + "/ctx.tar", {"-t", "from-url"});
+    CHECK(run_image(sb, "from-url", {"cat", "/ctx/from-the-tar.txt"}) == "inside\n");
+    r = build(sb, "http://" + server.host() + "/missing.tar");
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("404") != std::string::npos);
+    CHECK(state_entries(sb, "tmp") == 0);
+}
+
+TEST_CASE("FROM pulls a base it lacks from the registry; --pull takes the registry's newer one", "[stage6][registry]") {
+    Sandbox sb;
+    TestRegistry registry(sb);
+    push_with_skopeo(sb, registry, "lib/base:1");
+    std::string base = registry.host() + "/lib/base:1";
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM " + base + "\nRUN ls /marker 2>/dev/null > /seen || true\n"}});
+    build_ok(sb, ctx, {"-t", "first"});
+    CHECK(run_image(sb, "first", {"cat", "/seen"}).empty());
+
+    // A newer base under the same name, pushed by box itself.
+    std::string newer = make_context(sb, {{"Dockerfile", "FROM " + base + "\nRUN touch /marker\n"}});
+    build_ok(sb, newer, {"-t", "newer"});
+    REQUIRE(sb.box({"tag", "newer", base}).status == 0);
+    auto push = sb.box({"push", base});
+    BOX_SHOW(push);
+    REQUIRE(push.status == 0);
+    REQUIRE(sb.box({"rmi", base}).status == 0);
+    REQUIRE(sb.box({"tag", "first", base}).status == 0);  // the local name: not the registry's
+    build_ok(sb, ctx, {"-t", "cached"});
+    CHECK(run_image(sb, "cached", {"cat", "/seen"}).empty());
+    build_ok(sb, ctx, {"--pull", "-t", "pulled"});
+    CHECK(run_image(sb, "pulled", {"cat", "/seen"}) == "/marker\n");
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../stage4/support.hpp"
+#include "../stage5/support.hpp"
 #include "harness.hpp"
 
 namespace boxtest {
