@@ -74,6 +74,19 @@ TEST_CASE("Each RUN is a layer of its own: the image shows one per RUN, history 
     std::string out = run_image(sb, "runoob/centos:6.7", {"sh", "-c", "grep ^runoob: /etc/passwd; grep -c 123456 /etc/shadow; cat /etc/default/local"});
     CHECK(out == "runoob:x:1001:1001::/home/runoob:/bin/sh\n0\nLANG=\"en_US.UTF-8\"\n");
 
+    // A RUN that deletes a file of a lower layer stores a whiteout (.wh.NAME), as docker's layers.
+    std::string rm = make_context(sb, {{"Dockerfile", "FROM runoob/centos:6.7\nRUN rm /etc/default/local\n"}});
+    build_ok(sb, rm, {"-t", "removed"});
+    CHECK(run_image(sb, "removed", {"sh", "-c", "ls /etc/default/local 2>&1; true"}).find("No such file") != std::string::npos);
+    std::string archive = sb.dir() + "/removed.tar", unpacked = sb.dir() + "/removed";
+    REQUIRE(sb.box({"save", "-o", archive, "removed"}).status == 0);
+    fs::create_directories(unpacked);
+    REQUIRE(run({"tar", "-C", unpacked, "-xf", archive}).status == 0);
+    json manifest = json::parse(read_host_file(unpacked + "/manifest.json"));
+    std::string top = manifest.at(0).at("Layers").back();
+    auto listing = run({"tar", "-tf", unpacked + "/" + top});
+    CHECK(lines(listing.out) == std::vector<std::string>({"etc/", "etc/default/", "etc/default/.wh.local"}));
+
     auto r = sb.box({"history", "runoob/centos:6.7"});
     BOX_SHOW(r);
     REQUIRE(r.status == 0);
