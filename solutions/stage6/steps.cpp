@@ -367,10 +367,12 @@ std::string file_digest(int dir_fd_or_file, const std::string& name) {
     Fd fd(name.empty() ? ::fcntl(dir_fd_or_file, F_DUPFD_CLOEXEC, 0)
                        : ::openat(dir_fd_or_file, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) throw_errno("read " + name, errno);
-    std::string data;
+    Sha256 hash;  // streamed: a source may be larger than memory
     char buf[65536];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) data.append(buf, static_cast<size_t>(n));
-    return sha256_digest(data);
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) hash.update(buf, static_cast<size_t>(n));
+    if (n < 0) throw_errno("read " + name, errno);
+    return hash.digest();
 }
 
 bool archive_magic(int fd) {
@@ -414,6 +416,7 @@ CopyStep parse_copy(const BuildState& state, const dockerfile::Node& node, const
                                                  "Destination could not be determined.");
     s.dest = words.back();
     words.pop_back();
+    if (s.dest.empty()) throw Error(what, to_upper(node.keyword) + " needs a destination: it is empty");
     s.sources = words;
     std::string workdir = state.result.config.value("config", json::object()).value("WorkingDir", "");
     if (workdir.empty()) workdir = "/";
@@ -452,7 +455,7 @@ std::vector<Match> match_sources(const CopyStep& step, const SourceRoot& root) {
             continue;
         }
         std::string rel = clean_relative(src);
-        if (starts_with(rel, "..")) throw Error(std::string(kw) + " failed", "forbidden path outside the build context: " + src);
+        if (rel == ".." || starts_with(rel, "../")) throw Error(std::string(kw) + " failed", "forbidden path outside the build context: " + src);
         if (has_wildcard(rel)) {
             size_t before = out.size();
             walk(root.dir, [](const std::string&) { return false; }, true,
@@ -509,10 +512,6 @@ std::vector<SourceFile> copy_inputs(const CopyStep& step, const SourceRoot& root
     return inputs;
 }
 
-namespace {
-
-}  // namespace
-
 void private_mounts() {
     static bool done = false;
     if (done) return;
@@ -527,7 +526,7 @@ namespace {
 // inside it (an image's symlink cannot lead a copy out of its root).
 class Writer {
 public:
-    Writer(const std::string& merged, const CopyStep& step, bool own) : step_(step), own_(own) {
+    Writer(const std::string& merged, const CopyStep& step) : step_(step) {
         root_ = open_dir_path(merged);
     }
 
@@ -565,12 +564,13 @@ public:
         return static_cast<bool>(fd);
     }
 
-    // Puts the entry at host path `from` (stat `st`) at `to` in the image.
-    void put(const std::string& from, const struct stat& st, const std::string& to) {
+    // Puts the entry at host path `from` (stat `st`) at `to` in the image,
+    // owned as --chown says, else as it is (`own`) or by root.
+    void put(const std::string& from, const struct stat& st, const std::string& to, bool own) {
         std::string name = base_of(to);
         Fd dir = dirs(parent_of(to));
-        uid_t uid = step_.uid.value_or(own_ ? st.st_uid : 0);
-        gid_t gid = step_.gid.value_or(own_ ? st.st_gid : 0);
+        uid_t uid = step_.uid.value_or(own ? st.st_uid : 0);
+        gid_t gid = step_.gid.value_or(own ? st.st_gid : 0);
         mode_t mode = step_.mode ? *step_.mode : st.st_mode & 07777;
         if (S_ISDIR(st.st_mode)) {
             struct stat cur {};
@@ -614,19 +614,56 @@ public:
     }
 
     // Copies the tree under host directory `from` into directory `to`.
-    void put_tree(const std::string& from, const std::string& to, const std::function<bool(const std::string&)>& skip,
-                  bool descend_skipped) {
+    void put_tree(const std::string& from, const std::string& to, bool own,
+                  const std::function<bool(const std::string&)>& skip, bool descend_skipped) {
         dirs(to);
         walk(from, skip, descend_skipped, [&](const std::string& rel, const std::string& full, const struct stat& st) {
-            put(full, st, (to == "/" ? "" : to) + "/" + rel);
+            put(full, st, (to == "/" ? "" : to) + "/" + rel, own);
         });
     }
 
 private:
     const CopyStep& step_;
-    bool own_;
     Fd root_;
 };
+
+// Writes what copy `step` adds into the image mounted at `merged` (`scratch`:
+// where a local archive is unpacked first).
+void write_sources(const std::string& merged, const CopyStep& step, const SourceRoot& root,
+                   const std::vector<Match>& matched, const std::string& scratch) {
+    Writer writer(merged, step);
+    bool descend_ignored = root.ignore && root.ignore->has_exceptions();
+    for (const auto& m : matched) {
+        Fd base = open_dir_path(m.root);
+        Fd top = open_in_root(base.get(), m.path, O_PATH);
+        if (!top) throw_errno(std::string(step.add ? "ADD " : "COPY ") + m.path, errno);
+        struct stat st {};
+        if (::fstat(top.get(), &st) != 0) throw_errno("stat " + m.path, errno);
+        bool own = root.own_owners && !m.fetched;
+        std::string dest = m.dest.size() > 1 && m.dest.back() == '/' ? m.dest.substr(0, m.dest.size() - 1) : m.dest;
+        if (S_ISDIR(st.st_mode)) {  // a directory: its contents
+            writer.put_tree(fd_path(top), dest, own, skipper(root, m), descend_ignored);
+            continue;
+        }
+        Fd file = open_in_root(base.get(), m.path, O_RDONLY);
+        if (!file) throw_errno("open " + m.path, errno);
+        if (step.add && !m.fetched && S_ISREG(st.st_mode) && archive_magic(file.get())) {
+            // ADD of a local archive: its files (with the archive's owners), not the archive
+            std::string unpacked = scratch + "/unpacked-" + random_hex(4);
+            make_dirs(unpacked);
+            stage3::unpack_tar(file.get(), unpacked);
+            writer.put_tree(unpacked, dest, true, [](const std::string&) { return false; }, false);
+            continue;
+        }
+        bool into = m.dest.back() == '/' || writer.is_dir(dest);
+        std::string to = into ? (dest == "/" ? "" : dest) + "/" + base_of(m.path) : dest;
+        struct stat fst = st;
+        if (m.fetched) fst.st_mode = S_IFREG | 0600;
+        writer.put(fd_path(file), fst, to, own);
+    }
+    for (const auto& h : step.heredocs)
+        writer.put_text(h.content, step.dest.back() == '/' ? step.dest + h.name : step.dest);
+}
 
 }  // namespace
 
@@ -646,42 +683,8 @@ stage3::StoredLayer copy_step(const BuildState& state, const CopyStep& step, con
     std::vector<std::string> lowers = layer_dirs(state);
     if (lowers.empty()) lowers.push_back(scratch + "/empty");
     stage3::mount_overlay(lowers, scratch + "/upper", scratch + "/work", scratch + "/merged");
-    {  // the writers' descriptors of the overlay close before it is unmounted
-    Writer writer(scratch + "/merged", step, root.own_owners);
-    for (const auto& m : matched) {
-        Fd base = open_dir_path(m.root);
-        Fd top = open_in_root(base.get(), m.path, O_PATH);
-        if (!top) throw_errno(std::string(step.add ? "ADD " : "COPY ") + m.path, errno);
-        struct stat st {};
-        if (::fstat(top.get(), &st) != 0) throw_errno("stat " + m.path, errno);
-        std::string dest = m.dest.size() > 1 && m.dest.back() == '/' ? m.dest.substr(0, m.dest.size() - 1) : m.dest;
-        if (S_ISDIR(st.st_mode)) {
-            Writer(scratch + "/merged", step, root.own_owners && !m.fetched)
-                .put_tree(fd_path(top), dest, skipper(root, m), root.ignore && root.ignore->has_exceptions());
-            continue;
-        }
-        Fd file = open_in_root(base.get(), m.path, O_RDONLY);
-        if (!file) throw_errno("open " + m.path, errno);
-        if (step.add && !m.fetched && S_ISREG(st.st_mode) && archive_magic(file.get())) {
-            // ADD of a local archive: its files, not the archive
-            std::string unpacked = scratch + "/unpacked-" + random_hex(4);
-            make_dirs(unpacked);
-            stage3::unpack_tar(file.get(), unpacked);
-            CopyStep kept = step;
-            Writer(scratch + "/merged", kept, true)
-                .put_tree(unpacked, dest, [](const std::string&) { return false; }, false);
-            continue;
-        }
-        std::string to = m.dest.back() == '/' || writer.is_dir(dest) ? (dest == "/" ? "" : dest) + "/" + base_of(m.path) : dest;
-        struct stat fst = st;
-        if (m.fetched) fst.st_mode = S_IFREG | 0600;
-        Writer(scratch + "/merged", step, root.own_owners && !m.fetched).put(fd_path(file), fst, to);
-    }
-    for (const auto& h : step.heredocs) {
-        std::string dest = step.dest;
-        writer.put_text(h.content, dest.back() == '/' ? dest + h.name : dest);
-    }
-    }
+    // (write_sources()'s descriptors of the overlay are closed when it returns: unmount then)
+    write_sources(scratch + "/merged", step, root, matched, scratch);
     sys::umount2(scratch + "/merged", 0);
     fs::remove_all(scratch + "/work");
     return store_upper(scratch + "/upper");

@@ -366,6 +366,7 @@ TEST_CASE("Bad Dockerfiles and bad flags get one error line naming the file and 
         {"FROM busybox\nCOPY --bogus=1 a /a\n", "Unknown flag: bogus"},
         {"FROM busybox\nCOPY a b /dest\n", "must be a directory and end with a /"},
         {"FROM busybox\nCOPY ../outside /x\n", "outside the build context"},
+        {"FROM busybox\nCOPY [\"a\", \"\"]\n", "needs a destination"},
         {"FROM busybox\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form"},
     };
     for (const auto& c : cases) {
