@@ -354,6 +354,11 @@ private:
                                      (n.json ? join(run.argv) : join(state.shell) + " " + run.argv.back());
             std::string key = cache_key(state.key, "RUN\n" + join(run.argv, "\n") + "\n" + join(run.env, "\n") + "\n" + run.network, {});
             if (auto hit = cached(key)) return done(state, key, *hit, true);
+            // docker's predefined proxy ARGs reach RUN without an ARG, and stay out
+            // of the key and the history (a proxy is the machine's, not the image's)
+            for (const auto& [k, v] : build_args_)
+                if (v && kPredefinedArgs.count(k) && !std::any_of(state.args.begin(), state.args.end(), [&](const auto& a) { return a.first == k; }))
+                    run.env.push_back(k + "=" + *v);
             StepResult r = state.result;
             add_layer(r, run_step(state, run, o_.quiet || tty_));
             add_history(r, created_by, false);

@@ -230,6 +230,21 @@ TEST_CASE("Build args: ARG before FROM names the base, --build-arg overrides, a 
     build_ok(sb, ctx, {"--build-arg", "BASE=busybox", "--build-arg", "USER_NAME=bob", "--build-arg", "VERSION=2", "--target", "first", "-t", "first"});
     CHECK(run_image(sb, "first", {"cat", "/args"}) == "2 bob env-wins\n");
 
+    // docker's predefined proxy args reach RUN without an ARG, and neither the cache key nor the history.
+    std::string proxy = make_context(sb, {{"Dockerfile", "FROM busybox\nRUN echo \"[$HTTP_PROXY][$no_proxy]\" > /proxy\n"}});
+    build_ok(sb, proxy, {"-t", "proxy"});
+    CHECK(run_image(sb, "proxy", {"cat", "/proxy"}) == "[][]\n");
+    std::string iid = sb.dir() + "/proxy.iid";
+    auto p = build(sb, proxy, {"--no-cache", "-t", "proxy", "--iidfile", iid, "--build-arg",
+                               "HTTP_PROXY=http://127.0.0.1:3128", "--build-arg", "no_proxy=localhost"});
+    BOX_SHOW(p);
+    REQUIRE(p.status == 0);
+    CHECK(p.out.find("not consumed") == std::string::npos);
+    CHECK(run_image(sb, "proxy", {"cat", "/proxy"}) == "[http://127.0.0.1:3128][localhost]\n");
+    CHECK(sb.box({"history", "--no-trunc", "proxy"}).out.find("3128") == std::string::npos);
+    // Not in the key: a build without them takes that step from the cache.
+    CHECK(build_ok(sb, proxy) == read_host_file(iid));
+
     // Unknown base: the build says so and makes nothing.
     auto r = build(sb, ctx, {"-t", "never"});
     CHECK(r.status != 0);
