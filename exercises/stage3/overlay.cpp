@@ -122,8 +122,9 @@ void resolve_image(ContainerSpec& spec) {
             for (const auto& s : c[key]) out.push_back(s.get<std::string>());
         return out;
     };
-    std::vector<std::string> args = strings("Entrypoint");
-    std::vector<std::string> cmd = spec.args.empty() ? strings("Cmd") : spec.args;
+    // --entrypoint replaces the image's Entrypoint and drops its Cmd, as docker's.
+    std::vector<std::string> args = spec.entrypoint ? *spec.entrypoint : strings("Entrypoint");
+    std::vector<std::string> cmd = spec.args.empty() && !spec.entrypoint ? strings("Cmd") : spec.args;
     args.insert(args.end(), cmd.begin(), cmd.end());
     if (args.empty()) throw Error("run " + name, "No command specified (the image has no Cmd or Entrypoint)");
     spec.args = args;
@@ -145,14 +146,20 @@ void register_run_image() {
         auto policy = std::make_shared<std::string>("missing");
         run.add_option("--pull", *policy, "Pull image before running (\"always\", \"missing\", \"never\")")
             ->default_str("missing");
-        add_request_filler([policy](ContainerRequest& r) {
+        auto entrypoint = std::make_shared<std::optional<std::string>>();
+        run.add_option_function<std::string>("--entrypoint", [entrypoint](const std::string& e) { *entrypoint = e; },
+                                             "Overwrite the default ENTRYPOINT of the image ('' for none)");
+        add_request_filler([policy, entrypoint](ContainerRequest& r) {
             take_image_name(r);
             pull_if_wanted(r.Config.Image, *policy);
+            if (*entrypoint) r.Config.Entrypoint = (*entrypoint)->empty() ? std::vector<std::string>{}
+                                                                           : std::vector<std::string>{**entrypoint};
         });
     });
     add_request_reader([](const ContainerRequest& r, ContainerSpec& spec) {
         spec.image = r.Config.Image;
         spec.layers = r.HostConfig.BoxLayers;
+        spec.entrypoint = r.Config.Entrypoint;
     });
     add_spec_preparer(SpecPhase::Resolve, resolve_image);
     add_extension("overlay", ExtensionPhase::RootFs, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {

@@ -43,7 +43,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, cap_ad
                                                 seccomp, read_only, tmpfs, ulimits, devices)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args, env, hostname, workdir, user,
                                                 interactive, tty, network, userns, uid_map, gid_map, limits, image,
-                                                layers, rootfs_made_later, keep_rootfs, mounts, security)
+                                                layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint)
 
 nlohmann::json spec_to_json(const ContainerSpec& s) { return s; }
 

@@ -130,6 +130,20 @@ TEST_CASE("the image config gives the command, environment, directory and user",
     auto own = sb.box({"run", "-e", "X=mine", "-w", "/", "-u", "0", "cfg:1", "echo own $X; pwd; id -u"});
     BOX_SHOW(own);
     CHECK(lines(own.out) == std::vector<std::string>{"own mine", "/", "0"});
+    // --entrypoint replaces the Entrypoint and drops the image's Cmd, as docker's;
+    // '' leaves no entrypoint: the arguments alone are the command.
+    auto entry = sb.box({"run", "--entrypoint", "echo", "cfg:1", "-n", "args"});
+    BOX_SHOW(entry);
+    CHECK(entry.out == "args");
+    auto bare = sb.box({"run", "--entrypoint", "echo", "cfg:1"});
+    CHECK(bare.out == "\n");
+    auto none = sb.box({"run", "--entrypoint", "", "-u", "0", "cfg:1", "id", "-u"});
+    BOX_SHOW(none);
+    CHECK(none.out == "0\n");
+    auto nothing = sb.box({"run", "--entrypoint", "", "cfg:1"});
+    REQUIRE_ONE_ERROR_LINE(nothing, 125);
+    CHECK(nothing.err.find("No command specified") != std::string::npos);
+    forget_containers(sb);
 }
 
 TEST_CASE("images lists names, ids and sizes; tag and rmi follow docker's rules", "[stage3][commands]") {

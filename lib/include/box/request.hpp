@@ -31,6 +31,8 @@ struct RequestConfig {
     std::string Image;             ///< the image it runs (empty with HostConfig.Rootfs)
     std::vector<std::string> Env;  ///< KEY=VALUE, over the image's Env
     std::vector<std::string> Cmd;  ///< the command (empty: the image's Cmd)
+    /// --entrypoint: set, it replaces the image's Entrypoint and its Cmd ([]: none)
+    std::optional<std::vector<std::string>> Entrypoint;
     bool Tty = false;              ///< -t
     bool OpenStdin = false;        ///< -i
 };

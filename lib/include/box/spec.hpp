@@ -109,6 +109,8 @@ struct ContainerSpec {
     std::string id;                 ///< 64 hex digits, new for every container
     std::string rootfs;             ///< host path of the root filesystem
     std::vector<std::string> args;  ///< the command and its arguments
+    /// chapter 3: --entrypoint, which replaces the image's Entrypoint and Cmd (unset: the image's)
+    std::optional<std::vector<std::string>> entrypoint;
     std::vector<std::string> env;   ///< KEY=VALUE from -e, in the order given
     std::string hostname;           ///< never empty once parsed
     std::string workdir;            ///< absolute path inside; empty means "/"
