@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
-STAGES   := 1 2 3 4 5 6
+STAGES   := 1 2 3 4 5 6 7
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
@@ -96,7 +96,7 @@ DEMO_SCRIPT := 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$
 demo: build rootfs
 	@if $(BUILD)/box --help | grep -q ' import '; then \
 	  $(BUILD)/box images -q busybox:latest | grep -q . || $(MAKE) image >/dev/null; \
-	  echo "./box run -h web1 busybox sh -c ..."; ./box run -h web1 busybox sh -c $(DEMO_SCRIPT); \
+	  echo "./box run --network none -h web1 busybox sh -c ..."; ./box run --network none -h web1 busybox sh -c $(DEMO_SCRIPT); \
 	else \
 	  echo "./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c ..."; ./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c $(DEMO_SCRIPT); \
 	fi
@@ -113,7 +113,8 @@ bench: build rootfs
 	@$(if $(filter 5 6 7 8,$(STAGE)),$(MAKE) build STAGE=4 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@BOX_STAGE1=$(CURDIR)/build/stage1-$(notdir $(FROM))-$(TAG)/box \
 	  BOX_STAGE4=$(CURDIR)/build/stage4-$(notdir $(FROM))-$(TAG)/box \
-	  bash tests/bench/bench.sh $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
+	  unshare -n bash -c 'ip link set lo up && exec bash tests/bench/bench.sh "$$@"' bench \
+	  $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
 
 print-stages:
 	@echo $(STAGES)

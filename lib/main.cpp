@@ -19,6 +19,9 @@
 #if BOX_STAGE >= 6
 #include "stage6.hpp"
 #endif
+#if BOX_STAGE >= 7
+#include "stage7.hpp"
+#endif
 
 int main(int argc, char** argv) {
     box::register_lib_commands();
@@ -37,6 +40,9 @@ int main(int argc, char** argv) {
 #endif
 #if BOX_STAGE >= 6
     box::stage6::register_commands();
+#endif
+#if BOX_STAGE >= 7
+    box::stage7::register_commands();
 #endif
     return box::cli::main(argc, argv, BOX_STAGE);
 }

@@ -77,7 +77,7 @@ void make_workdir(const std::string& dir) {
         make_mounts_private();
         extensions.each([](ContainerExtension& e) { e.in_child_before_rootfs(); });  // chapter 3: the overlay
         sys::sethostname(spec.hostname);
-        if (spec.network == NetworkMode::None) sys::set_link_up("lo");
+        if (spec.network != NetworkMode::Host) sys::set_link_up("lo");
 
         // Mount what the container needs while the host's /proc and /dev
         // are still reachable (a user namespace may only mount proc where a
@@ -223,6 +223,8 @@ void check_spec(ContainerSpec& spec) {
     if (!spec.workdir.empty() && spec.workdir[0] != '/')
         throw Error("invalid working directory \"" + spec.workdir + "\"", "it needs to be an absolute path");
     check_user_spec(spec.user);
+    if (spec.network == NetworkMode::None && !spec.net.name.empty())
+        throw Error("invalid network mode \"" + spec.net.name + "\"", "box's networks are none and host");
 }
 
 // Chapter 1's fields of a request, into the spec (a RequestReader).
@@ -238,10 +240,11 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
     spec.user = r.Config.User;
     spec.tty = r.Config.Tty;
     spec.interactive = r.Config.OpenStdin;
+    // none and host are chapter 1's; any other name is for a later stage
+    // (chapter 7's networks) to resolve, or check_spec() refuses it.
     const std::string& net = r.HostConfig.NetworkMode;
-    if (net != "none" && net != "host" && !net.empty())
-        throw Error("invalid network mode \"" + net + "\"", "box's networks are none and host");
     spec.network = net == "host" ? NetworkMode::Host : NetworkMode::None;
+    spec.net.name = net == "host" || net == "none" ? "" : net;
     if (!r.HostConfig.BoxUserns.empty()) {
         spec.userns = true;
         spec.uid_map = spec.gid_map = parse_id_range(r.HostConfig.BoxUserns);
@@ -298,7 +301,6 @@ void register_commands() {
         run.add_option("--userns-range", f->userns_range,
                        "With a user namespace: HOSTID[:COUNT] that ids 0.. inside map to");
         run.add_option("--network,--net", r.HostConfig.NetworkMode, "Network: none (own namespace, only lo) or host")
-            ->check(CLI::IsMember({"none", "host"}))
             ->capture_default_str();
         return [f, command = &run] {
             std::vector<std::string> args = command->remaining();

@@ -40,18 +40,6 @@ const char* const kAccept =
     "application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
-// /etc/box/config.json (or $BOX_CONFIG): registry-mirrors, insecure-registries.
-json daemon_config() {
-    const char* env = getenv("BOX_CONFIG");
-    std::string path = env && *env ? env : "/etc/box/config.json";
-    auto text = try_read_file(path);
-    if (!text) return json::object();
-    try {
-        return json::parse(*text);
-    } catch (const json::exception& e) {
-        throw Error(path, std::string("not valid JSON: ") + e.what());
-    }
-}
 
 // Docker keeps Docker Hub's credentials under this key; box does the same, so
 // a user's habits (and `logout` with no server) carry over.
@@ -742,10 +730,27 @@ int cmd_info(const std::string& format) {
     for (const auto& m : i["RegistryConfig"]["Mirrors"]) printf("  %s\n", str(m).c_str());
     printf(" Insecure Registries:\n");
     for (const auto& m : i["RegistryConfig"]["InsecureRegistryCIDRs"]) printf("  %s\n", str(m).c_str());
+    if (i.contains("BoxNetwork")) {  // chapter 7: the default bridge and the daemon config's DNS
+        printf(" Default Bridge: %s\n", str(i["BoxNetwork"]["Bridge"]).c_str());
+        printf(" DNS:\n");
+        for (const auto& d : i["BoxNetwork"]["Dns"]) printf("  %s\n", str(d).c_str());
+    }
     return 0;
 }
 
 }  // namespace
+
+json daemon_config() {
+    const char* env = getenv("BOX_CONFIG");
+    std::string path = env && *env ? env : "/etc/box/config.json";
+    auto text = try_read_file(path);
+    if (!text) return json::object();
+    try {
+        return json::parse(*text);
+    } catch (const json::exception& e) {
+        throw Error(path, std::string("not valid JSON: ") + e.what());
+    }
+}
 
 void pull_image(const std::string& name, FILE* out) {
     ImageRef ref = parse_ref(name);

@@ -41,6 +41,11 @@ bool matches(const Container& c, const std::vector<std::string>& filters) {
     return true;
 }
 
+std::vector<std::function<void(const Container&, json&)>>& ps_fillers() {
+    static std::vector<std::function<void(const Container&, json&)>> all;
+    return all;
+}
+
 int ps(const PsFlags& f) {
     std::vector<Container> shown;
     auto all = ContainerStore(state_root()).list();
@@ -57,12 +62,14 @@ int ps(const PsFlags& f) {
     }
     // One row per container with docker's field names, for the table and for --format.
     std::vector<json> items;
-    for (const auto& c : shown)
+    for (const auto& c : shown) {
         items.push_back({{"ID", f.no_trunc ? c.id : c.id.substr(0, 12)},
                          {"Image", c.spec.image.empty() ? c.spec.rootfs : c.spec.image},
                          {"Command", command_text(c, f.no_trunc)}, {"CreatedAt", c.created},
                          {"RunningFor", ago(c.created)}, {"Ports", ""}, {"State", to_string(c.state.status)},
                          {"Status", c.status_text()}, {"Names", c.name}});
+        for (const auto& fill : ps_fillers()) fill(c, items.back());
+    }
     render::print_list(f.format.empty() ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
                                         : f.format,
                        items,
@@ -141,6 +148,8 @@ json inspect_json(const Container& c) {
 }
 
 void add_inspect_filler(std::function<void(const Container&, json&)> fill) { inspect_fillers().push_back(std::move(fill)); }
+
+void add_ps_filler(std::function<void(const Container&, json&)> fill) { ps_fillers().push_back(std::move(fill)); }
 
 void register_ps_commands() {
     auto declare_ps = [](CLI::App& c) -> cli::Action {

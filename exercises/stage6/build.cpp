@@ -38,12 +38,6 @@ const std::set<std::string> kPredefinedArgs = {"HTTP_PROXY", "http_proxy", "HTTP
 const std::set<std::string> kMetadata = {"env", "label", "expose", "volume", "workdir", "user", "onbuild", "stopsignal"};
 const std::set<std::string> kCommand = {"cmd", "entrypoint", "shell", "healthcheck", "maintainer"};
 
-std::string join(const std::vector<std::string>& words, const char* sep = " ") {
-    std::string out;
-    for (const auto& w : words) out += (out.empty() ? "" : sep) + w;
-    return out;
-}
-
 // docker classic's id of a step: the digest of the config it leaves.
 std::string step_id(const StepResult& r) { return sha256_digest(r.config.dump()); }
 

@@ -62,7 +62,7 @@ Extensions& Extensions::operator=(Extensions&& other) noexcept {
 Extensions Extensions::make(const ContainerSpec& spec, ExtensionMode mode, const nlohmann::json& records) {
     static const nlohmann::json none;
     Extensions out;
-    for (ExtensionPhase phase : {ExtensionPhase::Namespaces, ExtensionPhase::Resources, ExtensionPhase::RootFs,
+    for (ExtensionPhase phase : {ExtensionPhase::Namespaces, ExtensionPhase::Resources, ExtensionPhase::Network, ExtensionPhase::RootFs,
                                  ExtensionPhase::Mounts, ExtensionPhase::Security})
         for (const auto& r : factories()) {
             if (r.phase != phase) continue;

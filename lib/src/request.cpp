@@ -10,11 +10,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestConfig, Hostname, User, W
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, MaximumRetryCount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestUlimit, Name, Soft, Hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathInContainer, CgroupPermissions)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, Binds, AutoRemove, RestartPolicy,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestPortBinding, HostIp, HostPort)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestEndpoint, Aliases)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestNetworkingConfig, EndpointsConfig)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, PortBindings, PublishAllPorts, Dns,
+                                                DnsSearch, DnsOptions, ExtraHosts, Links, Binds, AutoRemove, RestartPolicy,
                                                 Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
                                                 CapAdd, CapDrop, Privileged, SecurityOpt, ReadonlyRootfs, Tmpfs,
                                                 Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats, BoxLayers)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRequest, Name, Config, HostConfig)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerRequest, Name, Config, HostConfig, NetworkingConfig)
 
 nlohmann::json request_to_json(const ContainerRequest& request) { return request; }
 

@@ -34,16 +34,28 @@ void from_json(const nlohmann::json& j, IdMapping& m) {
     else m = {j.value("inside", 0u), j.value("outside", 0u), j.value("count", 0u)};
 }
 
-NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::None, "none"}, {NetworkMode::Host, "host"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::None, "none"}, {NetworkMode::Host, "host"}, {NetworkMode::Bridge, "bridge"}, {NetworkMode::Container, "container"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ResourceLimits, memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumeMount, type, name, source, destination, readonly)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ulimit, name, soft, hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceMapping, host, container, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, cap_add, cap_drop, no_new_privileges,
                                                 seccomp, read_only, tmpfs, ulimits, devices)
+void to_json(nlohmann::json& j, const PortMapping& p) {
+    j = {{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"protocol", p.protocol}};
+}
+void from_json(const nlohmann::json& j, PortMapping& p) {
+    PortMapping d;
+    p.host_ip = j.value("host_ip", d.host_ip);
+    p.host_port = j.value("host_port", d.host_port);
+    p.container_port = j.value("container_port", d.container_port);
+    p.protocol = j.value("protocol", d.protocol);
+}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkSpec, name, aliases, ports, publish_all, dns, dns_search, dns_options,
+                                                extra_hosts, links)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args, env, hostname, workdir, user,
                                                 interactive, tty, network, userns, uid_map, gid_map, limits, image,
-                                                layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint)
+                                                layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint, net)
 
 nlohmann::json spec_to_json(const ContainerSpec& s) { return s; }
 

@@ -16,6 +16,12 @@
 
 namespace box {
 
+std::string join(const std::vector<std::string>& words, const char* sep) {
+    std::string out;
+    for (size_t i = 0; i < words.size(); ++i) out += (i ? sep : "") + words[i];
+    return out;
+}
+
 std::vector<std::string> split(std::string_view s, char sep) {
     std::vector<std::string> out;
     size_t start = 0;

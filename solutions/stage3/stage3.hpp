@@ -190,6 +190,12 @@ json inspect_json(const StoredImage& image);
 /// "manifest for X not found") when no source has it.
 void pull_image(const std::string& name, FILE* out);
 
+/// The daemon config, docker's daemon.json: /etc/box/config.json (or
+/// $BOX_CONFIG) as an object, {} if there is none; throws box::Error if it is
+/// not JSON. Chapter 3 reads registry-mirrors and insecure-registries from
+/// it, chapter 7 bip and dns.
+json daemon_config();
+
 /// Lets a later stage fill its fields of `box info`'s document (chapter 4:
 /// Containers, ContainersRunning, ContainersPaused, ContainersStopped).
 void add_info_filler(std::function<void(json& info)> fill);

@@ -364,17 +364,26 @@ Container wait_container(const ContainerStore& store, const std::string& ref) {
 }
 
 void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes) {
-    if (force && store.find(ref).running()) stop_container(store, ref, 0);  // it takes the start lock itself
-    FileLock not_starting = starting_lock(store.find(ref));
-    Container c = store.find(ref);
-    if (c.running() && !force)
-        throw Error("You cannot remove a running container " + c.id,
-                    "Stop the container before attempting removal or force remove");
-    if (c.running())
-        throw Error("cannot remove container " + c.name, "it was started again while being removed: try again");
-    clean_up_leftovers(store, store.find(c.id));
-    store.remove(store.find(c.id));
-    if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it
+    // With -f, a start in progress (-d's shim still starting it) is waited
+    // for and its container stopped too: a few rounds, as it may be started
+    // again (--restart) between them.
+    for (int round = 0;; ++round) {
+        if (force && store.find(ref).running()) stop_container(store, ref, 0);  // it takes the start lock itself
+        FileLock not_starting = starting_lock(store.find(ref));
+        Container c = store.find(ref);
+        if (c.running() && !force)
+            throw Error("You cannot remove a running container " + c.id,
+                        "Stop the container before attempting removal or force remove");
+        if (c.running()) {
+            if (round == 4)
+                throw Error("cannot remove container " + c.name, "it was started again while being removed: try again");
+            continue;  // it started meanwhile: stop it too
+        }
+        clean_up_leftovers(store, store.find(c.id));
+        store.remove(store.find(c.id));
+        if (volumes) remove_anonymous_volumes(c);  // -v: its anonymous volumes go with it
+        return;
+    }
 }
 
 std::vector<std::string> prune_containers() {

@@ -162,4 +162,8 @@ void register_commands();
 /// HostConfig fields).
 void add_inspect_filler(std::function<void(const Container& c, json& document)> fill);
 
+/// Adds to a row of `box ps`: `fill` gets the container and its row, docker's
+/// fields (chapter 7 fills Ports).
+void add_ps_filler(std::function<void(const Container& c, json& row)> fill);
+
 }  // namespace box::stage4

@@ -38,12 +38,6 @@ shell::Env step_env(const BuildState& state) {
 
 namespace {
 
-std::string join(const std::vector<std::string>& words, const char* sep = " ") {
-    std::string out;
-    for (const auto& w : words) out += (out.empty() ? "" : sep) + w;
-    return out;
-}
-
 // HEALTHCHECK's durations: Go's time.ParseDuration ("30s", "1m30s", "500ms") in nanoseconds.
 std::int64_t parse_duration(const std::string& text, const std::string& what) {
     static const std::pair<const char*, std::int64_t> units[] = {

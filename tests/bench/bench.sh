@@ -47,6 +47,16 @@
 # every one with --network none (RUN steps in a network namespace of their own).
 # with targets box-build-cached <= 0.3 x classic-build-cached and box-build-cold <=
 # 1.0 x buildkit-build-cold (podman's rows are shown for comparison).
+# At stage >= 7 (box has `network`), every box row above passes --network none (the
+# peers' rows have no network either), and a network table:
+#   box-bridge      box-rm on the default bridge: veth pair, address, NAT table
+#   box-publish     `BOX run -d -p 127.0.0.1:PORT:80` of busybox httpd, then GETs of
+#                   127.0.0.1:PORT until the first answer (rm -f after each run, not timed)
+#   podman-publish, docker-publish   the same with podman (podman-rm's store) and docker
+# with targets box-bridge - box-rm <= 3 ms and box-publish <= 0.25 x podman-publish's
+# and docker-publish's. `make bench` runs this script in a network namespace of its
+# own (unshare -n): the bridges and rules of box and podman vanish with it; a docker
+# engine outside it cannot be reached on 127.0.0.1 (docker-publish reports so).
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits' median at most 1 ms above box-stage1's (the cost of limits);
 # box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
@@ -68,6 +78,7 @@ BOX=$(realpath "${1:?usage: bench.sh BOX ROOTFS}")
 ROOTFS=$(realpath "${2:?usage: bench.sh BOX ROOTFS}")
 RUNS=${BENCH_RUNS:-50}
 PULL_RUNS=${BENCH_PULL_RUNS:-5}
+PUBLISH_RUNS=${BENCH_PUBLISH_RUNS:-20}       # run -d -p to the first HTTP answer, per engine
 BUILD_RUNS=${BENCH_BUILD_RUNS:-10}           # builds of each kind, per tool             # pulls of the ~107 MB image, per tool
 LIMITS=(-m 64m --pids-limit 100)            # box's limits; bundle-limits has the same
 TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundles live here
@@ -195,7 +206,10 @@ box_bench() {
   # From stage 4 on, `run` keeps its container unless --rm; crun's `run` deletes its own,
   # so BOX's rows pass --rm to compare like with like (and to not pile up containers).
   local rm=(); [[ -n $lifecycle && $bin == "$BOX" ]] && rm=(--rm)
-  local cmd=("$bin" --root "$TMP/$name-state" run "${rm[@]}" "$@")
+  # From stage 7 on the default is a bridge: the rows that compare with engines run
+  # without a network (as podman-rm's --network none); box-bridge is the one with.
+  local net=(); [[ -n $networks && $bin == "$BOX" && $name != box-bridge ]] && net=(--network none)
+  local cmd=("$bin" --root "$TMP/$name-state" run "${rm[@]}" "${net[@]}" "$@")
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" ||
     { echo "bench: $name failed: ${cmd[*]}" >&2; cat "$TMP/$name.err" >&2; exit 1; }
 }
@@ -365,9 +379,9 @@ measure_loop() {
 lifecycle_bench() {
   local st=$TMP/box-image-state b
   b="$(printf '%q --root %q' "$BOX" "$st")"
-  measure_loop box-rm100 5 "for i in {1..100}; do $b run --rm busybox /bin/true || exit 1; done" ||
+  measure_loop box-rm100 5 "for i in {1..100}; do $b run --rm $NONE busybox /bin/true || exit 1; done" ||
     { echo "bench: box-rm100 failed" >&2; cat "$TMP/box-rm100.err" >&2; return 1; }
-  measure_loop box-detach "$RUNS" "id=\$($b run -d busybox sleep 60) && $b rm -f \$id >/dev/null" ||
+  measure_loop box-detach "$RUNS" "id=\$($b run -d $NONE busybox sleep 60) && $b rm -f \$id >/dev/null" ||
     { echo "bench: box-detach failed" >&2; cat "$TMP/box-detach.err" >&2; return 1; }
   local id pid shim
   id=$("$BOX" --root "$st" run -d busybox sleep 60) || return 1
@@ -401,6 +415,35 @@ peer_rm_bench() {
   local cmd=("${p[@]}" run --rm --network none busybox:latest /bin/true)
   "${cmd[@]}" </dev/null >/dev/null 2>"$TMP/$name.err" && measure "$name" "${cmd[@]}" || true
   [[ $name == docker-rm ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
+}
+# publish_bench NAME: `run -d -p 127.0.0.1:PORT:80` of busybox httpd, then GETs until
+# the first answer comes (at most 5 s): box-publish, podman-publish (podman-rm's store
+# and config) or docker-publish (a docker engine that answers, with a bridge). Not timed:
+# `rm -f` of the container after each run (hyperfine's --cleanup).
+publish_bench() {
+  local name=$1 p port
+  case $name in
+    box-publish) p="$(printf '%q --root %q' "$BOX" "$TMP/box-image-state")" port=18080 ;;
+    podman-publish)
+      [[ -n ${CONTAINERS_CONF:-} ]] || { echo "podman-rm was not measured" >"$TMP/$name.err"; return 0; }
+      p="podman --root $TMP/podman-root --runroot $TMP/podman-run --runtime runc" port=18081 ;;
+    docker-publish)
+      command -v docker >/dev/null && docker info >/dev/null 2>&1 ||
+        { echo "no docker engine answers" >"$TMP/$name.err"; return 0; }
+      docker image inspect busybox:latest >/dev/null 2>&1 || docker load -i "$TMP/busybox.tar" >/dev/null 2>&1
+      p=docker port=18082 ;;
+  esac
+  mkdir -p "$TMP/www" && echo published >"$TMP/www/index.html"
+  local c="$name-$ID" get="env -u http_proxy -u HTTP_PROXY busybox wget -q -O /dev/null http://127.0.0.1:$port/"
+  local start="$p run -d --name $c -p 127.0.0.1:$port:80 -v $TMP/www:/www busybox:latest httpd -f -p 80 -h /www >/dev/null"
+  local cmd="$start && for i in {1..5000}; do $get 2>/dev/null && exit 0; done; exit 1"
+  # one probe run: its failure is the reason shown
+  if ! bash -c "$cmd" >/dev/null 2>"$TMP/$name.err"; then $p rm -f "$c" >/dev/null 2>&1; return 0; fi
+  $p rm -f "$c" >/dev/null 2>&1
+  hyperfine --shell=bash --warmup 1 --runs "$PUBLISH_RUNS" --style none --export-json "$TMP/$name.json" \
+    --cleanup "$p rm -f $c >/dev/null" -- "$cmd" >/dev/null 2>"$TMP/$name.err" || true
+  $p rm -f "$c" >/dev/null 2>&1 || true
+  [[ $name == docker-publish ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
 }
 # build_bench: the build table's rows (see the top), on the image busybox that box-image
 # imported and the peers loaded; BUILD_RUNS runs of each after 1 warmup.
@@ -476,6 +519,9 @@ box_help=$("$BOX" run --help 2>&1 || true)
 [[ $("$BOX" --help 2>&1 || true) == *' ps '* ]] && lifecycle=1 || lifecycle=
 # The build table if BOX has `build` (stage >= 6).
 [[ $("$BOX" --help 2>&1 || true) == *' build '* ]] && builds=1 || builds=
+# The network table if BOX has `network` (stage >= 7); the other box rows pass NONE.
+[[ $("$BOX" --help 2>&1 || true) == *' network '* ]] && networks=1 || networks=
+NONE=; [[ -n $networks ]] && NONE="--network none"
 # box-stage4-rm, podman-rm and docker-rm if BOX has chapter 5's flags (stage >= 5).
 [[ $box_help == *--cap-add* ]] && security=1 || security=
 STAGE4=${BOX_STAGE4:-} STAGE4_WHY=
@@ -533,6 +579,13 @@ if [[ -n $security ]]; then
   peer_rm_bench docker-rm
 fi
 if [[ -n $builds ]]; then in_own_cgroups build_bench || exit 1; fi
+if [[ -n $networks ]]; then
+  ln -s box-image-state "$TMP/box-bridge-state"
+  in_own_cgroups box_bench box-bridge "$BOX" busybox /bin/true || exit 1
+  in_own_cgroups publish_bench box-publish || exit 1
+  publish_bench podman-publish
+  publish_bench docker-publish
+fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
 # +limits peers a second one, the same with box's limits (64m = 67108864 bytes); the
@@ -637,6 +690,22 @@ if [[ -n $builds ]]; then
   echo
 fi
 
+if [[ -n $networks ]]; then
+  printf 'network: box-bridge = box-rm on the default bridge (veth, address, NAT); publish = run -d -p then\n'
+  printf 'GETs of 127.0.0.1 until the first answer, %s runs after 1 warmup (rm -f after each, not timed)\n' "$PUBLISH_RUNS"
+  printf '%-15s %10s %10s %10s %10s  %s\n' row median_ms mean_ms min_ms max_ms 'box/row (medians)'
+  for r in box-rm box-bridge box-publish podman-publish docker-publish; do
+    ref=box-publish; [[ $r == box-rm || $r == box-bridge ]] && ref=$r
+    if measured "$r"; then
+      printf '%-15s %10.2f %10.2f %10.2f %10.2f  %5.2f  %s/%s\n' "$r" "$(ms "$r" median)" "$(ms "$r" mean)" \
+        "$(ms "$r" min)" "$(ms "$r" max)" "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")" "$ref" "$r"
+    else
+      printf '%-15s %s\n' "$r" "$(grep -v '^$' "$TMP/$r.err" | tail -n1 || echo failed)"
+    fi
+  done
+  echo
+fi
+
 verdict() { jq -rn "if $1 then \"PASS\" else \"MISS\" end"; }   # verdict JQ-CONDITION
 # half_target A B [WHY]: target line "A median <= 0.5 x B median"; WHY: why A may be
 # missing (default: box is stage 1)
@@ -707,6 +776,23 @@ build_target() {
 }
 build_target box-build-cached classic-build-cached 0.3
 build_target box-build-cold buildkit-build-cold 1.0
+what="the default bridge adds <= 3 ms to box-rm's median"
+if [[ -z $networks ]]; then echo "target: $what: SKIP (box is stage < 7)"
+elif ! measured box-bridge; then echo "target: $what: SKIP (box-bridge not measured)"
+else
+  d=$(jq -n "$(ms box-bridge median) - $(ms box-rm median)")
+  printf 'target: %s (box-bridge - box-rm = %.2f ms): %s\n' "$what" "$d" "$(verdict "$d <= 3")"
+fi
+for peer in podman-publish docker-publish; do
+  what="box-publish median <= 0.25 x $peer median"
+  if [[ -z $networks ]]; then echo "target: $what: SKIP (box is stage < 7)"
+  elif ! measured "$peer" || ! measured box-publish; then
+    echo "target: $what: SKIP ($peer: $(tail -n1 "$TMP/$peer.err" 2>/dev/null))"
+  else
+    printf 'target: %s (%.2f ms vs %.2f ms): %s\n' "$what" "$(ms box-publish median)" \
+      "$(jq -n "0.25 * $(ms "$peer" median)")" "$(verdict "$(ms box-publish median) <= 0.25 * $(ms "$peer" median)")"
+  fi
+done
 what="pull throughput >= 1.0 x skopeo's"
 if [[ -n $PULL_WHY ]]; then echo "target: $what: SKIP ($PULL_WHY)"
 elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not measured)"

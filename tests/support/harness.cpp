@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <dirent.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -334,6 +337,25 @@ std::string check_environment() {
     return "";
 }
 
+void enter_private_network() {
+    if (unshare(CLONE_NEWNET) != 0) throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") + strerror(errno));
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr {};
+    strcpy(ifr.ifr_name, "lo");
+    bool up = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
+    if (s >= 0) close(s);
+    if (!up) throw std::runtime_error("cannot bring lo up in the tests' network namespace");
+}
+
+std::vector<std::string> network_links() {
+    std::vector<std::string> out;
+    if (struct if_nameindex* all = if_nameindex()) {
+        for (auto* i = all; i->if_index; ++i) out.push_back(i->if_name);
+        if_freenameindex(all);
+    }
+    return out;
+}
+
 Sandbox::Sandbox() {
     char tmpl[] = "/tmp/boxtest-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
@@ -392,6 +414,12 @@ std::vector<std::string> Sandbox::leftovers() const {
         if (rooted_here || cmdline.find(dir_) != std::string::npos)
             out.push_back("process " + pid + ": " + cmdline);
     }
+    // The network namespace is the test binary's own: a veth of box's (vb...)
+    // or its NAT table is this test's, as the containers are gone.
+    for (const auto& link : network_links())
+        if (link.rfind("vb", 0) == 0) out.push_back("veth " + link);
+    if (box_stage() >= 7 && run({"nft", "list", "table", "ip", "box"}).status == 0)
+        out.push_back("nftables table ip box");
     // New box cgroups, less those of another sandbox's containers (tests of
     // several binaries, or check_regions' workers, may run side by side).
     std::set<std::string> theirs;

@@ -127,6 +127,16 @@ std::vector<std::string> box_cgroups();
 /// Empty if the tests can run here; otherwise what is missing.
 std::string check_environment();
 
+/// Moves the test process into a network namespace of its own, with lo up:
+/// the "host" of every container the tests start. Bridges, veths, sysctls
+/// and NAT rules that box makes vanish with it, and nothing reaches the
+/// machine's own network. main() calls it once, so that a fixture shared by
+/// the tests of one binary (a registry on 127.0.0.1) stays reachable.
+void enter_private_network();
+
+/// The network interfaces of the test's network namespace, by name.
+std::vector<std::string> network_links();
+
 /// Each black-box test makes one: a private temporary directory holding the
 /// state root and any rootfs copies. When it goes away it checks — as a test
 /// assertion — that nothing of the test is left: no mount under the
@@ -146,7 +156,8 @@ public:
     std::vector<std::string> box_argv(const std::vector<std::string>& args) const;
     /// A private copy of the base rootfs that the test may change.
     std::string rootfs_copy(const std::string& name = "rootfs") const;
-    /// Leftovers of this test now: mounts, processes and box cgroups, one line each.
+    /// Leftovers of this test now: mounts, processes, box cgroups, veths and
+    /// box's NAT table, one line each.
     std::vector<std::string> leftovers() const;
 
 private:

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
             fprintf(stderr, "cannot run the tests: %s\n", missing.c_str());
             return 2;
         }
+        boxtest::enter_private_network();
     }
     return session.run();
 }

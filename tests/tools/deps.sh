@@ -14,6 +14,7 @@ packages=(
   doxygen                                            # make docs
   clang                                              # make fuzz: libFuzzer with ASan and UBSan
   bzip2 xz-utils                                     # stage 6's tests: ADD of bzip2 and xz tars
+  libmnl-dev libnftables-dev nftables                # stage 7: netlink requests, the kernel's NAT
   hyperfine crun runc                                # make bench (and the engines it compares with)
   docker-registry skopeo umoci apache2-utils         # stage 3's tests: a registry, interop peers, htpasswd
   podman                                             # stage 3's tests: save/load interop

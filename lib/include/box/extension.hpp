@@ -9,8 +9,9 @@
 /// command runs, after_exit() once it has ended. Destroying them undoes what
 /// they made — also when the start fails half-way. Each declares the phase it
 /// acts in, so the order of their hooks never depends on which stage
-/// registered first: chapter 2's cgroup (Resources), chapter 3's overlay
-/// (RootFs), chapter 4's volumes (Mounts), chapter 5's protections (Security).
+/// registered first: chapter 2's cgroup (Resources), chapter 7's network
+/// (Network), chapter 3's overlay (RootFs), chapter 4's volumes (Mounts),
+/// chapter 5's protections (Security).
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +40,7 @@ enum class ExtensionMode {
 enum class ExtensionPhase {
     Namespaces,  ///< which namespaces the container gets or joins (chapter 7: --network container:X)
     Resources,   ///< host-side resources it is put in (chapter 2: its cgroup)
+    Network,     ///< its place on a network (chapter 7: an address, a veth pair, published ports)
     RootFs,      ///< its root filesystem (chapter 3: the overlay)
     Mounts,      ///< mounts into that root filesystem (chapter 4: volumes)
     Security,    ///< what it may do (chapter 5)

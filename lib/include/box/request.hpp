@@ -57,9 +57,32 @@ struct RequestDevice {
     std::string CgroupPermissions = "rwm";  ///< r, w, m
 };
 
+/// docker's PortBinding: where one container port is published.
+struct RequestPortBinding {
+    std::string HostIp;    ///< "" (every address of the host) or one address
+    std::string HostPort;  ///< "" (a free one, chosen at start) or a number
+};
+/// docker's EndpointSettings, as a request gives them: a container on one network.
+struct RequestEndpoint {
+    std::vector<std::string> Aliases;  ///< --network-alias
+};
+/// docker's NetworkingConfig.
+struct RequestNetworkingConfig {
+    std::map<std::string, RequestEndpoint> EndpointsConfig;  ///< by network name
+};
 /// docker's HostConfig: what the host gives the container.
 struct RequestHostConfig {
-    std::string NetworkMode = "none";    ///< none or host (chapter 7 adds bridge and networks)
+    /// none or host; chapter 7: "" or "default" (its default, the bridge),
+    /// bridge, a network's name, container:NAME
+    std::string NetworkMode = "none";
+    /// chapter 7: -p, by "PORT/PROTO" of the container; each binding one host port
+    std::map<std::string, std::vector<RequestPortBinding>> PortBindings;
+    bool PublishAllPorts = false;          ///< chapter 7: -P
+    std::vector<std::string> Dns;          ///< chapter 7: --dns
+    std::vector<std::string> DnsSearch;    ///< chapter 7: --dns-search
+    std::vector<std::string> DnsOptions;   ///< chapter 7: --dns-option
+    std::vector<std::string> ExtraHosts;   ///< chapter 7: --add-host NAME:IP
+    std::vector<std::string> Links;        ///< chapter 7: --link NAME[:ALIAS]
     std::vector<std::string> Binds;      ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
     bool AutoRemove = false;             ///< --rm
     RequestRestartPolicy RestartPolicy;  ///< --restart
@@ -92,6 +115,7 @@ struct ContainerRequest {
     std::string Name;               ///< --name ("": a generated one)
     RequestConfig Config;           ///< docker's Config
     RequestHostConfig HostConfig;   ///< docker's HostConfig
+    RequestNetworkingConfig NetworkingConfig;  ///< chapter 7: --network-alias
 };
 
 /// The request as JSON with docker's names, and back (missing fields keep

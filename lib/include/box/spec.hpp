@@ -46,8 +46,36 @@ struct IdMapping {
 
 /// What network namespace the container gets.
 enum class NetworkMode {
-    None,  ///< a new, empty network namespace with only `lo`, brought up
-    Host,  ///< the host's own network namespace (no isolation)
+    None,    ///< a new, empty network namespace with only `lo`, brought up
+    Host,    ///< the host's own network namespace (no isolation)
+    Bridge,  ///< chapter 7: a new one with `lo` and an `eth0` on a bridge network (NetworkSpec::name)
+    Container,  ///< chapter 7: another container's (NetworkSpec::name is container:NAME)
+};
+
+/// A container's port published on the host (chapter 7: -p, -P).
+struct PortMapping {
+    std::string host_ip;     ///< the host address it is published on ("": all of them)
+    int host_port = 0;       ///< the host's port (0: a free one is chosen at start)
+    int container_port = 0;  ///< the container's port
+    std::string protocol = "tcp";  ///< tcp or udp
+};
+
+void to_json(nlohmann::json& j, const PortMapping& p);    ///< {host_ip, host_port, container_port, protocol}
+void from_json(const nlohmann::json& j, PortMapping& p);  ///< see to_json()
+
+/// Chapter 7: the network a container joins, and what it is known as there.
+struct NetworkSpec {
+    /// --network as given, when not none or host: "bridge" (the default
+    /// network), a user network's name or id, or container:NAME
+    std::string name;
+    std::vector<std::string> aliases;      ///< --network-alias: more names peers resolve it by
+    std::vector<PortMapping> ports;        ///< -p, then -P's (the image's EXPOSEd ports)
+    bool publish_all = false;              ///< -P: every port the image EXPOSEs, on a free host port
+    std::vector<std::string> dns;          ///< --dns: name servers for /etc/resolv.conf
+    std::vector<std::string> dns_search;   ///< --dns-search
+    std::vector<std::string> dns_options;  ///< --dns-option
+    std::vector<std::string> extra_hosts;  ///< --add-host NAME:IP
+    std::vector<std::string> links;        ///< --link NAME[:ALIAS] (the default bridge only)
 };
 
 /// Resource limits (chapter 2), in docker's terms; an empty value sets nothing.
@@ -129,6 +157,7 @@ struct ContainerSpec {
     std::vector<VolumeMount> mounts;  ///< chapter 4: -v, and the image's VOLUMEs
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
     SecuritySpec security;          ///< chapter 5: capabilities, seccomp, masks, devices, ...
+    NetworkSpec net;                ///< chapter 7: the network, ports, names (with NetworkMode::Bridge)
 };
 
 /// The spec as JSON, to keep with a container (chapter 4), and back.

@@ -14,6 +14,8 @@ namespace box {
 
 /// Splits `s` at every `sep`; empty fields are kept.
 std::vector<std::string> split(std::string_view s, char sep);
+/// The words with `sep` between each two (split()'s inverse).
+std::string join(const std::vector<std::string>& words, const char* sep = " ");
 /// `s` with ASCII letters in lower case.
 std::string to_lower(std::string_view s);
 /// `s` with ASCII letters in upper case.

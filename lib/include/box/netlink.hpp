@@ -1,0 +1,51 @@
+/// @file netlink.hpp
+/// @brief A netlink socket of the kernel's routing family (NETLINK_ROUTE),
+/// each request traced and checked as sys.hpp's calls are.
+///
+/// Chapter 7 builds its requests (new link, address, route) with libmnl and
+/// sends them here: the socket talks to the network namespace it was opened
+/// in, every request asks for the kernel's acknowledgement, and a refusal
+/// throws box::Error whose "what" is the request as traced, e.g.
+///
+///     [pid 42] netlink(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {ifname="box0", kind="bridge", up}) = 0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+struct nlmsghdr;
+
+namespace box {
+
+/// One NETLINK_ROUTE socket, closed when destroyed.
+class Netlink {
+public:
+    /// socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE), bound: it
+    /// belongs to the caller's network namespace from now on.
+    Netlink();
+    ~Netlink();
+    Netlink(const Netlink&) = delete;
+    Netlink& operator=(const Netlink&) = delete;
+
+    /// The sequence number for the next request: put it in its nlmsg_seq.
+    std::uint32_t next_seq() { return ++seq_; }
+    /// Sends `msg` (a whole request with NLM_F_REQUEST, NLM_F_ACK is added)
+    /// and waits for the kernel's answer. Traced as `netlink(TYPE, FLAGS,
+    /// {what})`; a negative answer throws box::Error with that text, unless it
+    /// is `tolerated` (e.g. ENODEV for a delete of what may be gone already),
+    /// which returns it. Returns 0 or the tolerated errno.
+    int request(nlmsghdr* msg, const std::string& what, int tolerated = 0);
+    /// Sends a dump request (NLM_F_DUMP) and calls `each` with every message
+    /// of the answer. Not traced: it reads, it changes nothing.
+    void dump(nlmsghdr* msg, const std::function<void(const nlmsghdr*)>& each);
+
+private:
+    int fd_ = -1;
+    std::uint32_t seq_ = 0;
+};
+
+/// The message type of `msg` as the kernel's header names it (RTM_NEWLINK...).
+std::string netlink_type_name(std::uint16_t type);
+
+}  // namespace box

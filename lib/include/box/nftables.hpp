@@ -1,0 +1,26 @@
+/// @file nftables.hpp
+/// @brief The kernel's packet filter and NAT (nf_tables), driven with
+/// libnftables: box hands it commands in nft's own language, traced.
+///
+/// libnftables (Debian's libnftables1, from nftables) is what the `nft`
+/// program is built on: it parses the commands, turns them into nf_tables
+/// netlink messages and sends them as one transaction, so a batch applies
+/// whole or not at all. box loads it with dlopen on first use.
+#pragma once
+
+#include <string>
+
+namespace box {
+
+/// Runs `commands` (nft syntax, one command per line) as one transaction.
+/// Traced as `nft("add element ip box ...") = 0`; throws box::Error with
+/// nft's own message if the kernel or the parser refuses, unless
+/// `tolerate_missing` and the refusal is "No such file or directory" (a
+/// delete of something already gone), which returns false.
+bool nft(const std::string& commands, bool tolerate_missing = false);
+
+/// Runs a read-only command (`list table ip box`) and returns its output,
+/// or "" if what it names does not exist. Not traced.
+std::string nft_query(const std::string& command);
+
+}  // namespace box

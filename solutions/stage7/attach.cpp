@@ -1,0 +1,230 @@
+// Chapter 7: a container's network, made at each start and undone at its end
+// — the extension stage 1's start_container() calls (ExtensionPhase::Network).
+//
+//   made (in box, before the clone)   the bridge if missing, box's NAT table for
+//                                     the network's first container, a lease,
+//                                     host ports checked and chosen
+//   before_start(child)               the veth pair into the child's namespace,
+//                                     DNAT of its published ports, the hosts
+//                                     files of it and its peers
+//   in_child_first()                  eth0's address, up, the default route
+//   after_start(pid)                  the lease held by the container's process
+//   destroyed                         all of it undone, in reverse
+//
+// Every change to a network's endpoints holds the networks' lock, and every
+// start first takes back what a killed box left (a lease whose holder is dead:
+// its DNAT, its veth, its address).
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <memory>
+
+#include "box/error.hpp"
+#include "box/extension.hpp"
+#include "box/fd.hpp"
+#include "box/file_lock.hpp"
+#include "box/nftables.hpp"
+#include "box/util.hpp"
+#include "stage4.hpp"
+#include "stage7.hpp"
+
+namespace box::stage7 {
+namespace {
+
+// The lock every change to endpoints and to box's table holds.
+FileLock networks_lock() { return FileLock(state_root() + "/networks"); }
+
+std::string publish_commands(const Endpoint& e, bool add) {
+    std::string out;
+    for (const auto& p : e.ports) out += publish_command(p, e.ip, add);
+    return out;
+}
+
+// The network's part of box's table once no container is on it; the table
+// once no network has one.
+void drop_unused_nat(const Network& n, const std::vector<Network>& all) {
+    if (!n.leases().list().empty()) return;
+    nft_delete(nat_network_commands(n, false));
+    for (const auto& other : all)
+        if (!other.leases().list().empty()) return;
+    nft("delete table ip box", true);
+}
+
+// Undoes one endpoint: its DNAT, its veth, its lease; then the peers' hosts
+// files, and the network's NAT if it was the last (the whole table if no
+// network has a container left). The caller holds networks_lock().
+void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& all) {
+    nft_delete(publish_commands(e, false));
+    if (!e.veth.empty() && link_index(e.veth)) {
+        Netlink nl;
+        delete_link(nl, e.veth);
+    }
+    n.leases().release(e);
+    refresh_hosts(n);
+    drop_unused_nat(n, all);
+}
+
+// Takes back the endpoints whose holder is dead (a box or a container killed
+// before it could clean up), on every network.
+void take_back_stale(const std::vector<Network>& all) {
+    for (const auto& n : all) {
+        Leases leases = n.leases();
+        auto live = leases.list();
+        for (const auto& e : leases.list(true)) {
+            bool alive = false;
+            for (const auto& l : live) alive = alive || l.ip == e.ip;
+            if (!alive) tear_down(n, e, all);
+        }
+    }
+}
+
+void write_in_place(const std::string& path, const std::string& text) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd || !write_all(fd.get(), text.data(), text.size())) throw_errno("write " + path, errno);
+}
+
+class NetworkExtension : public ContainerExtension {
+public:
+    // Create: everything that can refuse the container is done here, before
+    // the clone (a taken port, a full subnet, a link to a stopped container).
+    explicit NetworkExtension(const ContainerSpec& spec) : spec_(spec) {
+        NetworkStore store;
+        net_ = store.find(spec.net.name);
+        std::string dir = state_root() + "/containers/" + spec.id;
+        FileLock lock = networks_lock();
+        std::vector<Network> all = store.list();
+        try {
+            join_network(spec, dir, all);
+        } catch (...) {
+            if (made_) tear_down(net_, e_, all);  // the lock is held: nothing half-made is seen
+            else drop_unused_nat(net_, all);
+            throw;
+        }
+    }
+
+    // The constructor's work, under the networks' lock.
+    void join_network(const ContainerSpec& spec, const std::string& dir, const std::vector<Network>& all) {
+        take_back_stale(all);
+        e_.container = spec.id;
+        e_.hostname = spec.hostname;
+        e_.name = spec.hostname;
+        try {
+            e_.name = stage4::ContainerStore(state_root()).find(spec.id).name;
+        } catch (const Error&) {
+        }
+        e_.aliases = spec.net.aliases;
+        e_.links = spec.net.links;
+        e_.extra_hosts = spec.net.extra_hosts;
+        e_.veth = "vb" + spec.id.substr(0, 10);
+        if (is_directory(dir)) e_.hosts_file = dir + "/hosts";
+        if (!net_.internal) {
+            e_.ports = spec.net.ports;
+            std::vector<PortMapping> used;
+            for (const auto& n : all)
+                for (const auto& e : n.leases().list()) used.insert(used.end(), e.ports.begin(), e.ports.end());
+            choose_host_ports(e_.ports, used);  // a taken port refuses before anything is made
+        }
+        ensure_bridge(net_);
+        if (net_.leases().list().empty()) nft(nat_table_commands() + nat_network_commands(net_, true));
+        e_.holder = getpid();
+        e_.holder_start = stage4::process_start_time(e_.holder);
+        e_ = net_.leases().take(e_, net_.subnet, net_.gateway);
+        made_ = true;
+        e_.mac = mac_for(e_.ip);
+        net_.leases().update(e_);
+        hosts_ = hosts_file(e_, net_.leases().list(), net_.name != "bridge");  // a bad --link refuses here
+    }
+
+    // Adopt: the record of a start whose box is gone.
+    explicit NetworkExtension(const json& record) {
+        try {
+            net_ = NetworkStore().find(record.value("network", ""));
+            e_ = record.value("endpoint", json::object()).get<Endpoint>();
+            made_ = true;
+        } catch (const std::exception&) {
+            // the network is gone, or the record unreadable: the next start takes back what is left
+        }
+    }
+
+    ~NetworkExtension() override {
+        if (!made_ || released_) return;
+        try {
+            FileLock lock = networks_lock();
+            tear_down(net_, e_, NetworkStore().list());
+        } catch (const std::exception&) {
+            // the next start takes back what is left (take_back_stale)
+        }
+    }
+
+    void before_start(pid_t child) override {
+        place_veth(net_, e_, child);
+        if (!e_.ports.empty()) nft(publish_commands(e_, true));
+        if (!e_.hosts_file.empty()) {
+            write_in_place(e_.hosts_file, hosts_);
+            std::string dir = e_.hosts_file.substr(0, e_.hosts_file.rfind('/'));
+            write_in_place(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), spec_.net));
+            FileLock lock = networks_lock();
+            refresh_hosts(net_);  // the peers learn its name
+        }
+    }
+
+    void in_child_first(const NamespacePlan&) override { configure_eth0(net_, e_); }
+
+    void after_start(pid_t pid) override {
+        e_.holder = pid;  // from now on the lease lasts as long as the container
+        e_.holder_start = stage4::process_start_time(pid);
+        net_.leases().update(e_);
+    }
+
+    void release() override { released_ = true; }
+
+    json record() const override { return {{"network", net_.id}, {"endpoint", e_}}; }
+
+private:
+    ContainerSpec spec_;
+    Network net_;
+    Endpoint e_;
+    std::string hosts_;
+    bool made_ = false, released_ = false;
+};
+
+// --network container:NAME: the other container's network namespace, joined.
+class JoinExtension : public ContainerExtension {
+public:
+    explicit JoinExtension(const ContainerSpec& spec) {
+        std::string ref = spec.net.name.substr(std::string("container:").size());
+        stage4::Container c = stage4::ContainerStore(state_root()).find(ref);
+        if (!c.running() || c.state.pid <= 0)
+            throw Error("cannot join network of a non running container: " + ref, "start it first");
+        pid_ = c.state.pid;
+    }
+    void plan_namespaces(NamespacePlan& plan) override {
+        plan.clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+        plan.join.push_back({"/proc/" + std::to_string(pid_) + "/ns/net", "net"});
+    }
+
+private:
+    pid_t pid_ = 0;
+};
+
+}  // namespace
+
+void add_network_extension() {
+    add_extension("network", ExtensionPhase::Network, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
+        if (ctx.spec.network != NetworkMode::Bridge) return nullptr;
+        if (ctx.mode == ExtensionMode::Adopt) {
+            if (!ctx.record.is_object()) return nullptr;
+            return std::make_unique<NetworkExtension>(ctx.record);
+        }
+        return std::make_unique<NetworkExtension>(ctx.spec);
+    });
+    add_extension("network-join", ExtensionPhase::Namespaces, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
+        if (ctx.spec.network != NetworkMode::Container || ctx.mode != ExtensionMode::Create) return nullptr;
+        return std::make_unique<JoinExtension>(ctx.spec);
+    });
+}
+
+}  // namespace box::stage7

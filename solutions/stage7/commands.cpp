@@ -1,0 +1,336 @@
+// Chapter 7's commands: run's network flags (-p, -P, --network NAME,
+// --network-alias, --dns..., --add-host, --link), `box network
+// create/ls/inspect/rm/prune`, `box port`, and the network's fields of ps and
+// inspect.
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "box/cli.hpp"
+#include "box/digest.hpp"
+#include "box/error.hpp"
+#include "box/extension.hpp"
+#include "box/render.hpp"
+#include "box/request.hpp"
+#include "box/util.hpp"
+#include "stage3.hpp"
+#include "stage4.hpp"
+#include "stage7.hpp"
+
+namespace box::stage7 {
+
+void add_network_extension();  // attach.cpp
+
+namespace {
+
+// run's flags, as typed.
+struct Flags {
+    std::vector<std::string> publish, aliases, dns, dns_search, dns_options, add_host, links;
+    bool publish_all = false;
+    CLI::Option* network = nullptr;  // stage 1's --network: given or not
+};
+
+// The flags into the request, in docker's fields.
+void fill(const Flags& f, ContainerRequest& r) {
+    if (f.network && f.network->count() == 0) r.HostConfig.NetworkMode = "default";  // docker's default: the bridge
+    for (const auto& text : f.publish)
+        for (const auto& p : parse_publish(text))
+            r.HostConfig.PortBindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
+                {p.host_ip, p.host_port ? std::to_string(p.host_port) : ""});
+    r.HostConfig.PublishAllPorts = f.publish_all;
+    for (const auto& h : f.add_host) {
+        size_t colon = h.find(':');
+        if (colon == std::string::npos || colon == 0 || !parse_ip(h.substr(colon + 1)))
+            throw Error("invalid argument \"" + h + "\" for \"--add-host\" flag", "expected HOST:IP, e.g. db:10.0.0.5");
+    }
+    for (const auto& d : f.dns)
+        if (!parse_ip(d)) throw Error("invalid argument \"" + d + "\" for \"--dns\" flag", "not an IPv4 address");
+    r.HostConfig.Dns = f.dns;
+    r.HostConfig.DnsSearch = f.dns_search;
+    r.HostConfig.DnsOptions = f.dns_options;
+    r.HostConfig.ExtraHosts = f.add_host;
+    r.HostConfig.Links = f.links;
+    if (!f.aliases.empty()) r.NetworkingConfig.EndpointsConfig[r.HostConfig.NetworkMode].Aliases = f.aliases;
+}
+
+// The request's network fields into the spec (stage 1 read NetworkMode).
+void read_request(const ContainerRequest& r, ContainerSpec& spec) {
+    NetworkSpec& n = spec.net;
+    for (const auto& [port, bindings] : r.HostConfig.PortBindings) {
+        auto parsed = parse_publish(port);
+        for (const auto& b : bindings) {
+            PortMapping p = parsed.at(0);
+            p.host_ip = b.HostIp;
+            p.host_port = b.HostPort.empty() ? 0 : parse_number<int>(b.HostPort).value_or(-1);
+            if (p.host_port < 0 || p.host_port > 65535) throw Error("invalid hostPort: " + b.HostPort, "ports are 1 to 65535");
+            n.ports.push_back(p);
+        }
+    }
+    n.publish_all = r.HostConfig.PublishAllPorts;
+    n.dns = r.HostConfig.Dns;
+    n.dns_search = r.HostConfig.DnsSearch;
+    n.dns_options = r.HostConfig.DnsOptions;
+    n.extra_hosts = r.HostConfig.ExtraHosts;
+    n.links = r.HostConfig.Links;
+    for (const auto& [name, endpoint] : r.NetworkingConfig.EndpointsConfig)
+        n.aliases.insert(n.aliases.end(), endpoint.Aliases.begin(), endpoint.Aliases.end());
+}
+
+// The network's name into a network (SpecPhase::Resolve): the default bridge,
+// a user network, another container's; -P's ports from the image.
+void resolve_network(ContainerSpec& spec) {
+    if (spec.network != NetworkMode::None || spec.net.name.empty()) return;  // none, host, or resolved
+    const std::string& name = spec.net.name;
+    if (starts_with(name, "container:")) {
+        if (!spec.net.ports.empty() || spec.net.publish_all)
+            throw Error("conflicting options", "port publishing and the container network mode");
+        spec.network = NetworkMode::Container;
+        return;
+    }
+    Network n;
+    try {
+        n = NetworkStore().find(name == "default" ? "bridge" : name);
+    } catch (const Error&) {
+        throw Error("network " + name + " not found", "see 'box network ls'");
+    }
+    spec.network = NetworkMode::Bridge;
+    spec.net.name = n.name;
+    if (!spec.net.aliases.empty() && n.name == "bridge")
+        throw Error("network-scoped alias is supported only for containers in user defined networks",
+                    "create one: box network create NAME");
+    if (!spec.net.links.empty() && n.name != "bridge")
+        throw Error("conflicting options", "--link is for the default bridge network (a user network resolves names)");
+    if (spec.net.publish_all && !spec.image.empty()) {
+        json config = stage3::ImageStore(state_root()).find(spec.image).config.value("config", json::object());
+        json exposed = config.value("ExposedPorts", json::object());  // items() of a temporary would dangle
+        for (const auto& [port, unused] : exposed.items()) {
+            (void)unused;
+            for (auto p : parse_publish(port)) {
+                bool mapped = false;
+                for (const auto& m : spec.net.ports)
+                    mapped = mapped || (m.container_port == p.container_port && m.protocol == p.protocol);
+                if (!mapped) spec.net.ports.push_back(p);
+            }
+        }
+    }
+}
+
+// The endpoint a container has now, if it runs on a network.
+std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id) {
+    for (const auto& n : NetworkStore().list())
+        for (const auto& e : n.leases().list())
+            if (e.container == id) return std::make_pair(n, e);
+    return std::nullopt;
+}
+
+json ports_json(const std::vector<PortMapping>& ports) {
+    json out = json::object();
+    for (const auto& p : ports)
+        out[std::to_string(p.container_port) + "/" + p.protocol].push_back(
+            {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+    return out;
+}
+
+json network_inspect(const Network& n) {
+    json j = n;
+    json containers = json::object();
+    for (const auto& e : n.leases().list())
+        containers[e.container] = {{"Name", e.name}, {"MacAddress", e.mac},
+                                   {"IPv4Address", ip_text(e.ip) + "/" + std::to_string(n.subnet.prefix)}, {"IPv6Address", ""}};
+    j["Containers"] = containers;
+    return j;
+}
+
+void inspect_fill(const stage4::Container& c, json& j) {
+    const NetworkSpec& s = c.spec.net;
+    json& h = j["HostConfig"];
+    if (c.spec.network == NetworkMode::Bridge || c.spec.network == NetworkMode::Container)
+        h["NetworkMode"] = s.name == "bridge" ? "default" : s.name;
+    json bindings = json::object();
+    for (const auto& p : s.ports)
+        bindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
+            {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
+    h["PortBindings"] = bindings;
+    h["PublishAllPorts"] = s.publish_all;
+    h["Dns"] = s.dns;
+    h["DnsSearch"] = s.dns_search;
+    h["DnsOptions"] = s.dns_options;
+    h["ExtraHosts"] = s.extra_hosts.empty() ? json(nullptr) : json(s.extra_hosts);
+    h["Links"] = s.links.empty() ? json(nullptr) : json(s.links);
+    json settings = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""},
+                     {"Ports", json::object()}, {"Networks", json::object()}};
+    if (auto found = endpoint_of(c.id)) {
+        const auto& [n, e] = *found;
+        settings["IPAddress"] = ip_text(e.ip);
+        settings["IPPrefixLen"] = n.subnet.prefix;
+        settings["Gateway"] = ip_text(n.gateway);
+        settings["MacAddress"] = e.mac;
+        settings["Ports"] = ports_json(e.ports);
+        settings["Networks"][n.name] = {{"NetworkID", n.id}, {"IPAddress", ip_text(e.ip)}, {"IPPrefixLen", n.subnet.prefix},
+                                        {"Gateway", ip_text(n.gateway)}, {"MacAddress", e.mac},
+                                        {"Aliases", e.aliases.empty() ? json(nullptr) : json(e.aliases)}};
+    }
+    j["NetworkSettings"] = settings;
+}
+
+int network_ls(bool quiet, bool no_trunc) {
+    std::vector<json> rows;
+    for (const auto& n : NetworkStore().list())
+        rows.push_back({{"ID", no_trunc ? n.id : n.id.substr(0, 12)}, {"Name", n.name}, {"Driver", n.driver}, {"Scope", "local"}});
+    // docker's two networks that are modes, not bridges: listed, as docker does.
+    for (const char* mode : {"host", "none"}) {
+        std::string id = sha256_digest(std::string("box network ") + mode).substr(7);
+        rows.push_back({{"ID", no_trunc ? id : id.substr(0, 12)}, {"Name", mode},
+                        {"Driver", std::string(mode) == "host" ? "host" : "null"}, {"Scope", "local"}});
+    }
+    if (quiet) {
+        for (const auto& r : rows) printf("%s\n", r["ID"].get<std::string>().c_str());
+        return 0;
+    }
+    render::print_list("table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", rows, {{"ID", "NETWORK ID"}});
+    return 0;
+}
+
+void declare_network_commands() {
+    cli::define_group("network", "Manage networks");
+    cli::define("network create", "Create a network", [](CLI::App& c) -> cli::Action {
+        auto q = std::make_shared<NetworkRequest>();
+        auto driver = std::make_shared<std::string>("bridge");
+        c.add_option("-d,--driver", *driver, "Driver to manage the Network (box has bridge)")->capture_default_str();
+        c.add_option("--subnet", q->subnet, "Subnet in CIDR format, e.g. 10.86.5.0/24");
+        c.add_option("--gateway", q->gateway, "IPv4 Gateway for the subnet");
+        c.add_flag("--internal", q->internal, "Restrict external access to the network");
+        c.add_option("NETWORK", q->name, "Name")->required();
+        return [q, driver] {
+            if (*driver != "bridge") throw Error("plugin \"" + *driver + "\" not found", "box's networks use the bridge driver");
+            printf("%s\n", NetworkStore().create(*q).id.c_str());
+            return 0;
+        };
+    });
+    cli::define("network ls", "List networks", [](CLI::App& c) -> cli::Action {
+        auto f = std::make_shared<std::pair<bool, bool>>();
+        c.add_flag("-q,--quiet", f->first, "Only display network IDs");
+        c.add_flag("--no-trunc", f->second, "Do not truncate the output");
+        return [f] { return network_ls(f->first, f->second); };
+    });
+    cli::alias("network list", "network ls");
+    cli::define("network inspect", "Display detailed information on one or more networks", [](CLI::App& c) -> cli::Action {
+        auto f = std::make_shared<std::pair<std::vector<std::string>, std::string>>();
+        c.add_option("NETWORK", f->first, "Networks")->required();
+        c.add_option("-f,--format", f->second, "Format the output using the given Go template");
+        return [f] {
+            std::vector<json> found;
+            int status = cli::for_each(f->first, [&](const std::string& ref) {
+                try {
+                    found.push_back(network_inspect(NetworkStore().find(ref)));
+                } catch (const Error&) {
+                    throw Error("network " + ref + " not found", "see 'box network ls'");
+                }
+            });
+            render::print_inspect(found, f->second);
+            return status;
+        };
+    });
+    cli::define("network rm", "Remove one or more networks", [](CLI::App& c) -> cli::Action {
+        auto refs = std::make_shared<std::vector<std::string>>();
+        c.add_option("NETWORK", *refs, "Networks")->required();
+        return [refs] {
+            return cli::for_each(*refs, [](const std::string& ref) {
+                NetworkStore store;
+                store.remove(store.find(ref));
+                printf("%s\n", ref.c_str());
+            });
+        };
+    });
+    cli::alias("network remove", "network rm");
+    cli::define("network prune", "Remove all networks no container is on", [](CLI::App& c) -> cli::Action {
+        auto force = std::make_shared<bool>(false);
+        c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
+        return [force] {
+            if (!*force && !cli::confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
+                                         "Are you sure you want to continue?"))
+                return 0;
+            NetworkStore store;
+            std::vector<std::string> removed;
+            for (const auto& n : store.list())
+                if (n.name != "bridge" && n.leases().list().empty()) {
+                    store.remove(n);
+                    removed.push_back(n.name);
+                }
+            if (!removed.empty()) printf("Deleted Networks:\n%s\n", join(removed, "\n").c_str());
+            return 0;
+        };
+    });
+}
+
+void declare_port_command() {
+    cli::define("port", "List port mappings or a specific mapping for the container", [](CLI::App& c) -> cli::Action {
+        auto f = std::make_shared<std::pair<std::string, std::string>>();
+        c.add_option("CONTAINER", f->first, "Container name or id")->required();
+        c.add_option("PRIVATE_PORT", f->second, "PORT[/PROTO]: only this port's mapping");
+        return [f] {
+            stage4::Container c = stage4::ContainerStore(state_root()).find(f->first);
+            auto found = endpoint_of(c.id);
+            std::vector<PortMapping> ports = found ? found->second.ports : std::vector<PortMapping>{};
+            if (!f->second.empty()) {
+                PortMapping want = parse_publish(f->second).at(0);
+                bool any = false;
+                for (const auto& p : ports)
+                    if (p.container_port == want.container_port && p.protocol == want.protocol) {
+                        printf("%s:%d\n", p.host_ip.empty() ? "0.0.0.0" : p.host_ip.c_str(), p.host_port);
+                        any = true;
+                    }
+                if (!any) throw Error("No public port '" + f->second + (f->second.find('/') == std::string::npos ? "/tcp" : "") +
+                                          "' published for " + f->first, "see 'box port " + f->first + "'");
+                return 0;
+            }
+            for (const auto& p : ports)
+                printf("%d/%s -> %s:%d\n", p.container_port, p.protocol.c_str(),
+                       p.host_ip.empty() ? "0.0.0.0" : p.host_ip.c_str(), p.host_port);
+            return 0;
+        };
+    });
+    cli::alias("container port", "port");
+}
+
+}  // namespace
+
+void register_commands() {
+    cli::extend("run", [](CLI::App& run) {
+        auto f = std::make_shared<Flags>();
+        f->network = run.get_option("--network");
+        f->network->description("Connect a container to a network: bridge (the default), NAME, container:NAME, host, none");
+        run.add_option("-p,--publish", f->publish, "Publish a container's port(s) to the host: [IP:][HOST:]PORT[/PROTO]")
+            ->allow_extra_args(false);
+        run.add_flag("-P,--publish-all", f->publish_all, "Publish all exposed ports to random ports");
+        run.add_option("--network-alias", f->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
+        run.add_option("--dns", f->dns, "Set custom DNS servers")->allow_extra_args(false);
+        run.add_option("--dns-search", f->dns_search, "Set custom DNS search domains")->allow_extra_args(false);
+        run.add_option("--dns-option", f->dns_options, "Set DNS options")->allow_extra_args(false);
+        run.add_option("--add-host", f->add_host, "Add a custom host-to-IP mapping (host:ip)")->allow_extra_args(false);
+        run.add_option("--link", f->links, "Add link to another container (NAME[:ALIAS], default bridge only)")
+            ->allow_extra_args(false);
+        add_request_filler([f](ContainerRequest& r) { fill(*f, r); });
+    });
+    add_request_reader(read_request);
+    add_spec_preparer(SpecPhase::Resolve, resolve_network);
+    add_network_extension();
+    declare_network_commands();
+    declare_port_command();
+    stage4::add_inspect_filler(inspect_fill);
+    stage3::add_info_filler([](json& info) {
+        json config = stage3::daemon_config();
+        info["BoxNetwork"] = {{"Bridge", "box0 " + config.value("bip", std::string(kDefaultBip))},
+                              {"Dns", config.value("dns", json::array())}};
+    });
+    stage4::add_ps_filler([](const stage4::Container& c, json& row) {
+        if (!c.running() || c.spec.net.ports.empty()) return;
+        if (auto found = endpoint_of(c.id)) {
+            std::vector<std::string> shown;
+            for (const auto& p : found->second.ports) shown.push_back(mapping_text(p));
+            row["Ports"] = join(shown, ", ");
+        }
+    });
+}
+
+}  // namespace box::stage7

@@ -1,0 +1,188 @@
+// Chapter 7: networks on disk (STATE/networks, lib's RecordStore) and their
+// bridges in the kernel. A record outlives the kernel's state — a reboot, or
+// a test's network namespace that is gone — so a bridge is made whenever a
+// container needs it and finds it missing.
+#include "box/clock.hpp"
+#include "box/error.hpp"
+#include "box/file_lock.hpp"
+#include "box/nftables.hpp"
+#include "box/record_store.hpp"
+#include "box/sys.hpp"
+#include "box/util.hpp"
+#include "stage3.hpp"
+#include "stage7.hpp"
+
+namespace box::stage7 {
+namespace {
+
+RecordStore records() {
+    return RecordStore("network", state_root() + "/networks", state_root() + "/network-names");
+}
+
+constexpr Ip4 kUserPools = 0x0a560000;               // user networks: 10.86.N.0/24
+
+}  // namespace
+
+Leases Network::leases() const { return Leases(state_root() + "/networks/" + id + "/endpoints"); }
+
+void to_json(json& j, const Network& n) {
+    j = {{"Name", n.name},
+         {"Id", n.id},
+         {"Created", n.created},
+         {"Scope", "local"},
+         {"Driver", n.driver},
+         {"EnableIPv6", false},
+         {"IPAM",
+          {{"Driver", "default"},
+           {"Options", json::object()},
+           {"Config", {{{"Subnet", n.subnet.text()}, {"Gateway", ip_text(n.gateway)}}}}}},
+         {"Internal", n.internal},
+         {"Attachable", false},
+         {"Ingress", false},
+         {"Options", {{"com.docker.network.bridge.name", n.bridge}}},
+         {"Labels", json::object()}};
+}
+
+void from_json(const json& j, Network& n) {
+    n.name = j.value("Name", "");
+    n.id = j.value("Id", "");
+    n.created = j.value("Created", "");
+    n.driver = j.value("Driver", "bridge");
+    n.internal = j.value("Internal", false);
+    n.bridge = j.value("Options", json::object()).value("com.docker.network.bridge.name", "");
+    const json& config = j.value("IPAM", json::object()).value("Config", json::array());
+    if (!config.empty()) {
+        n.subnet = Subnet::parse(config[0].value("Subnet", ""));
+        n.gateway = parse_ip(config[0].value("Gateway", "")).value_or(n.subnet.base + 1);
+    }
+}
+
+NetworkStore::NetworkStore() : dir_(state_root() + "/networks") {}
+
+namespace {
+
+Network load(const RecordStore& r, const std::string& id) { return json_as<Network>(r.read(id), "network " + id); }
+
+void check_name(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 64 && isalnum(static_cast<unsigned char>(name[0]));
+    for (char c : name) ok = ok && (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok) throw Error("invalid network name \"" + name + "\"", "use letters, digits, '_', '.' and '-', starting with a letter or digit");
+}
+
+// Makes a record under the store's lock (held by the caller).
+Network record_network(const RecordStore& r, Network n) {
+    for (const auto& id : r.ids()) {
+        Network other = load(r, id);
+        if (other.subnet.overlaps(n.subnet))
+            throw Error("invalid pool request", "Pool overlaps with other one on this address space (" + other.name +
+                                                    ": " + other.subnet.text() + ")");
+    }
+    r.create(n.id, n.name, n, false);
+    return n;
+}
+
+}  // namespace
+
+Network NetworkStore::default_network() const {
+    RecordStore r = records();
+    if (std::string id = r.id_of_name("bridge"); !id.empty()) return load(r, id);
+    FileLock lock = r.lock();
+    if (std::string id = r.id_of_name("bridge"); !id.empty()) return load(r, id);  // made meanwhile
+    std::string bip = stage3::daemon_config().value("bip", kDefaultBip);
+    size_t slash = bip.find('/');
+    auto gateway = parse_ip(bip.substr(0, slash));
+    if (!gateway || slash == std::string::npos)
+        throw Error("daemon config: bip \"" + bip + "\"", "expected the bridge's address and prefix, e.g. 10.87.0.1/16");
+    auto prefix = parse_number<int>(bip.substr(slash + 1)).value_or(0);
+    Network n;
+    n.id = random_hex(64);
+    n.name = "bridge";
+    n.bridge = "box0";
+    n.subnet = Subnet::parse(ip_text(*gateway & Subnet{0, prefix}.mask()) + "/" + std::to_string(prefix));
+    n.gateway = *gateway;
+    n.created = now_rfc3339();
+    return record_network(r, n);
+}
+
+Network NetworkStore::create(const NetworkRequest& q) const {
+    check_name(q.name);
+    if (q.name == "bridge" || q.name == "host" || q.name == "none" || q.name == "default")
+        throw Error("network create", "operation is not permitted on predefined " + q.name + " network");
+    RecordStore r = records();
+    default_network();  // so that a user network never takes its addresses
+    FileLock lock = r.lock();
+    Network n;
+    n.id = random_hex(64);
+    n.name = q.name;
+    n.bridge = "br-" + n.id.substr(0, 12);
+    n.internal = q.internal;
+    n.created = now_rfc3339();
+    if (!q.subnet.empty()) {
+        n.subnet = Subnet::parse(q.subnet);
+    } else {  // the first 10.86.N.0/24 no network has
+        std::vector<Subnet> used;
+        for (const auto& id : r.ids()) used.push_back(load(r, id).subnet);
+        for (Ip4 k = 0; k < 256 && !n.subnet.prefix; ++k) {
+            Subnet candidate{kUserPools | (k << 8), 24};
+            bool free = true;
+            for (const auto& u : used) free = free && !u.overlaps(candidate);
+            if (free) n.subnet = candidate;
+        }
+        if (!n.subnet.prefix) throw Error("network create", "no free subnet left in 10.86.0.0/16: give --subnet");
+    }
+    n.gateway = n.subnet.base + 1;
+    if (!q.gateway.empty()) {
+        auto gw = parse_ip(q.gateway);
+        if (!gw || !n.subnet.contains(*gw) || *gw == n.subnet.base || *gw == n.subnet.broadcast())
+            throw Error("invalid gateway \"" + q.gateway + "\"", "it must be an address of " + n.subnet.text());
+        n.gateway = *gw;
+    }
+    return record_network(r, n);
+}
+
+Network NetworkStore::find(const std::string& ref) const {
+    if (ref == "bridge" || ref == "default") return default_network();
+    RecordStore r = records();
+    return load(r, r.find(ref, "see 'box network ls'"));
+}
+
+std::vector<Network> NetworkStore::list() const {
+    Network def = default_network();
+    std::vector<Network> out{def};
+    RecordStore r = records();
+    for (const auto& id : r.ids())
+        if (id != def.id) out.push_back(load(r, id));
+    return out;
+}
+
+void NetworkStore::remove(const Network& n) const {
+    if (n.name == "bridge") throw Error("network rm bridge", "bridge is a pre-defined network and cannot be removed");
+    RecordStore r = records();
+    FileLock lock = r.lock();
+    auto on = n.leases().list();
+    if (!on.empty())
+        throw Error("error while removing network: network " + n.name + " id " + n.id,
+                    "has active endpoints (" + on[0].name + ")");
+    remove_bridge(n);
+    r.remove(n.id, n.name);
+}
+
+void ensure_bridge(const Network& n) {
+    if (link_index(n.bridge)) return;
+    Netlink nl;
+    add_bridge(nl, n.bridge);
+    add_address(nl, link_index(n.bridge), n.gateway, n.subnet.prefix);
+    // Packets the host sends from 127.0.0.1 to a published port are routed
+    // onto the bridge (then masqueraded): allowed on this link only.
+    sys::write_file("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1");
+    if (try_read_file("/proc/sys/net/ipv4/ip_forward").value_or("0") != "1\n")
+        sys::write_file("/proc/sys/net/ipv4/ip_forward", "1");  // the host routes between its links
+}
+
+void remove_bridge(const Network& n) {
+    nft_delete(nat_network_commands(n, false));
+    Netlink nl;
+    delete_link(nl, n.bridge);
+}
+
+}  // namespace box::stage7
