@@ -56,7 +56,7 @@ std::optional<Ip4> first_free(const Subnet& subnet, Ip4 gateway, const std::set<
 
 void to_json(json& j, const Endpoint& e) {
     j = {{"ip", ip_text(e.ip)},     {"container", e.container}, {"name", e.name},     {"hostname", e.hostname},
-         {"aliases", e.aliases},    {"veth", e.veth},           {"mac", e.mac},       {"ports", e.ports},
+         {"aliases", e.aliases},    {"veth", e.veth},  {"device", e.device},  {"mac", e.mac},       {"ports", e.ports},
          {"links", e.links}, {"extra_hosts", e.extra_hosts}, {"hosts_file", e.hosts_file}, {"holder", e.holder},   {"holder_start", e.holder_start}};
 }
 
@@ -67,6 +67,7 @@ void from_json(const json& j, Endpoint& e) {
     e.hostname = j.value("hostname", "");
     e.aliases = j.value("aliases", std::vector<std::string>{});
     e.veth = j.value("veth", "");
+    e.device = j.value("device", "eth0");
     e.mac = j.value("mac", "");
     e.ports = j.value("ports", std::vector<PortMapping>{});
     e.links = j.value("links", std::vector<std::string>{});
@@ -114,6 +115,7 @@ Endpoint Leases::take(Endpoint e, const Subnet& subnet, Ip4 gateway) const {
     if (!subnet.contains(*ip) || *ip == gateway || taken.count(*ip))
         throw Error("address allocation", ip_text(*ip) + " is not a free address of " + subnet.text());
     e.ip = *ip;
+    e.mac = mac_for(e.ip);
     write_file_atomic(dir_ + "/" + ip_text(e.ip), json(e).dump(), 0644, false);
     return e;
 }

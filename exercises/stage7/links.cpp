@@ -67,7 +67,8 @@ void add_bridge(Netlink& nl, const std::string& name) {
     nl.request(m.nlh, "ifname=\"" + name + "\", kind=\"bridge\", up");
 }
 
-void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const std::string& mac, pid_t pid) {
+void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const std::string& peer_name,
+              const std::string& mac, pid_t pid) {
     Message m(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     auto* ifi = m.fixed<ifinfomsg>();
     ifi->ifi_family = AF_UNSPEC;
@@ -79,11 +80,11 @@ void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const 
     nlattr* data = mnl_attr_nest_start(m.nlh, IFLA_INFO_DATA);
     // The peer: a link message of its own inside the attribute, made
     // straight in the container's namespace, so its name cannot clash
-    // with a host interface called eth0.
+    // with a host interface of that name.
     nlattr* peer = mnl_attr_nest_start(m.nlh, VETH_INFO_PEER);
     auto* peer_ifi = m.fixed<ifinfomsg>();
     peer_ifi->ifi_family = AF_UNSPEC;
-    mnl_attr_put_strz(m.nlh, IFLA_IFNAME, "eth0");
+    mnl_attr_put_strz(m.nlh, IFLA_IFNAME, peer_name.c_str());
     auto bytes = mac_bytes(mac);
     mnl_attr_put(m.nlh, IFLA_ADDRESS, bytes.size(), bytes.data());
     mnl_attr_put_u32(m.nlh, IFLA_NET_NS_PID, static_cast<std::uint32_t>(pid));
@@ -91,7 +92,7 @@ void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const 
     mnl_attr_nest_end(m.nlh, data);
     mnl_attr_nest_end(m.nlh, info);
     nl.request(m.nlh, "ifname=\"" + host_end + "\", master=" + std::to_string(bridge_index) +
-                          ", up, kind=\"veth\", peer={ifname=\"eth0\", address=" + mac + ", net_ns_pid=" +
+                          ", up, kind=\"veth\", peer={ifname=\"" + peer_name + "\", address=" + mac + ", net_ns_pid=" +
                           std::to_string(pid) + "}");
 }
 

@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
+
 #include "box/error.hpp"
 #include "box/fd.hpp"
 #include "box/file_lock.hpp"
@@ -79,19 +82,40 @@ std::string resolv_conf(const std::string& host, const NetworkSpec& net) {
     return out;
 }
 
-void refresh_hosts(const Network& n) {
-    if (n.name == "bridge") return;  // as docker's default bridge: names only through --link
-    auto all = n.leases().list();
-    for (const auto& e : all) {
-        if (e.hosts_file.empty()) continue;
+void refresh_hosts(const Network& n, const std::vector<Network>& all) {
+    // Every live endpoint of every network, once: what each container is on.
+    std::vector<std::pair<const Network*, std::vector<Endpoint>>> on;
+    for (const auto& net : all) on.push_back({&net, net.leases().list()});
+    std::set<std::string> touched;  // the containers on `n`
+    for (const auto& [net, eps] : on)
+        if (net->id == n.id)
+            for (const auto& e : eps) touched.insert(e.container);
+    for (const auto& id : touched) {
+        const Endpoint* self = nullptr;  // its first network's endpoint: eth0
+        std::vector<const Network*> mine;
+        bool by_name = false;  // on a user network, where every peer has a name
+        for (const auto& [net, eps] : on)
+            for (const auto& e : eps)
+                if (e.container == id) {
+                    if (!self || e.device == "eth0") self = &e;
+                    mine.push_back(net);
+                    by_name = by_name || net->name != "bridge";
+                }
+        // The peers of its user networks; on the default bridge alone, its
+        // peers there, which only a --link names (docker's rule).
+        std::vector<Endpoint> peers;
+        for (const auto& [net, eps] : on)
+            if (std::count(mine.begin(), mine.end(), net) && (!by_name || net->name != "bridge"))
+                peers.insert(peers.end(), eps.begin(), eps.end());
+        if (!self || self->hosts_file.empty()) continue;
         std::string text;
         try {
-            text = hosts_file(e, all, true);
+            text = hosts_file(*self, peers, by_name);
         } catch (const Error&) {
             continue;  // a link whose peer has gone: keep what it has
         }
         // In place (same inode): the bind mount inside shows the new text.
-        Fd fd(::open(e.hosts_file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+        Fd fd(::open(self->hosts_file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
         if (fd) (void)write_all(fd.get(), text.data(), text.size());
     }
 }

@@ -4,11 +4,11 @@
 //   made (in box, before the clone)   the bridge if missing, box's NAT table for
 //                                     the network's first container, a lease,
 //                                     host ports checked and chosen
-//   before_start(child)               the veth pair into the child's namespace,
+//   before_start(child)               the lease held by the child from now on,
+//                                     the veth pair into the child's namespace,
 //                                     DNAT of its published ports, the hosts
 //                                     files of it and its peers
 //   in_child_first()                  eth0's address, up, the default route
-//   after_start(pid)                  the lease held by the container's process
 //   destroyed                         all of it undone, in reverse
 //
 // Every change to a network's endpoints holds the networks' lock, and every
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 
 #include <memory>
 
@@ -27,6 +28,7 @@
 #include "box/fd.hpp"
 #include "box/file_lock.hpp"
 #include "box/nftables.hpp"
+#include "box/sys.hpp"
 #include "box/util.hpp"
 #include "stage4.hpp"
 #include "stage7.hpp"
@@ -43,28 +45,22 @@ std::string publish_commands(const Endpoint& e, bool add) {
     return out;
 }
 
-// The network's part of box's table once no container is on it; the table
-// once no network has one.
-void drop_unused_nat(const Network& n, const std::vector<Network>& all) {
-    if (!n.leases().list().empty()) return;
-    nft_delete(nat_network_commands(n, false));
-    for (const auto& other : all)
-        if (!other.leases().list().empty()) return;
-    nft("delete table ip box", true);
-}
-
 // Undoes one endpoint: its DNAT, its veth, its lease; then the peers' hosts
-// files, and the network's NAT if it was the last (the whole table if no
-// network has a container left). The caller holds networks_lock().
+// files. The caller holds networks_lock(). The veth is deleted only while
+// the container still runs (a failed start, `network disconnect`): once its
+// last process has gone the kernel deletes the pair with the namespace, and
+// a delete would make box wait for the kernel's grace period (16 ms here).
+// The network's own NAT (its bridge and subnet in the sets) stays while the
+// network does, as docker's rules for docker0 do: a start on a network whose
+// bridge exists needs no nftables transaction at all.
 void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& all) {
-    nft_delete(publish_commands(e, false));
-    if (!e.veth.empty() && link_index(e.veth)) {
+    if (!e.ports.empty()) nft_delete(publish_commands(e, false));
+    if (!e.veth.empty() && stage4::process_alive(e.holder, e.holder_start) && link_index(e.veth)) {
         Netlink nl;
         delete_link(nl, e.veth);
     }
     n.leases().release(e);
-    refresh_hosts(n);
-    drop_unused_nat(n, all);
+    if (n.name != "bridge") refresh_hosts(n, all);  // the default bridge's names are --link's, fixed at start
 }
 
 // Takes back the endpoints whose holder is dead (a box or a container killed
@@ -100,7 +96,6 @@ public:
             join_network(spec, dir, all);
         } catch (...) {
             if (made_) tear_down(net_, e_, all);  // the lock is held: nothing half-made is seen
-            else drop_unused_nat(net_, all);
             throw;
         }
     }
@@ -128,13 +123,10 @@ public:
             choose_host_ports(e_.ports, used);  // a taken port refuses before anything is made
         }
         ensure_bridge(net_);
-        if (net_.leases().list().empty()) nft(nat_table_commands() + nat_network_commands(net_, true));
         e_.holder = getpid();
         e_.holder_start = stage4::process_start_time(e_.holder);
         e_ = net_.leases().take(e_, net_.subnet, net_.gateway);
         made_ = true;
-        e_.mac = mac_for(e_.ip);
-        net_.leases().update(e_);
         hosts_ = hosts_file(e_, net_.leases().list(), net_.name != "bridge");  // a bad --link refuses here
     }
 
@@ -153,31 +145,36 @@ public:
         if (!made_ || released_) return;
         try {
             FileLock lock = networks_lock();
-            tear_down(net_, e_, NetworkStore().list());
+            std::vector<Network> all = NetworkStore().list();
+            tear_down(net_, e_, all);
+            for (const auto& n : all)  // and what `network connect` gave it
+                for (const auto& e : n.leases().list(true))
+                    if (e.container == e_.container) tear_down(n, e, all);
         } catch (const std::exception&) {
             // the next start takes back what is left (take_back_stale)
         }
     }
 
     void before_start(pid_t child) override {
+        // From now on the lease lasts as long as the container's first process
+        // (this one, after its execve): a box killed from here on leaves it held.
+        e_.holder = child;
+        e_.holder_start = stage4::process_start_time(child);
+        net_.leases().update(e_);
         place_veth(net_, e_, child);
         if (!e_.ports.empty()) nft(publish_commands(e_, true));
         if (!e_.hosts_file.empty()) {
-            write_in_place(e_.hosts_file, hosts_);
             std::string dir = e_.hosts_file.substr(0, e_.hosts_file.rfind('/'));
+            write_in_place(e_.hosts_file, hosts_);
             write_in_place(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), spec_.net));
-            FileLock lock = networks_lock();
-            refresh_hosts(net_);  // the peers learn its name
+            if (net_.name != "bridge") {  // on a user network the peers learn its name
+                FileLock lock = networks_lock();
+                refresh_hosts(net_, NetworkStore().list());
+            }
         }
     }
 
     void in_child_first(const NamespacePlan&) override { configure_eth0(net_, e_); }
-
-    void after_start(pid_t pid) override {
-        e_.holder = pid;  // from now on the lease lasts as long as the container
-        e_.holder_start = stage4::process_start_time(pid);
-        net_.leases().update(e_);
-    }
 
     void release() override { released_ = true; }
 
@@ -187,7 +184,7 @@ private:
     ContainerSpec spec_;
     Network net_;
     Endpoint e_;
-    std::string hosts_;
+    std::string hosts_;  // its /etc/hosts, made before the clone
     bool made_ = false, released_ = false;
 };
 
@@ -210,7 +207,82 @@ private:
     pid_t pid_ = 0;
 };
 
+// Box's thread in the network namespace of process `pid` while it lives,
+// then back in its own.
+class InNetns {
+public:
+    explicit InNetns(pid_t pid)
+        : own_(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)),
+          theirs_(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC)) {
+        if (!own_ || !theirs_) throw_errno("open the network namespaces of box and of process " + std::to_string(pid), errno);
+        sys::setns(theirs_.get(), "net");
+    }
+    ~InNetns() {
+        try {
+            sys::setns(own_.get(), "net");
+        } catch (const Error&) {
+            std::terminate();  // box must not go on in a container's namespace
+        }
+    }
+
+private:
+    Fd own_, theirs_;
+};
+
 }  // namespace
+
+void connect_container(const Network& n, const std::string& id, pid_t pid, const std::vector<std::string>& aliases) {
+    stage4::Container c = stage4::ContainerStore(state_root()).find(id);
+    FileLock lock = networks_lock();
+    std::vector<Network> all = NetworkStore().list();
+    take_back_stale(all);
+    int devices = 0;
+    for (const auto& net : all)
+        for (const auto& e : net.leases().list()) {
+            if (e.container != c.id) continue;
+            if (net.id == n.id)
+                throw Error("endpoint with name " + c.name + " already exists in network " + n.name, "disconnect it first");
+            ++devices;
+        }
+    if (devices == 0) throw Error("container " + c.name + " is on no network", "it runs with --network none or host");
+    ensure_bridge(n);
+    Endpoint e;
+    e.container = c.id;
+    e.name = c.name;
+    e.hostname = c.spec.hostname;
+    e.aliases = aliases;
+    e.device = "eth" + std::to_string(devices);
+    e.veth = "vb" + c.id.substr(0, 6) + n.id.substr(0, 6);
+    e.hosts_file = c.dir + "/hosts";
+    e.holder = pid;
+    e.holder_start = stage4::process_start_time(pid);
+    e = n.leases().take(e, n.subnet, n.gateway);
+    try {
+        place_veth(n, e, pid);
+        {
+            InNetns in(pid);
+            configure_eth0(n, e);
+        }
+        refresh_hosts(n, all);
+    } catch (...) {
+        tear_down(n, e, all);
+        throw;
+    }
+}
+
+void disconnect_container(const Network& n, const std::string& id) {
+    stage4::Container c = stage4::ContainerStore(state_root()).find(id);
+    FileLock lock = networks_lock();
+    std::vector<Network> all = NetworkStore().list();
+    for (const auto& e : n.leases().list())
+        if (e.container == c.id) {
+            if (e.device == "eth0")
+                throw Error("container " + c.name + " started on network " + n.name, "box disconnects only what `network connect` added");
+            tear_down(n, e, all);
+            return;
+        }
+    throw Error("container " + c.name + " is not connected to network " + n.name, "see 'box network inspect " + n.name + "'");
+}
 
 void add_network_extension() {
     add_extension("network", ExtensionPhase::Network, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {

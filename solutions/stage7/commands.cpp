@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "box/cli.hpp"
 #include "box/digest.hpp"
@@ -76,6 +77,53 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
         n.aliases.insert(n.aliases.end(), endpoint.Aliases.begin(), endpoint.Aliases.end());
 }
 
+std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id);
+
+// docker's legacy variables of a --link NAME:ALIAS: ALIAS_NAME, ALIAS_PORT and
+// ALIAS_PORT_80_TCP[_ADDR|_PORT|_PROTO] for each port it exposes or publishes,
+// ALIAS_ENV_X for each of its variables.
+std::vector<std::string> link_environment(const std::string& link) {
+    size_t colon = link.find(':');
+    std::string name = link.substr(0, colon), alias = colon == std::string::npos ? name : link.substr(colon + 1);
+    std::string prefix = to_upper(alias);
+    for (char& ch : prefix)
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    stage4::Container peer;
+    try {
+        peer = stage4::ContainerStore(state_root()).find(name);
+    } catch (const Error&) {
+        throw Error("Cannot link to a non running container: /" + name, "start it first, on the default bridge");
+    }
+    auto found = endpoint_of(peer.id);
+    if (!peer.running() || !found) throw Error("Cannot link to a non running container: /" + name, "start it first");
+    std::string ip = ip_text(found->second.ip);
+    std::set<std::pair<int, std::string>> ports;
+    for (const auto& p : found->second.ports) ports.insert({p.container_port, p.protocol});
+    if (!peer.spec.image.empty()) {
+        json config = stage3::ImageStore(state_root()).find(peer.spec.image).config.value("config", json::object());
+        json exposed = config.value("ExposedPorts", json::object());
+        for (const auto& [port, unused] : exposed.items()) {
+            (void)unused;
+            for (const auto& p : parse_publish(port)) ports.insert({p.container_port, p.protocol});
+        }
+    }
+    std::vector<std::string> env = {prefix + "_NAME=/" + alias};
+    bool lowest = true;
+    for (const auto& [port, proto] : ports) {
+        std::string key = prefix + "_PORT_" + std::to_string(port) + "_" + to_upper(proto);
+        std::string url = proto + "://" + ip + ":" + std::to_string(port);
+        if (lowest) env.push_back(prefix + "_PORT=" + url);
+        lowest = false;
+        env.insert(env.end(), {key + "=" + url, key + "_ADDR=" + ip, key + "_PORT=" + std::to_string(port),
+                               key + "_PROTO=" + proto});
+    }
+    for (const auto& e : peer.spec.env) {
+        if (starts_with(e, "PATH=") || starts_with(e, "HOME=") || starts_with(e, "HOSTNAME=")) continue;
+        env.push_back(prefix + "_ENV_" + e);
+    }
+    return env;
+}
+
 // The network's name into a network (SpecPhase::Resolve): the default bridge,
 // a user network, another container's; -P's ports from the image.
 void resolve_network(ContainerSpec& spec) {
@@ -100,6 +148,10 @@ void resolve_network(ContainerSpec& spec) {
                     "create one: box network create NAME");
     if (!spec.net.links.empty() && n.name != "bridge")
         throw Error("conflicting options", "--link is for the default bridge network (a user network resolves names)");
+    for (const auto& link : spec.net.links) {
+        auto env = link_environment(link);
+        spec.env.insert(spec.env.end(), env.begin(), env.end());
+    }
     if (spec.net.publish_all && !spec.image.empty()) {
         json config = stage3::ImageStore(state_root()).find(spec.image).config.value("config", json::object());
         json exposed = config.value("ExposedPorts", json::object());  // items() of a temporary would dangle
@@ -115,12 +167,20 @@ void resolve_network(ContainerSpec& spec) {
     }
 }
 
-// The endpoint a container has now, if it runs on a network.
-std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id) {
+// The endpoints a container has now, its first network's (eth0) first.
+std::vector<std::pair<Network, Endpoint>> endpoints_of(const std::string& id) {
+    std::vector<std::pair<Network, Endpoint>> out;
     for (const auto& n : NetworkStore().list())
         for (const auto& e : n.leases().list())
-            if (e.container == id) return std::make_pair(n, e);
-    return std::nullopt;
+            if (e.container == id) out.insert(e.device == "eth0" ? out.begin() : out.end(), {n, e});
+    return out;
+}
+
+// Its first network's endpoint, if it runs on one.
+std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id) {
+    auto all = endpoints_of(id);
+    if (all.empty()) return std::nullopt;
+    return all.front();
 }
 
 json ports_json(const std::vector<PortMapping>& ports) {
@@ -159,17 +219,19 @@ void inspect_fill(const stage4::Container& c, json& j) {
     h["Links"] = s.links.empty() ? json(nullptr) : json(s.links);
     json settings = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""},
                      {"Ports", json::object()}, {"Networks", json::object()}};
-    if (auto found = endpoint_of(c.id)) {
-        const auto& [n, e] = *found;
+    auto endpoints = endpoints_of(c.id);
+    if (!endpoints.empty()) {  // docker's top-level fields: the first network's
+        const auto& [n, e] = endpoints.front();
         settings["IPAddress"] = ip_text(e.ip);
         settings["IPPrefixLen"] = n.subnet.prefix;
         settings["Gateway"] = ip_text(n.gateway);
         settings["MacAddress"] = e.mac;
         settings["Ports"] = ports_json(e.ports);
+    }
+    for (const auto& [n, e] : endpoints)
         settings["Networks"][n.name] = {{"NetworkID", n.id}, {"IPAddress", ip_text(e.ip)}, {"IPPrefixLen", n.subnet.prefix},
                                         {"Gateway", ip_text(n.gateway)}, {"MacAddress", e.mac},
                                         {"Aliases", e.aliases.empty() ? json(nullptr) : json(e.aliases)}};
-    }
     j["NetworkSettings"] = settings;
 }
 
@@ -243,6 +305,30 @@ void declare_network_commands() {
         };
     });
     cli::alias("network remove", "network rm");
+    cli::define("network connect", "Connect a running container to a network", [](CLI::App& c) -> cli::Action {
+        struct Connect { std::string network, container; std::vector<std::string> aliases; };
+        auto f = std::make_shared<Connect>();
+        c.add_option("--alias", f->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
+        c.add_option("NETWORK", f->network, "Network")->required();
+        c.add_option("CONTAINER", f->container, "Container name or id")->required();
+        return [f] {
+            Network n = NetworkStore().find(f->network);
+            stage4::Container c = stage4::ContainerStore(state_root()).find(f->container);
+            if (c.state.status != stage4::Status::Running || c.state.pid <= 0)
+                throw Error("container " + c.name + " is not running", "box connects running containers: start it first");
+            connect_container(n, c.id, c.state.pid, f->aliases);
+            return 0;
+        };
+    });
+    cli::define("network disconnect", "Disconnect a container from a network", [](CLI::App& c) -> cli::Action {
+        auto f = std::make_shared<std::pair<std::string, std::string>>();
+        c.add_option("NETWORK", f->first, "Network")->required();
+        c.add_option("CONTAINER", f->second, "Container name or id")->required();
+        return [f] {
+            disconnect_container(NetworkStore().find(f->first), f->second);
+            return 0;
+        };
+    });
     cli::define("network prune", "Remove all networks no container is on", [](CLI::App& c) -> cli::Action {
         auto force = std::make_shared<bool>(false);
         c.add_flag("-f,--force", *force, "Do not prompt for confirmation");

@@ -2,7 +2,14 @@
 // bridges in the kernel. A record outlives the kernel's state — a reboot, or
 // a test's network namespace that is gone — so a bridge is made whenever a
 // container needs it and finds it missing.
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
 #include "box/clock.hpp"
+#include "box/fd.hpp"
 #include "box/error.hpp"
 #include "box/file_lock.hpp"
 #include "box/nftables.hpp"
@@ -167,16 +174,36 @@ void NetworkStore::remove(const Network& n) const {
     r.remove(n.id, n.name);
 }
 
+namespace {
+
+// Whether interface `name` has an IPv4 address (SIOCGIFADDR: its first).
+bool has_address(const std::string& name) {
+    Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq ifr{};
+    if (!s || name.size() >= sizeof ifr.ifr_name) return false;
+    memcpy(ifr.ifr_name, name.c_str(), name.size() + 1);
+    return ::ioctl(s.get(), SIOCGIFADDR, &ifr) == 0;
+}
+
+void set_sysctl(const std::string& path) {
+    if (try_read_file(path).value_or("0") != "1\n") sys::write_file(path, "1");
+}
+
+}  // namespace
+
+// Each step checked first, so that what a box killed half-way left is
+// finished by the next, and a start on a network that is ready costs a few
+// reads. The NAT goes first: a bridge that exists has its NAT.
 void ensure_bridge(const Network& n) {
-    if (link_index(n.bridge)) return;
+    bool made = link_index(n.bridge) != 0;
+    if (!made) nft(nat_table_commands() + nat_network_commands(n, true));
     Netlink nl;
-    add_bridge(nl, n.bridge);
-    add_address(nl, link_index(n.bridge), n.gateway, n.subnet.prefix);
+    if (!made) add_bridge(nl, n.bridge);
+    if (!has_address(n.bridge)) add_address(nl, link_index(n.bridge), n.gateway, n.subnet.prefix);
     // Packets the host sends from 127.0.0.1 to a published port are routed
     // onto the bridge (then masqueraded): allowed on this link only.
-    sys::write_file("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1");
-    if (try_read_file("/proc/sys/net/ipv4/ip_forward").value_or("0") != "1\n")
-        sys::write_file("/proc/sys/net/ipv4/ip_forward", "1");  // the host routes between its links
+    set_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet");
+    set_sysctl("/proc/sys/net/ipv4/ip_forward");  // the host routes between its links
 }
 
 void remove_bridge(const Network& n) {

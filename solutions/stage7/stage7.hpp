@@ -83,6 +83,7 @@ struct Endpoint {
     std::string hostname;                ///< its host name (-h)
     std::vector<std::string> aliases;    ///< --network-alias, --link's aliases are the peer's
     std::string veth;                    ///< the host end of its veth pair
+    std::string device = "eth0";         ///< the container's end: eth0, or eth1... for `network connect`
     std::string mac;                     ///< eth0's MAC address
     std::vector<PortMapping> ports;      ///< published ports, host ports chosen
     std::vector<std::string> links;      ///< --link NAME[:ALIAS]
@@ -100,7 +101,7 @@ public:
     /// The leases kept in `dir` (made if missing).
     explicit Leases(std::string dir);
     /// Gives `e` the first free address of `subnet` (see first_free) and
-    /// writes its file, under the network's lock; takes back leases whose
+    /// its MAC (mac_for), and writes its file, under the network's lock; takes back leases whose
     /// holder is gone first. Throws box::Error if the subnet is full.
     Endpoint take(Endpoint e, const Subnet& subnet, Ip4 gateway) const;
     /// Rewrites endpoint `e`'s file (its holder or ports changed).
@@ -178,8 +179,9 @@ std::string mac_for(Ip4 ip);
 void add_bridge(Netlink& nl, const std::string& name);
 /// Advanced exercise 5: RTM_NEWLINK of a veth pair: `host_end` in this
 /// network namespace, attached to bridge `bridge_index` and up; its peer
-/// `eth0` with MAC `mac`, made in the network namespace of process `pid`.
-void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const std::string& mac, pid_t pid);
+/// `peer` (eth0) with MAC `mac`, made in the network namespace of process `pid`.
+void add_veth(Netlink& nl, const std::string& host_end, int bridge_index, const std::string& peer,
+              const std::string& mac, pid_t pid);
 /// Advanced exercise 6: RTM_NEWADDR of `ip`/`prefix` on interface `index`.
 void add_address(Netlink& nl, int index, Ip4 ip, int prefix);
 /// RTM_NEWLINK that brings interface `index` up.
@@ -193,11 +195,13 @@ int link_index(const std::string& name);
 
 /// Basic exercise 1: places the container on the network — in box, before
 /// the container's process goes on: the veth pair from the host's bridge
-/// into the network namespace of `pid` (the container's first process).
+/// into the network namespace of `pid` (the container's first process),
+/// its end there named `e.device`.
 void place_veth(const Network& n, const Endpoint& e, pid_t pid);
-/// Basic exercise 2: in the container's process, in its own network
-/// namespace: eth0 gets the endpoint's address, comes up, and the default
-/// route goes through the gateway.
+/// Basic exercise 2: in the container's network namespace (its process, or
+/// box joined to it for `network connect`): `e.device` gets the endpoint's
+/// address and comes up; on eth0 (its first network), unless the network is
+/// internal, the default route goes through the gateway.
 void configure_eth0(const Network& n, const Endpoint& e);
 
 // ---- NAT (nat.cpp) ----------------------------------------------------------
@@ -246,8 +250,18 @@ std::string hosts_file(const Endpoint& self, const std::vector<Endpoint>& peers,
 /// and --dns-option replacing what they name; daemon config's "dns" default.
 std::string resolv_conf(const std::string& host, const NetworkSpec& net);
 /// Rewrites the hosts file of every running container on `n` in place (the
-/// container sees its /etc/hosts change), so each resolves the others.
-void refresh_hosts(const Network& n);
+/// container sees its /etc/hosts change), so each resolves the others: its
+/// peers are those of every user network it is on (of `all`).
+void refresh_hosts(const Network& n, const std::vector<Network>& all);
+
+// ---- connect, disconnect (attach.cpp) ------------------------------------------
+
+/// `network connect`: running container `id` (first process `pid`) gets an
+/// endpoint on `n` too — a lease, a veth pair to its next free ethN, the
+/// address, names. Throws box::Error if it is on `n` already.
+void connect_container(const Network& n, const std::string& id, pid_t pid, const std::vector<std::string>& aliases);
+/// `network disconnect`: its endpoint on `n` undone; throws if it has none.
+void disconnect_container(const Network& n, const std::string& id);
 
 // ---- the container's side (attach.cpp, commands.cpp) -------------------------
 

@@ -71,7 +71,7 @@ TEST_CASE("a container on the default bridge has eth0 on box0's subnet, a veth o
     auto ip = sb.box({"inspect", "-f", "{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "c"});
     CHECK(trim(ip.out) == "10.87.0.2 10.87.0.1");
     remove_all(sb);
-    CHECK(bridge_ports("box0").empty());
+    CHECK(no_ports_within("box0", std::chrono::seconds(2)));
 }
 
 TEST_CASE("containers on a user network reach each other by name and address, whatever the start order",
@@ -95,9 +95,15 @@ TEST_CASE("containers on a user network reach each other by name and address, wh
     remove_all(sb);
 }
 
-TEST_CASE("the default bridge has no names; --link NAME:ALIAS gives one", "[stage7][names]") {
+TEST_CASE("the default bridge has no names; --link NAME:ALIAS gives one, and docker's variables", "[stage7][names]") {
     Sandbox sb;
-    start(sb, "db", {}, {"sleep", "30"});
+    start(sb, "db", {"-e", "SECRET=s3", "-p", "127.0.0.1:5432:5432"}, {"sleep", "30"});
+    auto env = run_on_rootfs(sb, {"--rm", "--link", "db:database"}, {"env"});
+    BOX_SHOW(env);
+    CHECK(env.out.find("DATABASE_NAME=/database\n") != std::string::npos);
+    CHECK(env.out.find("DATABASE_PORT=tcp://10.87.0.2:5432\n") != std::string::npos);
+    CHECK(env.out.find("DATABASE_PORT_5432_TCP_ADDR=10.87.0.2\n") != std::string::npos);
+    CHECK(env.out.find("DATABASE_ENV_SECRET=s3\n") != std::string::npos);
     CHECK(run_on_rootfs(sb, {"--rm"}, {"ping", "-c1", "-W1", "db"}).status != 0);
     auto linked = run_on_rootfs(sb, {"--rm", "--link", "db:database"}, {"sh", "-c", "ping -c1 -W2 database && cat /etc/hosts"});
     BOX_SHOW(linked);
@@ -297,19 +303,27 @@ TEST_CASE("--network container:NAME shares another container's network namespace
     remove_all(sb);
 }
 
-TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT, the table", "[stage7][cleanup]") {
+TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT; network rm takes the network's NAT",
+          "[stage7][cleanup]") {
     Sandbox sb;
     start(sb, "c", {"-p", "5020:80", "-p", "127.0.0.1:5021:81/udp"}, {"sleep", "30"});
     REQUIRE(lease_files(sb).size() == 1);
-    REQUIRE(!box_table().empty());
+    REQUIRE(box_table().find("5021") != std::string::npos);
     REQUIRE(sb.box({"rm", "-f", "c"}).status == 0);
     CHECK(lease_files(sb).empty());
-    CHECK(bridge_ports("box0").empty());
-    CHECK(box_table().empty());
+    CHECK(no_ports_within("box0", std::chrono::seconds(2)));  // the kernel deletes the pair with the namespace
+    CHECK(box_table().find("5020") == std::string::npos);
+    CHECK(box_table().find("5021") == std::string::npos);
     // A container that ends by itself cleans up as well.
     REQUIRE(run_on_rootfs(sb, {"-p", "5022:80"}, {"true"}).status == 0);
     CHECK(lease_files(sb).empty());
-    CHECK(box_table().empty());
+    CHECK(box_table().find("5022") == std::string::npos);
+    // The network's own part (its bridge and subnet in the sets) goes with the network.
+    REQUIRE(sb.box({"network", "create", "--subnet", "10.98.0.0/24", "tmp"}).status == 0);
+    REQUIRE(run_on_rootfs(sb, {"--rm", "--network", "tmp"}, {"true"}).status == 0);
+    CHECK(box_table().find("10.98.0.0/24") != std::string::npos);
+    REQUIRE(sb.box({"network", "rm", "tmp"}).status == 0);
+    CHECK(box_table().find("10.98.0.0/24") == std::string::npos);
     remove_all(sb);
 }
 
@@ -330,5 +344,49 @@ TEST_CASE("a kill -9 of box during run -d -p leaves a state the next command rep
     }
     remove_all(sb);
     CHECK(lease_files(sb).empty());
-    CHECK(box_table().empty());
+    CHECK(box_table().find("5030") == std::string::npos);
+}
+
+TEST_CASE("network connect gives a running container an eth1 on another network; disconnect takes it away",
+          "[stage7][cli]") {
+    Sandbox sb;
+    REQUIRE(sb.box({"network", "create", "front"}).status == 0);
+    REQUIRE(sb.box({"network", "create", "back"}).status == 0);
+    start(sb, "app", {"--network", "front"}, {"sleep", "30"});
+    start(sb, "db", {"--network", "back"}, {"sleep", "30"});
+    CHECK(sb.box({"exec", "db", "ping", "-c1", "-W1", "app"}).status != 0);  // apart
+    auto c = sb.box({"network", "connect", "--alias", "api", "back", "app"});
+    BOX_SHOW(c);
+    REQUIRE(c.status == 0);
+    auto eth1 = sb.box({"exec", "app", "ip", "-4", "-o", "addr", "show", "eth1"});
+    CHECK(eth1.out.find("inet 10.86.1.") != std::string::npos);
+    CHECK(sb.box({"exec", "db", "ping", "-c1", "-W2", "app"}).status == 0);
+    CHECK(sb.box({"exec", "db", "ping", "-c1", "-W2", "api"}).status == 0);
+    CHECK(sb.box({"exec", "app", "ping", "-c1", "-W2", "db"}).status == 0);
+    auto nets = sb.box({"inspect", "-f", "{{json .NetworkSettings.Networks}}", "app"});
+    CHECK(nets.out.find("\"front\"") != std::string::npos);
+    CHECK(nets.out.find("\"back\"") != std::string::npos);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"network", "connect", "back", "app"}), 1);  // on it already
+    REQUIRE(sb.box({"network", "disconnect", "back", "app"}).status == 0);
+    CHECK(sb.box({"exec", "app", "ip", "link", "show", "eth1"}).status != 0);
+    CHECK(sb.box({"exec", "db", "cat", "/etc/hosts"}).out.find("app") == std::string::npos);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"network", "disconnect", "back", "app"}), 1);
+    // A connected network goes with the container too.
+    REQUIRE(sb.box({"network", "connect", "back", "app"}).status == 0);
+    remove_all(sb);
+    CHECK(lease_files(sb).empty());
+}
+
+TEST_CASE("a stopped container keeps its published port for its next start", "[stage7][ports]") {
+    Sandbox sb;
+    std::string www = web_root(sb, "again\n");
+    start(sb, "web", httpd(www, {"-p", "5040:5000"}), kHttpd);
+    CHECK(http_get("127.0.0.1", 5040) == "again\n");
+    REQUIRE(sb.box({"stop", "-t", "1", "web"}).status == 0);
+    CHECK(box_table().find("5040") == std::string::npos);
+    CHECK(sb.box({"port", "web"}).out.empty());
+    REQUIRE(sb.box({"start", "web"}).status == 0);
+    CHECK(http_get("127.0.0.1", 5040) == "again\n");
+    CHECK(sb.box({"port", "web"}).out == "5000/tcp -> 0.0.0.0:5040\n");
+    remove_all(sb);
 }

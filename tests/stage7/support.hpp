@@ -126,6 +126,17 @@ inline std::vector<std::string> bridge_ports(const std::string& bridge) {
     return out;
 }
 
+/// Whether `bridge` has no port left within `limit` (the kernel deletes a
+/// veth pair with its namespace, a moment after the container's end).
+inline bool no_ports_within(const std::string& bridge, std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (!bridge_ports(bridge).empty()) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
 /// box's nftables table as nft lists it ("" if there is none).
 inline std::string box_table() { return run({"nft", "list", "table", "ip", "box"}).out; }
 

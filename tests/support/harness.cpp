@@ -415,11 +415,14 @@ std::vector<std::string> Sandbox::leftovers() const {
             out.push_back("process " + pid + ": " + cmdline);
     }
     // The network namespace is the test binary's own: a veth of box's (vb...)
-    // or its NAT table is this test's, as the containers are gone.
+    // or a published port in box's NAT table is this test's, as the containers
+    // are gone. (The table and a network's sets stay while the network does.)
     for (const auto& link : network_links())
         if (link.rfind("vb", 0) == 0) out.push_back("veth " + link);
-    if (box_stage() >= 7 && run({"nft", "list", "table", "ip", "box"}).status == 0)
-        out.push_back("nftables table ip box");
+    if (box_stage() >= 7)
+        for (const char* map : {"publish", "publish_ip"})
+            if (run({"nft", "list", "map", "ip", "box", map}).out.find("elements") != std::string::npos)
+                out.push_back(std::string("nftables map ip box ") + map + " has elements");
     // New box cgroups, less those of another sandbox's containers (tests of
     // several binaries, or check_regions' workers, may run side by side).
     std::set<std::string> theirs;

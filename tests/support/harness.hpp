@@ -157,7 +157,7 @@ public:
     /// A private copy of the base rootfs that the test may change.
     std::string rootfs_copy(const std::string& name = "rootfs") const;
     /// Leftovers of this test now: mounts, processes, box cgroups, veths and
-    /// box's NAT table, one line each.
+    /// published ports in box's NAT table, one line each.
     std::vector<std::string> leftovers() const;
 
 private:
