@@ -51,7 +51,7 @@
 # peers' rows have no network either), and a network table:
 #   box-bridge      box-rm on the default bridge: veth pair, address, NAT table
 #   box-publish     `BOX run -d -p 127.0.0.1:PORT:80` of busybox httpd, then GETs of
-#                   127.0.0.1:PORT until the first answer (rm -f after each run, not timed)
+#                   127.0.0.1:PORT until the first answer (rm -f between runs, not timed)
 #   podman-publish, docker-publish   the same with podman (podman-rm's store) and docker
 # with targets box-bridge - box-rm <= 3 ms and box-publish <= 0.25 x podman-publish's
 # and docker-publish's. `make bench` runs this script in a network namespace of its
@@ -441,7 +441,7 @@ publish_bench() {
   if ! bash -c "$cmd" >/dev/null 2>"$TMP/$name.err"; then $p rm -f "$c" >/dev/null 2>&1; return 0; fi
   $p rm -f "$c" >/dev/null 2>&1
   hyperfine --shell=bash --warmup 1 --runs "$PUBLISH_RUNS" --style none --export-json "$TMP/$name.json" \
-    --cleanup "$p rm -f $c >/dev/null" -- "$cmd" >/dev/null 2>"$TMP/$name.err" || true
+    --prepare "$p rm -f $c >/dev/null 2>&1 || true" -- "$cmd" >/dev/null 2>"$TMP/$name.err" || true
   $p rm -f "$c" >/dev/null 2>&1 || true
   [[ $name == docker-publish ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
 }
