@@ -385,7 +385,8 @@ void register_commands() {
     cli::extend("run", [](CLI::App& run) {
         auto f = std::make_shared<Flags>();
         f->network = run.get_option("--network");
-        f->network->description("Connect a container to a network: bridge (the default), NAME, container:NAME, host, none");
+        f->network->description("Connect a container to a network: bridge (the default), NAME, container:NAME, host, none")
+            ->default_str("bridge");
         run.add_option("-p,--publish", f->publish, "Publish a container's port(s) to the host: [IP:][HOST:]PORT[/PROTO]")
             ->allow_extra_args(false);
         run.add_flag("-P,--publish-all", f->publish_all, "Publish all exposed ports to random ports");
