@@ -1,9 +1,8 @@
 // Chapter 7: a container's network, made at each start and undone at its end
 // — the extension stage 1's start_container() calls (ExtensionPhase::Network).
 //
-//   made (in box, before the clone)   the bridge if missing, box's NAT table for
-//                                     the network's first container, a lease,
-//                                     host ports checked and chosen
+//   made (in box, before the clone)   host ports checked and chosen, the bridge
+//                                     and its NAT if missing, a lease
 //   before_start(child)               the lease held by the child from now on,
 //                                     the veth pair into the child's namespace,
 //                                     DNAT of its published ports, the hosts
@@ -20,7 +19,6 @@
 
 #include <cerrno>
 #include <exception>
-
 #include <memory>
 
 #include "box/error.hpp"

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
 #include "box/cgroup_layout.hpp"
 #include "box/commands.hpp"
+#include "box/nftables.hpp"
 #include "box/util.hpp"
 
 namespace box {
@@ -34,13 +36,23 @@ bool can_unshare(int flag) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-bool on_path(const std::string& name) {
-    const char* path = getenv("PATH");
-    for (const auto& dir : split(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin", ':'))
-        if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    for (const char* dir : {"/usr/sbin", "/sbin"})  // root's tools, even if PATH lacks them
-        if (access((std::string(dir) + "/" + name).c_str(), X_OK) == 0) return true;
-    return false;
+// Forks a child that runs `work` in a network namespace of its own; true if
+// it did not throw.
+bool in_new_netns(const std::function<void()>& work) {
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        try {
+            if (::unshare(CLONE_NEWNET) != 0) _exit(1);
+            work();
+            _exit(0);
+        } catch (...) {
+            _exit(1);
+        }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 Check kernel_check() {
@@ -120,10 +132,13 @@ int run_doctor() {
     checks.push_back({"seccomp", seccomp && lib,
                       !seccomp ? "the kernel has no seccomp filters" : lib ? "filters, and libseccomp.so.2" : "no libseccomp.so.2",
                       !seccomp ? "enable CONFIG_SECCOMP_FILTER in the kernel" : "apt-get install libseccomp2"});
-    bool ipt = on_path("iptables"), nft = on_path("nft");
-    checks.push_back({"NAT tool", ipt || nft,
-                      std::string(ipt ? "iptables " : "") + (nft ? "nft" : "") + (ipt || nft ? "" : "neither iptables nor nft"),
-                      "apt-get install iptables"});
+    // Chapter 7: libnftables (loaded with dlopen) and the kernel's nf_tables, tried
+    // for real: a table made in a throw-away network namespace.
+    bool nft_lib = dlopen("libnftables.so.1", RTLD_LAZY | RTLD_LOCAL) != nullptr;
+    bool nft_kernel = nft_lib && in_new_netns([] { nft("add table ip box-doctor"); });
+    checks.push_back({"nftables (NAT)", nft_kernel,
+                      !nft_lib ? "no libnftables.so.1" : nft_kernel ? "libnftables.so.1, a table made" : "the kernel refused a table",
+                      nft_lib ? "the kernel needs nf_tables: modprobe nf_tables" : "apt-get install libnftables1 nftables"});
     bool busybox = false;
     for (const char* p : {"/bin/busybox", "/usr/bin/busybox"}) busybox = busybox || exists(p);
     checks.push_back({"busybox-static", busybox, busybox ? "found" : "not found",
