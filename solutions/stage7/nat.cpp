@@ -29,13 +29,20 @@ std::string nat_table_commands() {
            "add chain ip box published\n"
            "add chain ip box postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
            "add chain ip box forward { type filter hook forward priority filter; policy accept; }\n"
+           "add chain ip box guard { type filter hook prerouting priority raw; policy accept; }\n"
+           "flush chain ip box guard\n"
            "flush chain ip box prerouting\n"
            "flush chain ip box output\n"
            "flush chain ip box published\n"
            "flush chain ip box postrouting\n"
            "flush chain ip box forward\n"
-           // A packet from outside for 127.0.0.1 is never let through to a
-           // port published on loopback (CVE-2020-8558).
+           // route_localnet lets the host route 127.0.0.0/8 onto its bridges
+           // (for -p 127.0.0.1:...): a container's packet *for* 127.0.0.1 must
+           // not reach the host's loopback services (CVE-2020-8558). Before
+           // conntrack, so the answers to the host's own connections, for
+           // the gateway until translated back, pass.
+           "add rule ip box guard iifname @bridges ip daddr 127.0.0.0/8 drop\n"
+           // From outside, 127.0.0.1 never reaches a port published on loopback.
            "add rule ip box prerouting ip daddr 127.0.0.0/8 return\n"
            // Published ports: to any of the host's own addresses, arriving
            // from elsewhere (prerouting) or sent by the host itself (output).

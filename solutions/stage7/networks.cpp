@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <functional>
 
 #include "box/clock.hpp"
 #include "box/fd.hpp"
@@ -193,10 +194,18 @@ void set_sysctl(const std::string& path) {
 
 // Each step checked first, so that what a box killed half-way left is
 // finished by the next, and a start on a network that is ready costs a few
-// reads. The NAT goes first: a bridge that exists has its NAT.
+// reads. The NAT goes first: a bridge that exists has its NAT — as this box
+// writes it: STATE/networks/nat-rules names the rules last applied, so a
+// newer box's rules (a guard more) replace an older one's at its first start.
 void ensure_bridge(const Network& n) {
     bool made = link_index(n.bridge) != 0;
-    if (!made) nft(nat_table_commands() + nat_network_commands(n, true));
+    std::string rules = nat_table_commands();
+    std::string applied = state_root() + "/networks/nat-rules";
+    std::string version = std::to_string(std::hash<std::string>{}(rules)) + "\n";
+    if (!made || try_read_file(applied).value_or("") != version) {
+        nft(rules + nat_network_commands(n, true));
+        write_file_atomic(applied, version, 0644, false);
+    }
     Netlink nl;
     if (!made) add_bridge(nl, n.bridge);
     if (!has_address(n.bridge)) add_address(nl, link_index(n.bridge), n.gateway, n.subnet.prefix);

@@ -3,7 +3,10 @@
 // pings, HTTP and UDP between containers, the host and a test host.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -389,4 +392,32 @@ TEST_CASE("a stopped container keeps its published port for its next start", "[s
     CHECK(http_get("127.0.0.1", 5040) == "again\n");
     CHECK(sb.box({"port", "web"}).out == "5000/tcp -> 0.0.0.0:5040\n");
     remove_all(sb);
+}
+
+TEST_CASE("a container cannot reach a service of the host on 127.0.0.1 through the bridge (CVE-2020-8558)",
+          "[stage7][security]") {
+    Sandbox sb;
+    std::string rootfs = sb.rootfs_copy();
+    std::string spoof = install_fixture("loopback-spoof", rootfs);
+    // A service of the host's that listens on loopback only.
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(s >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(5099);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    timeval tv{1, 500000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // -p 127.0.0.1:... is what makes box let 127.0.0.0/8 be routed onto its bridge.
+    auto hostile = sb.box({"run", "--rm", "-p", "127.0.0.1:5098:80", "--rootfs", rootfs, "sh", "-c",
+                           "ping -c1 -W1 10.87.0.1 >/dev/null; " + spoof + " 10.87.0.1 5099"});
+    BOX_SHOW(hostile);
+    REQUIRE(hostile.status == 0);
+    REQUIRE(hostile.out.find("sent") != std::string::npos);
+    char buf[64];
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    close(s);
+    INFO("the host's loopback service received: " << (n > 0 ? std::string(buf, static_cast<size_t>(n)) : "nothing"));
+    CHECK(n < 0);
 }
