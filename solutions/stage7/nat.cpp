@@ -1,7 +1,7 @@
 // Chapter 7: box's table in the kernel's nf_tables, `table ip box`. Its rules
 // never change while it exists; what changes is the data they look up:
 //
-//   set bridges, subnets, internal   the networks (added and removed with them)
+//   set bridges, same, subnets, internal   the networks (added and removed with them)
 //   map publish                      tcp . 8080 : 10.87.0.2 . 80  (-p 8080:80)
 //   map publish_ip                   127.0.0.1 . tcp . 5001 : 10.87.0.2 . 5000
 //
@@ -22,6 +22,7 @@ std::string nat_table_commands() {
            "add set ip box bridges { type ifname; }\n"
            "add set ip box internal { type ifname; }\n"
            "add set ip box subnets { type ipv4_addr; flags interval; }\n"
+           "add set ip box same { type ifname . ifname; }\n"
            "add map ip box publish { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
            "add map ip box publish_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
            "add chain ip box prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
@@ -61,13 +62,17 @@ std::string nat_table_commands() {
            // one bridge is not routed — but where br_netfilter is loaded, as
            // docker loads it, bridged packets pass here too: they keep going.)
            "add rule ip box forward iifname @internal oifname != @internal drop\n"
-           "add rule ip box forward oifname @internal iifname != @internal drop\n";
+           "add rule ip box forward oifname @internal iifname != @internal drop\n"
+           // Networks are apart: nothing is routed from one bridge to another
+           // (docker's DOCKER-ISOLATION), but a published port is for everyone.
+           "add rule ip box forward iifname @bridges oifname @bridges iifname . oifname != @same ct status & dnat == 0 drop\n";
     // END EXERCISE
 }
 
 std::string nat_network_commands(const Network& n, bool add) {
     std::string verb = add ? "add" : "delete";
     std::string out = verb + " element ip box bridges { \"" + n.bridge + "\" }\n" +
+                      verb + " element ip box same { \"" + n.bridge + "\" . \"" + n.bridge + "\" }\n" +
                       verb + " element ip box subnets { " + n.subnet.text() + " }\n";
     if (n.internal) out += verb + " element ip box internal { \"" + n.bridge + "\" }\n";
     return out;

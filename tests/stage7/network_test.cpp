@@ -421,3 +421,21 @@ TEST_CASE("a container cannot reach a service of the host on 127.0.0.1 through t
     INFO("the host's loopback service received: " << (n > 0 ? std::string(buf, static_cast<size_t>(n)) : "nothing"));
     CHECK(n < 0);
 }
+
+TEST_CASE("networks are apart: a container reaches no container of another network, except a published port",
+          "[stage7][nat]") {
+    Sandbox sb;
+    REQUIRE(sb.box({"network", "create", "red"}).status == 0);
+    REQUIRE(sb.box({"network", "create", "blue"}).status == 0);
+    std::string www = web_root(sb, "blue's page\n");
+    start(sb, "b", httpd(www, {"--network", "blue", "-p", "5050:5000"}), kHttpd);
+    std::string ip = trim(sb.box({"inspect", "-f", "{{.NetworkSettings.IPAddress}}", "b"}).out);
+    REQUIRE(!ip.empty());
+    CHECK(run_on_rootfs(sb, {"--rm", "--network", "blue"}, {"ping", "-c1", "-W2", ip}).status == 0);  // within one
+    CHECK(run_on_rootfs(sb, {"--rm", "--network", "red"}, {"ping", "-c1", "-W2", ip}).status != 0);   // across
+    CHECK(run_on_rootfs(sb, {"--rm"}, {"ping", "-c1", "-W2", ip}).status != 0);                      // from the default
+    auto published = run_on_rootfs(sb, {"--rm", "--network", "red"},
+                                   {"timeout", "5", "wget", "-q", "-O", "-", "http://10.86.0.1:5050/"});
+    CHECK(published.out == "blue's page\n");
+    remove_all(sb);
+}
