@@ -439,3 +439,18 @@ TEST_CASE("networks are apart: a container reaches no container of another netwo
     CHECK(published.out == "blue's page\n");
     remove_all(sb);
 }
+
+TEST_CASE("-P of an image whose ExposedPorts are not ports is one error line, and nothing is made", "[stage7][ports]") {
+    Sandbox sb;
+    std::string archive = sb.dir() + "/hostile.tar";
+    write_docker_archive(archive, "hostile:ports", {base_tar(sb)}, {{"ExposedPorts", {{"99999/tcp", nlohmann::json::object()}}}});
+    REQUIRE(sb.box({"load", "-i", archive}).status == 0);
+    auto r = sb.box({"run", "--rm", "-P", "hostile:ports", "true"});
+    REQUIRE_ONE_ERROR_LINE(r, 125);
+    CHECK(lease_files(sb).empty());
+    CHECK(bridge_ports("box0").empty());
+    // Without -P the image runs, on the bridge.
+    auto plain = sb.box({"run", "--rm", "hostile:ports", "sh", "-c", "ip -4 -o addr show eth0"});
+    BOX_SHOW(plain);
+    CHECK(plain.out.find("10.87.0.2/16") != std::string::npos);
+}
