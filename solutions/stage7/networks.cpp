@@ -2,7 +2,10 @@
 // bridges in the kernel. A record outlives the kernel's state — a reboot, or
 // a test's network namespace that is gone — so a bridge is made whenever a
 // container needs it and finds it missing.
-#include <net/if.h>
+#include <arpa/inet.h>
+#include <net/if.h>  // before the kernel's headers (IFF_UP and friends)
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -77,6 +80,32 @@ void check_name(const std::string& name) {
     if (!ok) throw Error("invalid network name \"" + name + "\"", "use letters, digits, '_', '.' and '-', starting with a letter or digit");
 }
 
+// The subnets of the host's own IPv4 addresses (RTM_GETADDR): a network must
+// not take one, or the host would have two routes for its addresses (a bridge
+// that a removed state root left behind, a LAN, a VPN).
+std::vector<Subnet> host_subnets() {
+    std::vector<Subnet> out;
+    Netlink nl;
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_GETADDR;
+    nlh->nlmsg_seq = nl.next_seq();
+    static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)))->ifa_family = AF_INET;
+    nl.dump(nlh, [&](const nlmsghdr* h) {
+        const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(h));
+        if (ifa->ifa_family != AF_INET) return;
+        mnl_attr_parse(h, sizeof(ifaddrmsg), [](const nlattr* a, void* data) -> int {
+            if (mnl_attr_get_type(a) == IFA_LOCAL && mnl_attr_get_payload_len(a) == 4)
+                *static_cast<Ip4*>(data) = ntohl(mnl_attr_get_u32(a));
+            return MNL_CB_OK;
+        }, &out.emplace_back(Subnet{0, ifa->ifa_prefixlen}).base);
+        Subnet& s = out.back();
+        s.base &= s.mask();
+        if (s.prefix == 0 || (s.base >> 24) == 127) out.pop_back();  // loopback: never a network's
+    });
+    return out;
+}
+
 // Makes a record under the store's lock (held by the caller).
 Network record_network(const RecordStore& r, Network n) {
     for (const auto& id : r.ids()) {
@@ -125,10 +154,15 @@ Network NetworkStore::create(const NetworkRequest& q) const {
     n.bridge = "br-" + n.id.substr(0, 12);
     n.internal = q.internal;
     n.created = now_rfc3339();
+    std::vector<Subnet> hosts = host_subnets();
     if (!q.subnet.empty()) {
         n.subnet = Subnet::parse(q.subnet);
-    } else {  // the first 10.86.N.0/24 no network has
-        std::vector<Subnet> used;
+        for (const auto& h : hosts)
+            if (h.overlaps(n.subnet))
+                throw Error("invalid pool request", "Pool overlaps with other one on this address space (the host's " +
+                                                        h.text() + ")");
+    } else {  // the first 10.86.N.0/24 that no network and no address of the host has
+        std::vector<Subnet> used = hosts;
         for (const auto& id : r.ids()) used.push_back(load(r, id).subnet);
         for (Ip4 k = 0; k < 256 && !n.subnet.prefix; ++k) {
             Subnet candidate{kUserPools | (k << 8), 24};

@@ -45,12 +45,19 @@ std::vector<std::string> httpd(const std::string& dir, std::vector<std::string> 
 }
 const std::vector<std::string> kHttpd = {"httpd", "-f", "-p", "5000", "-h", "/www"};
 
-void remove_all(const Sandbox& sb) {
+// Removes every container of the test, then its user networks: the tests of
+// this binary share one network namespace, and a bridge left there would
+// clash with the next test's network of the same subnet.
+void remove_containers(const Sandbox& sb) {
     auto ids = lines(sb.box({"ps", "-aq"}).out);
     if (ids.empty()) return;
     std::vector<std::string> args = {"rm", "-f"};
     args.insert(args.end(), ids.begin(), ids.end());
     sb.box(args);
+}
+void remove_all(const Sandbox& sb) {
+    remove_containers(sb);
+    sb.box({"network", "prune", "-f"});
 }
 
 }  // namespace
@@ -266,7 +273,7 @@ TEST_CASE("network create, ls, inspect and rm: a bridge with the gateway's addre
     CHECK(inspect.out.find("10.99.5.1/24") != std::string::npos);
     // In use: refused (docker's rm of several exits 1); then removed with its bridge.
     REQUIRE_ONE_ERROR_LINE(sb.box({"network", "rm", "backend"}), 1);
-    remove_all(sb);
+    remove_containers(sb);
     REQUIRE(sb.box({"network", "rm", "backend"}).status == 0);
     CHECK(run({"ip", "link", "show", bridge}).status != 0);
     // Bad input: one line each, nothing made.
