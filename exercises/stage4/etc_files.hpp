@@ -17,6 +17,11 @@ std::string container_resolv_conf(const std::string& host, bool host_network);
 /// otherwise docker's localhost lines and one for `hostname`.
 std::string container_hosts(const std::string& hostname, const std::string& host, bool host_network);
 
+/// Writes one of a container's files (STATE/containers/ID/hosts...) in place:
+/// truncated, not replaced, so the file bind-mounted inside shows the new text
+/// (chapter 7 rewrites /etc/hosts of running containers); a symlink is refused.
+void write_etc_file(const std::string& path, const std::string& content);
+
 /// Registers the extension that gives every recorded container the three files.
 void add_etc_files_extension();
 

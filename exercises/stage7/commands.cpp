@@ -79,6 +79,18 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
 
 std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id);
 
+// The ports image `image` EXPOSEs ("80/tcp" keys of its config's ExposedPorts),
+// each as a mapping to a host port yet to choose; none for "" (a --rootfs).
+std::vector<PortMapping> exposed_ports(const std::string& image) {
+    std::vector<PortMapping> out;
+    if (image.empty()) return out;
+    json config = stage3::ImageStore(state_root()).find(image).config.value("config", json::object());
+    json exposed = config.value("ExposedPorts", json::object());  // items() of a temporary would dangle
+    for (const auto& item : exposed.items())
+        for (const auto& p : parse_publish(item.key())) out.push_back(p);
+    return out;
+}
+
 // docker's legacy variables of a --link NAME:ALIAS: ALIAS_NAME, ALIAS_PORT and
 // ALIAS_PORT_80_TCP[_ADDR|_PORT|_PROTO] for each port it exposes or publishes,
 // ALIAS_ENV_X for each of its variables.
@@ -99,14 +111,7 @@ std::vector<std::string> link_environment(const std::string& link) {
     std::string ip = ip_text(found->second.ip);
     std::set<std::pair<int, std::string>> ports;
     for (const auto& p : found->second.ports) ports.insert({p.container_port, p.protocol});
-    if (!peer.spec.image.empty()) {
-        json config = stage3::ImageStore(state_root()).find(peer.spec.image).config.value("config", json::object());
-        json exposed = config.value("ExposedPorts", json::object());
-        for (const auto& [port, unused] : exposed.items()) {
-            (void)unused;
-            for (const auto& p : parse_publish(port)) ports.insert({p.container_port, p.protocol});
-        }
-    }
+    for (const auto& p : exposed_ports(peer.spec.image)) ports.insert({p.container_port, p.protocol});
     std::vector<std::string> env = {prefix + "_NAME=/" + alias};
     bool lowest = true;
     for (const auto& [port, proto] : ports) {
@@ -152,19 +157,13 @@ void resolve_network(ContainerSpec& spec) {
         auto env = link_environment(link);
         spec.env.insert(spec.env.end(), env.begin(), env.end());
     }
-    if (spec.net.publish_all && !spec.image.empty()) {
-        json config = stage3::ImageStore(state_root()).find(spec.image).config.value("config", json::object());
-        json exposed = config.value("ExposedPorts", json::object());  // items() of a temporary would dangle
-        for (const auto& [port, unused] : exposed.items()) {
-            (void)unused;
-            for (auto p : parse_publish(port)) {
-                bool mapped = false;
-                for (const auto& m : spec.net.ports)
-                    mapped = mapped || (m.container_port == p.container_port && m.protocol == p.protocol);
-                if (!mapped) spec.net.ports.push_back(p);
-            }
+    if (spec.net.publish_all)
+        for (const auto& p : exposed_ports(spec.image)) {
+            bool mapped = false;
+            for (const auto& m : spec.net.ports)
+                mapped = mapped || (m.container_port == p.container_port && m.protocol == p.protocol);
+            if (!mapped) spec.net.ports.push_back(p);
         }
-    }
 }
 
 // The endpoints a container has now, its first network's (eth0) first.

@@ -5,15 +5,10 @@
 // file is bind-mounted over /etc/hosts, so the container sees the change at
 // once, with no process to run. The resolver of every C library and of
 // busybox reads /etc/hosts before asking DNS.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <set>
 
 #include "box/error.hpp"
-#include "box/fd.hpp"
-#include "box/file_lock.hpp"
 #include "box/util.hpp"
 #include "etc_files.hpp"
 #include "stage3.hpp"
@@ -108,15 +103,11 @@ void refresh_hosts(const Network& n, const std::vector<Network>& all) {
             if (std::count(mine.begin(), mine.end(), net) && (!by_name || net->name != "bridge"))
                 peers.insert(peers.end(), eps.begin(), eps.end());
         if (!self || self->hosts_file.empty()) continue;
-        std::string text;
         try {
-            text = hosts_file(*self, peers, by_name);
+            stage4::write_etc_file(self->hosts_file, hosts_file(*self, peers, by_name));
         } catch (const Error&) {
-            continue;  // a link whose peer has gone: keep what it has
+            continue;  // a link whose peer has gone, a container being removed: keep what it has
         }
-        // In place (same inode): the bind mount inside shows the new text.
-        Fd fd(::open(self->hosts_file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
-        if (fd) (void)write_all(fd.get(), text.data(), text.size());
     }
 }
 

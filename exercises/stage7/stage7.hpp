@@ -18,7 +18,8 @@
 ///     nat.cpp        box's nftables table: egress, published ports
 ///     ports.cpp      -p's syntax, free and taken host ports
 ///     names.cpp      /etc/hosts of every container on a network, kept current
-///     attach.cpp     the container's network extension (its start and end)
+///     attach.cpp     the container's network extension (its start and end),
+///                    `network connect` and `disconnect`
 ///     commands.cpp   `box network ...`, `box port`, run's flags, ps and inspect
 #pragma once
 
@@ -210,10 +211,12 @@ void configure_eth0(const Network& n, const Endpoint& e);
 /// it is missing and set its chains' rules anew (idempotent: a second run
 /// changes nothing): masquerade of the networks' traffic out, DNAT of
 /// published ports from elsewhere and from the host itself, masquerade of
-/// what a DNAT sends back onto a bridge from the host or a container.
+/// what a DNAT sends back onto a bridge from the host or a container, the
+/// guard of the host's loopback, internal networks and networks kept apart.
 std::string nat_table_commands();
-/// The commands that add network `n` to the table's
-/// sets (its bridge and subnet; `internal` networks go nowhere).
+/// The commands that add network `n` to the table's sets (`add`), or delete
+/// it from them: its bridge, the bridge paired with itself (`same`), its
+/// subnet, and for an internal network its bridge in `internal`.
 std::string nat_network_commands(const Network& n, bool add);
 /// Runs each line of `commands` (deletes) as its own transaction, so that
 /// one already gone does not keep the others from going.

@@ -13,7 +13,9 @@
 #include "box/trace.hpp"
 
 namespace box {
+namespace {
 
+// A message type as the kernel's header names it (RTM_NEWLINK...).
 std::string netlink_type_name(std::uint16_t type) {
     switch (type) {
         case RTM_NEWLINK: return "RTM_NEWLINK";
@@ -28,6 +30,8 @@ std::string netlink_type_name(std::uint16_t type) {
         default: return std::to_string(type);
     }
 }
+
+}  // namespace
 
 Netlink::Netlink() {
     fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);

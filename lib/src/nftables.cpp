@@ -17,7 +17,6 @@ struct Nft {
     decltype(&nft_ctx_new) ctx_new;
     decltype(&nft_ctx_buffer_output) buffer_output;
     decltype(&nft_ctx_buffer_error) buffer_error;
-    decltype(&nft_ctx_get_output_buffer) output;
     decltype(&nft_ctx_get_error_buffer) error;
     decltype(&nft_run_cmd_from_buffer) run;
     nft_ctx* ctx = nullptr;
@@ -27,12 +26,11 @@ struct Nft {
         lib.get(ctx_new, "nft_ctx_new");
         lib.get(buffer_output, "nft_ctx_buffer_output");
         lib.get(buffer_error, "nft_ctx_buffer_error");
-        lib.get(output, "nft_ctx_get_output_buffer");
         lib.get(error, "nft_ctx_get_error_buffer");
         lib.get(run, "nft_run_cmd_from_buffer");
         ctx = ctx_new(NFT_CTX_DEFAULT);
         if (!ctx) throw Error("nft_ctx_new", "libnftables could not make a context");
-        buffer_output(ctx);
+        buffer_output(ctx);  // nothing of nft's own on box's stdout
         buffer_error(ctx);
     }
 };
@@ -61,15 +59,6 @@ bool nft(const std::string& commands, bool tolerate_missing) {
     if (rc == 0) return true;
     if (tolerate_missing && missing) return false;
     throw Error("nft " + first_line(shown), err.empty() ? "refused" : first_line(err));
-}
-
-std::string nft_query(const std::string& command) {
-    Nft& n = nft_lib();
-    if (n.run(n.ctx, command.c_str()) != 0) {
-        (void)n.error(n.ctx);
-        return "";
-    }
-    return n.output(n.ctx);
 }
 
 }  // namespace box

@@ -47,16 +47,15 @@ std::string container_hosts(const std::string& hostname, const std::string& host
            "127.0.1.1\t" + hostname + "\n";
 }
 
+void write_etc_file(const std::string& path, const std::string& content) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd || !write_all(fd.get(), content.data(), content.size())) throw_errno("write " + path, errno);
+}
+
 namespace {
 
 constexpr const char* kFiles[] = {"hostname", "hosts", "resolv.conf"};
 
-// Made anew at every start, before the container runs: no temporary file and
-// rename needed (each inode made and freed costs a start time here).
-void write_plain(const std::string& path, const std::string& content) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd || !write_all(fd.get(), content.data(), content.size())) throw_errno("write " + path, errno);
-}
 
 // Writes the three files into the container's directory before the clone
 // and binds them over ROOTFS/etc/* in the child (Mounts phase: on the
@@ -68,9 +67,9 @@ public:
     EtcFilesExtension(const ContainerSpec& spec, std::string dir)
         : rootfs_(spec.rootfs), dir_(std::move(dir)), may_create_(spec.rootfs_made_later) {
         bool host = spec.network == NetworkMode::Host;
-        write_plain(dir_ + "/hostname", spec.hostname + "\n");
-        write_plain(dir_ + "/hosts", container_hosts(spec.hostname, try_read_file("/etc/hosts").value_or(""), host));
-        write_plain(dir_ + "/resolv.conf", container_resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), host));
+        write_etc_file(dir_ + "/hostname", spec.hostname + "\n");
+        write_etc_file(dir_ + "/hosts", container_hosts(spec.hostname, try_read_file("/etc/hosts").value_or(""), host));
+        write_etc_file(dir_ + "/resolv.conf", container_resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), host));
     }
 
     void in_child_before_rootfs() override {

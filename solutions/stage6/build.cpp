@@ -341,7 +341,7 @@ private:
             RunStep run = run_command(state, n);
             if (run.network == "default") run.network = o_.network;
             if (run.network != "host" && run.network != "none")
-                throw Error(what, "network mode \"" + run.network + "\" not supported until chapter 7: use host or none");
+                throw Error(what, "network mode \"" + run.network + "\" not supported by box build: use host or none");
             std::vector<std::string> args;
             for (const auto& [k, v] : state.args) args.push_back(k + "=" + v);
             std::string created_by = (args.empty() ? "" : "|" + std::to_string(args.size()) + " " + join(args) + " ") +
@@ -505,7 +505,7 @@ void register_commands() {
         c.add_flag("-q,--quiet", o->quiet, "Suppress the build output and print image ID on success");
         return [o] {
             if (o->network != "host" && o->network != "none" && o->network != "default")
-                throw Error("build", "network mode \"" + o->network + "\" not supported until chapter 7: use host or none");
+                throw Error("build", "network mode \"" + o->network + "\" not supported by box build: use host or none");
             build(*o);
             return 0;
         };

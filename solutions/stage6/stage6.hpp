@@ -166,7 +166,7 @@ void set_command(BuildState& state, const dockerfile::Node& node, const std::str
 struct RunStep {
     std::vector<std::string> argv;   ///< the command: exec form, or SHELL + the line
     std::vector<std::string> env;    ///< the config's Env plus the ARGs in scope (K=V)
-    std::string network = "host";    ///< --network: host until chapter 7, or none
+    std::string network = "host";    ///< --network: host or none (docker's default, the bridge, is not wired into build yet)
 };
 
 /// The command of RUN `node` on `state` (the exec form as is; the shell form,

@@ -28,6 +28,7 @@
 #include "box/nftables.hpp"
 #include "box/sys.hpp"
 #include "box/util.hpp"
+#include "etc_files.hpp"
 #include "stage4.hpp"
 #include "stage7.hpp"
 
@@ -75,16 +76,11 @@ void take_back_stale(const std::vector<Network>& all) {
     }
 }
 
-void write_in_place(const std::string& path, const std::string& text) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-    if (!fd || !write_all(fd.get(), text.data(), text.size())) throw_errno("write " + path, errno);
-}
-
 class NetworkExtension : public ContainerExtension {
 public:
     // Create: everything that can refuse the container is done here, before
     // the clone (a taken port, a full subnet, a link to a stopped container).
-    explicit NetworkExtension(const ContainerSpec& spec) : spec_(spec) {
+    explicit NetworkExtension(const ContainerSpec& spec) : net_spec_(spec.net) {
         NetworkStore store;
         net_ = store.find(spec.net.name);
         std::string dir = state_root() + "/containers/" + spec.id;
@@ -163,8 +159,8 @@ public:
         if (!e_.ports.empty()) nft(publish_commands(e_, true));
         if (!e_.hosts_file.empty()) {
             std::string dir = e_.hosts_file.substr(0, e_.hosts_file.rfind('/'));
-            write_in_place(e_.hosts_file, hosts_);
-            write_in_place(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), spec_.net));
+            stage4::write_etc_file(e_.hosts_file, hosts_);
+            stage4::write_etc_file(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), net_spec_));
             if (net_.name != "bridge") {  // on a user network the peers learn its name
                 FileLock lock = networks_lock();
                 refresh_hosts(net_, NetworkStore().list());
@@ -179,7 +175,7 @@ public:
     json record() const override { return {{"network", net_.id}, {"endpoint", e_}}; }
 
 private:
-    ContainerSpec spec_;
+    NetworkSpec net_spec_;  // its --dns... for /etc/resolv.conf
     Network net_;
     Endpoint e_;
     std::string hosts_;  // its /etc/hosts, made before the clone

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "box/sys.hpp"
+
 #include <catch2/catch.hpp>
 #include <dirent.h>
 #include <net/if.h>
@@ -339,12 +341,7 @@ std::string check_environment() {
 
 void enter_private_network() {
     if (unshare(CLONE_NEWNET) != 0) throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") + strerror(errno));
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr {};
-    strcpy(ifr.ifr_name, "lo");
-    bool up = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
-    if (s >= 0) close(s);
-    if (!up) throw std::runtime_error("cannot bring lo up in the tests' network namespace");
+    box::sys::set_link_up("lo");  // lib's (it throws box::Error, a std::runtime_error, naming the call)
 }
 
 std::vector<std::string> network_links() {

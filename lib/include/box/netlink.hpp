@@ -45,7 +45,4 @@ private:
     std::uint32_t seq_ = 0;
 };
 
-/// The message type of `msg` as the kernel's header names it (RTM_NEWLINK...).
-std::string netlink_type_name(std::uint16_t type);
-
 }  // namespace box

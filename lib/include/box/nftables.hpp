@@ -19,8 +19,4 @@ namespace box {
 /// delete of something already gone), which returns false.
 bool nft(const std::string& commands, bool tolerate_missing = false);
 
-/// Runs a read-only command (`list table ip box`) and returns its output,
-/// or "" if what it names does not exist. Not traced.
-std::string nft_query(const std::string& command);
-
 }  // namespace box
