@@ -26,6 +26,16 @@ bool CgroupLayout::v1_has(const std::set<std::string>& needed) const {
     return true;
 }
 
+namespace {
+
+// The process's own cgroups (its /proc/self/cgroup) into `layout`.
+void add_own_cgroups(CgroupLayout& layout, const std::string& self_cgroup) {
+    for (const auto& m : parse_proc_cgroup(self_cgroup))
+        for (const auto& c : m.controllers) layout.self_v1[c] = m.path;
+}
+
+}  // namespace
+
 CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string& proc_cgroups,
                                  const std::string& self_cgroup,
                                  const std::function<std::string(const std::string&)>& read_controllers) {
@@ -59,8 +69,7 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
                 if (known.count(opt) && !layout.v1.count(opt)) layout.v1[opt] = mount;
         }
     }
-    for (const auto& m : parse_proc_cgroup(self_cgroup))
-        for (const auto& c : m.controllers) layout.self_v1[c] = m.path;
+    add_own_cgroups(layout, self_cgroup);
     return layout;
 }
 
@@ -80,11 +89,16 @@ std::vector<CgroupMembership> parse_proc_cgroup(const std::string& text) {
 }
 
 CgroupLayout detect_cgroup_layout() {
-    return parse_cgroup_layout(try_read_file("/proc/self/mountinfo").value_or(""),
-                               try_read_file("/proc/cgroups").value_or(""),
-                               try_read_file("/proc/self/cgroup").value_or(""), [](const std::string& mount) {
-                                   return try_read_file(mount + "/cgroup.controllers").value_or("");
-                               });
+    // Where the hierarchies are mounted does not change while a box runs: it
+    // is read once per process (a start asks twice, for chapter 2's cgroup and
+    // chapter 5's devices group). Which cgroups the process is in does change
+    // (exec joins the container's), and is read at each call.
+    static const CgroupLayout mounts = parse_cgroup_layout(
+        try_read_file("/proc/self/mountinfo").value_or(""), try_read_file("/proc/cgroups").value_or(""), "",
+        [](const std::string& mount) { return try_read_file(mount + "/cgroup.controllers").value_or(""); });
+    CgroupLayout layout = mounts;
+    add_own_cgroups(layout, try_read_file("/proc/self/cgroup").value_or(""));
+    return layout;
 }
 
 }  // namespace box

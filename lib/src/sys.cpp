@@ -37,13 +37,21 @@ namespace {
 
 using trace::quote;
 
-// Traces `call` with the result of a syscall that returned `rc`, and throws
-// box::Error naming the call if it failed.
-long check(const std::string& call, long rc) {
+// Traces the call `describe()` spells with the result of a syscall that
+// returned `rc`, and throws box::Error naming the call if it failed. The
+// call's text is made only when it is shown: on every start most of these
+// succeed with the trace off.
+template <class Describe>
+long check(Describe&& describe, long rc) {
     int err = errno;
+    if (rc != -1 && !trace::enabled()) return rc;
+    std::string call = describe();
     trace::line(call + " " + trace::result(rc, err));
     if (rc == -1) throw_errno(call, err);
     return rc;
+}
+long check(const char* call, long rc) {
+    return check([call] { return std::string(call); }, rc);
 }
 
 std::string octal(mode_t mode) {
@@ -56,34 +64,36 @@ std::string octal(mode_t mode) {
 
 void mount(const char* source, const std::string& target, const char* fstype,
            unsigned long flags, const char* data) {
-    std::string call = "mount(" + quote(source) + ", " + quote(target) + ", " + quote(fstype) +
-                       ", " + trace::mount_flags(flags) + ", " + quote(data) + ")";
-    check(call, ::mount(source, target.c_str(), fstype, flags, data));
+    check([&] {
+        return "mount(" + quote(source) + ", " + quote(target) + ", " + quote(fstype) + ", " +
+               trace::mount_flags(flags) + ", " + quote(data) + ")";
+    }, ::mount(source, target.c_str(), fstype, flags, data));
 }
 
 void umount2(const std::string& target, int flags) {
-    std::string f = trace::flags(static_cast<unsigned>(flags), {{MNT_DETACH, "MNT_DETACH"},
-                                                                {MNT_FORCE, "MNT_FORCE"}});
-    check("umount2(" + quote(target) + ", " + f + ")", ::umount2(target.c_str(), flags));
+    check([&] {
+        return "umount2(" + quote(target) + ", " +
+               trace::flags(static_cast<unsigned>(flags), {{MNT_DETACH, "MNT_DETACH"}, {MNT_FORCE, "MNT_FORCE"}}) + ")";
+    }, ::umount2(target.c_str(), flags));
 }
 
 void pivot_root(const std::string& new_root, const std::string& put_old) {
     // glibc has no wrapper for pivot_root(2).
-    check("pivot_root(" + quote(new_root) + ", " + quote(put_old) + ")",
+    check([&] { return "pivot_root(" + quote(new_root) + ", " + quote(put_old) + ")"; },
           ::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()));
 }
 
 void chdir(const std::string& path) {
-    check("chdir(" + quote(path) + ")", ::chdir(path.c_str()));
+    check([&] { return "chdir(" + quote(path) + ")"; }, ::chdir(path.c_str()));
 }
 
 void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
-    std::string call = "mkdir(" + quote(path) + ", " + octal(mode) + ")";
+    auto call = [&] { return "mkdir(" + quote(path) + ", " + octal(mode) + ")"; };
     int rc = ::mkdir(path.c_str(), mode);
     if (rc == -1 && errno == EEXIST && exist_ok) {
         struct stat st {};
         if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            trace::line(call + " " + trace::result(rc, EEXIST) + " (already there)");
+            if (trace::enabled()) trace::line(call() + " " + trace::result(rc, EEXIST) + " (already there)");
             return;
         }
         errno = EEXIST;
@@ -92,42 +102,42 @@ void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
 }
 
 void rmdir(const std::string& path) {
-    check("rmdir(" + quote(path) + ")", ::rmdir(path.c_str()));
+    check([&] { return "rmdir(" + quote(path) + ")"; }, ::rmdir(path.c_str()));
 }
 
 void mknod(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
-    std::string type = S_ISCHR(mode) ? "S_IFCHR|" : S_ISBLK(mode) ? "S_IFBLK|" : "";
-    std::string call = "mknod(" + quote(path) + ", " + type + octal(mode & 07777) + ", makedev(" +
-                       std::to_string(major) + ", " + std::to_string(minor) + "))";
-    check(call, ::mknod(path.c_str(), mode, makedev(major, minor)));
+    check([&] {
+        std::string type = S_ISCHR(mode) ? "S_IFCHR|" : S_ISBLK(mode) ? "S_IFBLK|" : "";
+        return "mknod(" + quote(path) + ", " + type + octal(mode & 07777) + ", makedev(" + std::to_string(major) +
+               ", " + std::to_string(minor) + "))";
+    }, ::mknod(path.c_str(), mode, makedev(major, minor)));
 }
 
 void symlink(const std::string& target, const std::string& linkpath) {
-    check("symlink(" + quote(target) + ", " + quote(linkpath) + ")",
+    check([&] { return "symlink(" + quote(target) + ", " + quote(linkpath) + ")"; },
           ::symlink(target.c_str(), linkpath.c_str()));
 }
 
 void create_file(const std::string& path, mode_t mode) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
-    check("open(" + quote(path) + ", O_WRONLY|O_CREAT|O_CLOEXEC, " + octal(mode) + ")", fd);
+    check([&] { return "open(" + quote(path) + ", O_WRONLY|O_CREAT|O_CLOEXEC, " + octal(mode) + ")"; }, fd);
     ::close(fd);
 }
 
 void chmod(const std::string& path, mode_t mode) {
-    check("chmod(" + quote(path) + ", " + octal(mode) + ")", ::chmod(path.c_str(), mode));
+    check([&] { return "chmod(" + quote(path) + ", " + octal(mode) + ")"; }, ::chmod(path.c_str(), mode));
 }
 
 void sethostname(const std::string& name) {
-    check("sethostname(" + quote(name) + ")", ::sethostname(name.data(), name.size()));
+    check([&] { return "sethostname(" + quote(name) + ")"; }, ::sethostname(name.data(), name.size()));
 }
 
 void setns(int fd, const std::string& kind) {
-    check("setns(<" + kind + " namespace>, 0)", ::setns(fd, 0));
+    check([&] { return "setns(<" + kind + " namespace>, 0)"; }, ::setns(fd, 0));
 }
 
 void unshare(int flags) {
-    check("unshare(" + trace::clone_flags(static_cast<unsigned long>(flags)) + ")",
-          ::unshare(flags));
+    check([&] { return "unshare(" + trace::clone_flags(static_cast<unsigned long>(flags)) + ")"; }, ::unshare(flags));
 }
 
 pid_t clone(unsigned long flags, std::string* cgroup2) {
@@ -152,17 +162,17 @@ pid_t clone(unsigned long flags, std::string* cgroup2) {
     // wrapper instead wants a function and a separately allocated stack.)
     long rc = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
     if (rc == 0) return 0;  // the child: nothing to trace here
-    return static_cast<pid_t>(check("clone(" + trace::clone_flags(flags) + ")", rc));
+    return static_cast<pid_t>(check([&] { return "clone(" + trace::clone_flags(flags) + ")"; }, rc));
 }
 
 void write_file(const std::string& path, const std::string& content) {
-    std::string call = "write(" + quote(path) + ", " + quote(content) + ")";
+    auto call = [&] { return "write(" + quote(path) + ", " + quote(content) + ")"; };
     // O_TRUNC, as a shell's `echo V > FILE`: control files ignore it, a plain
     // file (the tests' stand-in hierarchy) gets exactly the new value.
     Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
     if (!fd) {
         int err = errno;
-        trace::line(call + " " + trace::result(-1, err));
+        trace::line(call() + " " + trace::result(-1, err));
         throw_errno("open(" + quote(path) + ")", err);
     }
     ssize_t n = ::write(fd.get(), content.data(), content.size());
@@ -174,21 +184,25 @@ void write_file(const std::string& path, const std::string& content) {
 }
 
 void setgroups(const std::vector<gid_t>& groups) {
-    std::string list = "[";
-    for (size_t i = 0; i < groups.size(); ++i)
-        list += (i ? ", " : "") + std::to_string(groups[i]);
-    check("setgroups(" + std::to_string(groups.size()) + ", " + list + "])",
-          ::setgroups(groups.size(), groups.data()));
+    check([&] {
+        std::string list = "[";
+        for (size_t i = 0; i < groups.size(); ++i) list += (i ? ", " : "") + std::to_string(groups[i]);
+        return "setgroups(" + std::to_string(groups.size()) + ", " + list + "])";
+    }, ::setgroups(groups.size(), groups.data()));
 }
 
 void setresgid(gid_t gid) {
-    std::string g = std::to_string(gid);
-    check("setresgid(" + g + ", " + g + ", " + g + ")", ::setresgid(gid, gid, gid));
+    check([&] {
+        std::string g = std::to_string(gid);
+        return "setresgid(" + g + ", " + g + ", " + g + ")";
+    }, ::setresgid(gid, gid, gid));
 }
 
 void setresuid(uid_t uid) {
-    std::string u = std::to_string(uid);
-    check("setresuid(" + u + ", " + u + ", " + u + ")", ::setresuid(uid, uid, uid));
+    check([&] {
+        std::string u = std::to_string(uid);
+        return "setresuid(" + u + ", " + u + ", " + u + ")";
+    }, ::setresuid(uid, uid, uid));
 }
 
 void set_link_up(const std::string& ifname) {
@@ -197,16 +211,15 @@ void set_link_up(const std::string& ifname) {
     struct ifreq ifr {};
     if (ifname.size() >= sizeof ifr.ifr_name) throw Error("set_link_up", "interface name too long");
     memcpy(ifr.ifr_name, ifname.c_str(), ifname.size() + 1);
-    std::string name = "{ifr_name=" + quote(ifname);
-    check("ioctl(" + std::to_string(sock.get()) + ", SIOCGIFFLAGS, " + name + "})",
+    auto fd = [&] { return "ioctl(" + std::to_string(sock.get()); };
+    check([&] { return fd() + ", SIOCGIFFLAGS, {ifr_name=" + quote(ifname) + "})"; },
           ::ioctl(sock.get(), SIOCGIFFLAGS, &ifr));
     ifr.ifr_flags |= IFF_UP;
-    std::string fl = trace::flags(static_cast<unsigned short>(ifr.ifr_flags),
-                                  {{IFF_UP, "IFF_UP"}, {IFF_LOOPBACK, "IFF_LOOPBACK"},
-                                   {IFF_RUNNING, "IFF_RUNNING"}});
-    check("ioctl(" + std::to_string(sock.get()) + ", SIOCSIFFLAGS, " + name + ", ifr_flags=" + fl +
-              "})",
-          ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr));
+    check([&] {
+        std::string fl = trace::flags(static_cast<unsigned short>(ifr.ifr_flags),
+                                      {{IFF_UP, "IFF_UP"}, {IFF_LOOPBACK, "IFF_LOOPBACK"}, {IFF_RUNNING, "IFF_RUNNING"}});
+        return fd() + ", SIOCSIFFLAGS, {ifr_name=" + quote(ifname) + ", ifr_flags=" + fl + "})";
+    }, ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr));
 }
 
 void close_fds_on_exec() {
@@ -259,15 +272,16 @@ int execve(const std::string& path, const std::vector<std::string>& argv, const 
     };
     std::vector<char*> e = pointers(envp);
     // Traced before the call: on success execve never returns to say so.
-    trace::line("execve(" + quote(path) + ", " + trace::quote_list(argv) + ", " +
-                trace::quote_list(envp) + ")");
+    if (trace::enabled())
+        trace::line("execve(" + quote(path) + ", " + trace::quote_list(argv) + ", " + trace::quote_list(envp) + ")");
     Fd launcher(launcher_file());
     if (launcher && ::fcntl(report_fd, F_SETFD, 0) == 0) {
         std::vector<std::string> args = {"box-launch", std::to_string(report_fd),
                                          "exec \"" + (argv.empty() ? path : argv[0]) + "\"", path};
         args.insert(args.end(), argv.begin(), argv.end());
-        trace::line("  through box's launcher: execveat(" + std::to_string(launcher.get()) +
-                    " (a sealed memfd), \"\", AT_EMPTY_PATH)");
+        if (trace::enabled())
+            trace::line("  through box's launcher: execveat(" + std::to_string(launcher.get()) +
+                        " (a sealed memfd), \"\", AT_EMPTY_PATH)");
         ::syscall(SYS_execveat, launcher.get(), "", pointers(args).data(), e.data(), AT_EMPTY_PATH);
         int err = errno;
         ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);

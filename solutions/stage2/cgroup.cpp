@@ -51,7 +51,7 @@ bool remove_dir(const std::string& dir) {
         int rc = ::rmdir(dir.c_str());
         int err = errno;
         if (rc == 0 || err == ENOENT) {
-            trace::line("rmdir(" + trace::quote(dir) + ") " + trace::result(rc, err));
+            if (trace::enabled()) trace::line("rmdir(" + trace::quote(dir) + ") " + trace::result(rc, err));
             return true;
         }
         if (err != EBUSY) return false;
@@ -189,7 +189,7 @@ void CgroupV2::remove() noexcept {
         if (!remove_dir(path_)) log::warn("could not remove cgroup " + path_ + ": " + strerror(errno));
         // Only succeeds once no container is left in it.
         int rc = ::rmdir(parent_.c_str());
-        trace::line("rmdir(" + trace::quote(parent_) + ") " + trace::result(rc, errno));
+        if (trace::enabled()) trace::line("rmdir(" + trace::quote(parent_) + ") " + trace::result(rc, errno));
         // END EXERCISE
     } catch (const std::exception& e) {
         log::warn(std::string("cgroup removal: ") + e.what());
@@ -318,7 +318,7 @@ void CgroupV1::remove() noexcept {
             if (!remove_dir(d)) log::warn("could not remove cgroup " + d + ": " + strerror(errno));
             std::string parent = d.substr(0, d.rfind('/'));  // shared: goes once empty
             int rc = ::rmdir(parent.c_str());
-            trace::line("rmdir(" + trace::quote(parent) + ") " + trace::result(rc, errno));
+            if (trace::enabled()) trace::line("rmdir(" + trace::quote(parent) + ") " + trace::result(rc, errno));
         }
         created_.clear();
         // END EXERCISE

@@ -96,7 +96,8 @@ void limit_bounding_set(CapSet keep) {
     // A setuid to another user would empty the permitted set: keep it, so
     // that set_capabilities() can still choose after the switch.
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)", errno);
-    trace::line("prctl(PR_CAPBSET_DROP, ...) kept " + capability_names(keep) + "; prctl(PR_SET_KEEPCAPS, 1) = 0");
+    if (trace::enabled())
+        trace::line("prctl(PR_CAPBSET_DROP, ...) kept " + capability_names(keep) + "; prctl(PR_SET_KEEPCAPS, 1) = 0");
     // END EXERCISE
 }
 
@@ -118,10 +119,13 @@ void set_capabilities(CapSet keep, bool root) {
     int err = errno;
     cap_free(caps);
     if (rc != 0) throw_errno("capset", err);
-    if (cap_reset_ambient() != 0 && errno != EINVAL) throw_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno);
+    // One call (libcap's cap_reset_ambient() asks for each capability first).
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        throw_errno("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)", errno);
-    trace::line("capset(permitted=effective=" + (root ? capability_names(keep) : std::string("none")) +
-                ", inheritable=none) = 0");
+    if (trace::enabled())
+        trace::line("capset(permitted=effective=" + (root ? capability_names(keep) : std::string("none")) +
+                    ", inheritable=none) = 0");
     // END EXERCISE
 }
 

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -214,6 +215,27 @@ bool rule_applies(const SeccompRule& rule, CapSet caps, const std::string& arch,
     // END EXERCISE
 }
 
+namespace {
+
+// Whether this kernel runs x32 programs (x86-64's ILP32 ABI: system call
+// numbers with bit 30 set). Debian's kernels have it off unless booted with
+// syscall.x32=y, and many are built without it; they answer every x32 call
+// with ENOSYS, whatever a filter says. Asked in a child: a filter box itself
+// runs under (systemd's SystemCallArchitectures=native) may kill the caller.
+bool kernel_runs_x32() {
+#ifdef __x86_64__
+    pid_t pid = fork();
+    if (pid == 0) _exit(::syscall(0x40000000L | __NR_getpid) >= 0 ? 0 : 1);  // __X32_SYSCALL_BIT
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return true;  // cannot tell: keep the rules
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
 std::vector<sock_filter> compile_profile(const SeccompProfile& profile, CapSet caps) {
     // BEGIN ADVANCED EXERCISE 10: compile_profile()
     const Libseccomp& s = libseccomp();
@@ -229,13 +251,25 @@ std::vector<sock_filter> compile_profile(const SeccompProfile& profile, CapSet c
     // (libseccomp 2.5 and later; an older one keeps the list.)
     s.attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     // The native architecture is in the filter already; its companions (a
-    // 32-bit x86 program on x86-64) come from archMap or architectures.
+    // 32-bit x86 program on x86-64) come from archMap or architectures. x32
+    // only where the kernel runs it: its rules are a third of the program,
+    // which the kernel compiles at every start. Without them an x32 call is
+    // of an architecture the filter does not know, answered as the kernel
+    // answers it anyway: ENOSYS.
     std::uint32_t native = s.arch_native();
+    bool x32 = kernel_runs_x32();
+    auto add_arch = [&](const std::string& arch) {
+        std::uint32_t token = arch_token(arch);
+        if (token == SCMP_ARCH_X32 && !x32) {
+            check(s.attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS)), "x32 calls");
+            return;
+        }
+        if (token != native) check(s.arch_add(ctx, token), "architecture " + arch);
+    };
     for (const auto& [arch, subs] : profile.arch_map)
         if (arch_token(arch) == native)
-            for (const auto& sub : subs) check(s.arch_add(ctx, arch_token(sub)), "architecture " + sub);
-    for (const auto& arch : profile.architectures)
-        if (arch_token(arch) != native) check(s.arch_add(ctx, arch_token(arch)), "architecture " + arch);
+            for (const auto& sub : subs) add_arch(sub);
+    for (const auto& arch : profile.architectures) add_arch(arch);
 
     struct utsname u {};
     uname(&u);
@@ -278,7 +312,9 @@ std::vector<sock_filter> seccomp_filter(const std::string& text, const std::stri
     // BEGIN ADVANCED EXERCISE 11: seccomp_filter()
     // The program depends on the profile, the capabilities (includes.caps),
     // the kernel (minKernel), the architecture and box (its libseccomp):
-    // all of them in the key.
+    // all of them in the key. (Not whether the kernel runs x32, which a boot
+    // option changes: a program made with x32's rules or without them is
+    // right either way, the one without only refuses x32 calls itself.)
     struct utsname u {};
     uname(&u);
     char key[256];

@@ -45,7 +45,8 @@ CgroupLayout parse_cgroup_layout(const std::string& mountinfo, const std::string
                                  const std::string& self_cgroup,
                                  const std::function<std::string(const std::string&)>& read_controllers);
 
-/// The layout of this host, read from /proc.
+/// The layout of this host, read from /proc (the mounts once per process, the
+/// process's own cgroups at each call).
 CgroupLayout detect_cgroup_layout();
 
 }  // namespace box
