@@ -111,8 +111,10 @@ image: tool rootfs
 bench: build rootfs
 	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@$(if $(filter 5 6 7 8,$(STAGE)),$(MAKE) build STAGE=4 >/dev/null; ln -sfn $(BUILD)/box box;)
+	@$(if $(filter 6 7 8,$(STAGE)),$(MAKE) build STAGE=5 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@BOX_STAGE1=$(CURDIR)/build/stage1-$(notdir $(FROM))-$(TAG)/box \
 	  BOX_STAGE4=$(CURDIR)/build/stage4-$(notdir $(FROM))-$(TAG)/box \
+	  BOX_STAGE5=$(CURDIR)/build/stage5-$(notdir $(FROM))-$(TAG)/box \
 	  unshare -n bash -c 'ip link set lo up && exec bash tests/bench/bench.sh "$$@"' bench \
 	  $(CURDIR)/$(BUILD)/box $(BOX_BASE_ROOTFS)
 
