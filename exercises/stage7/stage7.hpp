@@ -167,8 +167,12 @@ private:
 
 /// Makes the network's bridge and its NAT if the kernel lacks them (a new
 /// network, a new boot, or a test's new network namespace): the bridge up
-/// with the gateway's address, IPv4 forwarding on, box's nftables table.
+/// with the gateway's address, IPv4 forwarding on, box's nftables table;
+/// and adds the network to the table's sets (its NAT while a container is on it).
 void ensure_bridge(const Network& n);
+/// The network's last container has left: its part of the table's sets goes
+/// (until the next start on it), and its bridge's route_localnet is off.
+void leave_bridge(const Network& n);
 /// Removes the bridge and the network's part of box's nftables table.
 void remove_bridge(const Network& n);
 
@@ -214,10 +218,12 @@ void configure_eth0(const Network& n, const Endpoint& e);
 /// what a DNAT sends back onto a bridge from the host or a container, the
 /// guard of the host's loopback, internal networks and networks kept apart.
 std::string nat_table_commands();
-/// The commands that add network `n` to the table's sets (`add`), or delete
-/// it from them: its bridge, the bridge paired with itself (`same`), its
-/// subnet, and for an internal network its bridge in `internal`.
-std::string nat_network_commands(const Network& n, bool add);
+/// Adds network `n` to the table's sets (`add`; what is there already is no
+/// error), or deletes it from them (what is gone already is no error), in
+/// one nf_tables transaction: its bridge, the bridge paired with itself
+/// (`same`), its subnet, and for an internal network its bridge in
+/// `internal`. Returns false if an add finds no box table (or sets) to add to.
+bool nat_network_elements(const Network& n, bool add);
 /// Runs each line of `commands` (deletes) as its own transaction, so that
 /// one already gone does not keep the others from going.
 void nft_delete(const std::string& commands);

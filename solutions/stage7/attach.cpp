@@ -49,9 +49,8 @@ std::string publish_commands(const Endpoint& e, bool add) {
 // the container still runs (a failed start, `network disconnect`): once its
 // last process has gone the kernel deletes the pair with the namespace, and
 // a delete would make box wait for the kernel's grace period (16 ms here).
-// The network's own NAT (its bridge and subnet in the sets) stays while the
-// network does, as docker's rules for docker0 do: a start on a network whose
-// bridge exists needs no nftables transaction at all.
+// The network's own NAT (its bridge and subnet in the sets) goes with its
+// last endpoint; the next start puts it back.
 void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& all) {
     if (!e.ports.empty()) nft_delete(publish_commands(e, false));
     if (!e.veth.empty() && stage4::process_alive(e.holder, e.holder_start) && link_index(e.veth)) {
@@ -59,6 +58,7 @@ void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& 
         delete_link(nl, e.veth);
     }
     n.leases().release(e);
+    if (n.leases().list(true).empty()) leave_bridge(n);
     if (n.name != "bridge") refresh_hosts(n, all);  // the default bridge's names are --link's, fixed at start
 }
 

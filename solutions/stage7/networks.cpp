@@ -220,37 +220,51 @@ bool has_address(const std::string& name) {
     return ::ioctl(s.get(), SIOCGIFADDR, &ifr) == 0;
 }
 
-void set_sysctl(const std::string& path) {
-    if (try_read_file(path).value_or("0") != "1\n") sys::write_file(path, "1");
+// Writes `value` to a sysctl that does not hold it already.
+void set_sysctl(const std::string& path, const std::string& value) {
+    if (try_read_file(path).value_or("") != value + "\n") sys::write_file(path, value);
 }
 
 }  // namespace
 
 // Each step checked first, so that what a box killed half-way left is
 // finished by the next, and a start on a network that is ready costs a few
-// reads. The NAT goes first: a bridge that exists has its NAT — as this box
-// writes it: STATE/networks/nat-rules names the rules last applied, so a
-// newer box's rules (a guard more) replace an older one's at its first start.
+// reads and one nf_tables transaction. The NAT goes first. Box's table is set
+// up when STATE/networks/nat-rules does not name the rules this box writes
+// (a first start, a newer box's rules: a guard more) or when the network's
+// elements find no table to go in (a new boot, a test's new namespace).
 void ensure_bridge(const Network& n) {
-    bool made = link_index(n.bridge) != 0;
     std::string rules = nat_table_commands();
     std::string applied = state_root() + "/networks/nat-rules";
     std::string version = std::to_string(std::hash<std::string>{}(rules)) + "\n";
-    if (!made || try_read_file(applied).value_or("") != version) {
-        nft(rules + nat_network_commands(n, true));
+    auto set_up_table = [&] {
+        nft(rules);
         write_file_atomic(applied, version, 0644, false);
+    };
+    if (try_read_file(applied).value_or("") != version) set_up_table();
+    if (!nat_network_elements(n, true)) {
+        set_up_table();
+        if (!nat_network_elements(n, true)) throw Error("add network " + n.name + " to box's nftables table", "no such table or set");
     }
     Netlink nl;
-    if (!made) add_bridge(nl, n.bridge);
+    if (link_index(n.bridge) == 0) add_bridge(nl, n.bridge);
     if (!has_address(n.bridge)) add_address(nl, link_index(n.bridge), n.gateway, n.subnet.prefix);
     // Packets the host sends from 127.0.0.1 to a published port are routed
     // onto the bridge (then masqueraded): allowed on this link only.
-    set_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet");
-    set_sysctl("/proc/sys/net/ipv4/ip_forward");  // the host routes between its links
+    set_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "1");
+    set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");  // the host routes between its links
+}
+
+void leave_bridge(const Network& n) {
+    // First the door route_localnet opens, then the rules: the guard drops
+    // what a namespace left behind (one that joined the last container's)
+    // could send to 127.0.0.1 until then.
+    if (link_index(n.bridge) != 0) set_sysctl("/proc/sys/net/ipv4/conf/" + n.bridge + "/route_localnet", "0");
+    nat_network_elements(n, false);
 }
 
 void remove_bridge(const Network& n) {
-    nft_delete(nat_network_commands(n, false));
+    nat_network_elements(n, false);
     Netlink nl;
     delete_link(nl, n.bridge);
 }

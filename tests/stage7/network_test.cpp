@@ -313,7 +313,7 @@ TEST_CASE("--network container:NAME shares another container's network namespace
     remove_all(sb);
 }
 
-TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT; network rm takes the network's NAT",
+TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT; the last one takes the network's NAT",
           "[stage7][cleanup]") {
     Sandbox sb;
     start(sb, "c", {"-p", "5020:80", "-p", "127.0.0.1:5021:81/udp"}, {"sleep", "30"});
@@ -328,12 +328,34 @@ TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT;
     REQUIRE(run_on_rootfs(sb, {"-p", "5022:80"}, {"true"}).status == 0);
     CHECK(lease_files(sb).empty());
     CHECK(box_table().find("5022") == std::string::npos);
-    // The network's own part (its bridge and subnet in the sets) goes with the network.
-    REQUIRE(sb.box({"network", "create", "--subnet", "10.98.0.0/24", "tmp"}).status == 0);
+    // The network's own part (its bridge and subnet in the sets) is there
+    // while a container is on it, and goes with the last one.
+    CHECK(box_table().find("10.87.0.0/16") == std::string::npos);
+    CHECK(box_table().find("\"box0\"") == std::string::npos);
+    CHECK(read_host_file("/proc/sys/net/ipv4/conf/box0/route_localnet") == "0\n");
+    REQUIRE(sb.box({"network", "create", "--subnet", "10.98.0.0/24", "--internal", "tmp"}).status == 0);
+    auto bridge = "br-" + trim(sb.box({"network", "inspect", "-f", "{{.Id}}", "tmp"}).out).substr(0, 12);
+    start(sb, "a", {"--network", "tmp"}, {"sleep", "30"});
+    start(sb, "b", {"--network", "tmp"}, {"sleep", "30"});
+    std::string table = box_table();
+    CHECK(table.find("10.98.0.0/24") != std::string::npos);
+    CHECK(table.find("\"" + bridge + "\" . \"" + bridge + "\"") != std::string::npos);
+    CHECK(read_host_file("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet") == "1\n");
+    REQUIRE(sb.box({"rm", "-f", "a"}).status == 0);
+    CHECK(box_table().find("10.98.0.0/24") != std::string::npos);  // b is still on it
+    REQUIRE(sb.box({"rm", "-f", "b"}).status == 0);
+    table = box_table();
+    CHECK(table.find("10.98.0.0/24") == std::string::npos);
+    CHECK(table.find(bridge) == std::string::npos);  // in none of the sets, internal's included
+    CHECK(read_host_file("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet") == "0\n");
+    // The next start puts it back, and network rm takes it and the bridge.
     REQUIRE(run_on_rootfs(sb, {"--rm", "--network", "tmp"}, {"true"}).status == 0);
+    start(sb, "c", {"--network", "tmp"}, {"sleep", "30"});
     CHECK(box_table().find("10.98.0.0/24") != std::string::npos);
+    REQUIRE(sb.box({"rm", "-f", "c"}).status == 0);
     REQUIRE(sb.box({"network", "rm", "tmp"}).status == 0);
     CHECK(box_table().find("10.98.0.0/24") == std::string::npos);
+    CHECK(!std::filesystem::exists("/sys/class/net/" + bridge));
     remove_all(sb);
 }
 

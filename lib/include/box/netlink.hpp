@@ -1,6 +1,7 @@
 /// @file netlink.hpp
-/// @brief A netlink socket of the kernel's routing family (NETLINK_ROUTE),
-/// each request traced and checked as sys.hpp's calls are.
+/// @brief A netlink socket of the kernel's routing family (NETLINK_ROUTE) or
+/// of its packet filter's (NETLINK_NETFILTER), each request traced and
+/// checked as sys.hpp's calls are.
 ///
 /// Chapter 7 builds its requests (new link, address, route) with libmnl and
 /// sends them here: the socket talks to the network namespace it was opened
@@ -10,6 +11,7 @@
 ///     [pid 42] netlink(RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL, {ifname="box0", kind="bridge", up}) = 0
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,12 +20,13 @@ struct nlmsghdr;
 
 namespace box {
 
-/// One NETLINK_ROUTE socket, closed when destroyed.
+/// One netlink socket, closed when destroyed.
 class Netlink {
 public:
-    /// socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE), bound: it
-    /// belongs to the caller's network namespace from now on.
-    Netlink();
+    /// socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, `protocol`), bound: it
+    /// belongs to the caller's network namespace from now on. `protocol` is
+    /// NETLINK_ROUTE (0, links, addresses, routes) unless given.
+    explicit Netlink(int protocol = 0);
     ~Netlink();
     Netlink(const Netlink&) = delete;
     Netlink& operator=(const Netlink&) = delete;
@@ -39,6 +42,20 @@ public:
     /// Sends a dump request (NLM_F_DUMP) and calls `each` with every message
     /// of the answer. Not traced: it reads, it changes nothing.
     void dump(nlmsghdr* msg, const std::function<void(const nlmsghdr*)>& each);
+    /// Sends a batch of nfnetlink messages (NFNL_MSG_BATCH_BEGIN, the
+    /// messages, each with NLM_F_ACK, NFNL_MSG_BATCH_END: `len` bytes at
+    /// `msgs`), which the kernel applies as one transaction, whole or not at
+    /// all, while the send runs. Traced as `netlink(NFNL_MSG_BATCH, {what})`;
+    /// a refusal throws box::Error, unless it is `tolerated`, which returns
+    /// it. Returns 0 or the tolerated errno.
+    int batch(const void* msgs, std::size_t len, const std::string& what, int tolerated = 0);
+    /// Closes the socket without waiting for what its release waits for.
+    /// The release of a netfilter socket after a batch that deleted
+    /// something waits until nf_tables has freed it, after an RCU grace
+    /// period (5-15 ms here; `close()` blocks that long). A helper process
+    /// (clone with CLONE_VM) takes the socket's last reference and waits
+    /// instead; it holds none of box's other files and ends by itself.
+    void close_later();
 
 private:
     int fd_ = -1;
