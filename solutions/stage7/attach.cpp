@@ -49,8 +49,11 @@ std::string publish_commands(const Endpoint& e, bool add) {
 // the container still runs (a failed start, `network disconnect`): once its
 // last process has gone the kernel deletes the pair with the namespace, and
 // a delete would make box wait for the kernel's grace period (16 ms here).
-// The network's own NAT (its bridge and subnet in the sets) goes with its
-// last endpoint; the next start puts it back.
+// A user network's own NAT (its bridge and subnet in the sets) goes with its
+// last endpoint, and the next start puts it back. The default bridge's stays,
+// as docker keeps docker0's: a delete of elements makes the kernel's next
+// nf_tables change wait out an RCU grace period (Netlink::close_later), which
+// every run right after another (a script's loop) would pay.
 void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& all) {
     if (!e.ports.empty()) nft_delete(publish_commands(e, false));
     if (!e.veth.empty() && stage4::process_alive(e.holder, e.holder_start) && link_index(e.veth)) {
@@ -58,7 +61,7 @@ void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& 
         delete_link(nl, e.veth);
     }
     n.leases().release(e);
-    if (n.leases().list(true).empty()) leave_bridge(n);
+    if (n.name != "bridge" && n.leases().list(true).empty()) leave_bridge(n);
     if (n.name != "bridge") refresh_hosts(n, all);  // the default bridge's names are --link's, fixed at start
 }
 

@@ -170,8 +170,8 @@ private:
 /// with the gateway's address, IPv4 forwarding on, box's nftables table;
 /// and adds the network to the table's sets (its NAT while a container is on it).
 void ensure_bridge(const Network& n);
-/// The network's last container has left: its part of the table's sets goes
-/// (until the next start on it), and its bridge's route_localnet is off.
+/// A user network's last container has left: its part of the table's sets
+/// goes (until the next start on it), and its bridge's route_localnet is off.
 void leave_bridge(const Network& n);
 /// Removes the bridge and the network's part of box's nftables table.
 void remove_bridge(const Network& n);

@@ -328,11 +328,10 @@ TEST_CASE("after rm nothing of a container's network is left: veth, lease, DNAT;
     REQUIRE(run_on_rootfs(sb, {"-p", "5022:80"}, {"true"}).status == 0);
     CHECK(lease_files(sb).empty());
     CHECK(box_table().find("5022") == std::string::npos);
-    // The network's own part (its bridge and subnet in the sets) is there
-    // while a container is on it, and goes with the last one.
-    CHECK(box_table().find("10.87.0.0/16") == std::string::npos);
-    CHECK(box_table().find("\"box0\"") == std::string::npos);
-    CHECK(read_host_file("/proc/sys/net/ipv4/conf/box0/route_localnet") == "0\n");
+    // A user network's own part (its bridge and subnet in the sets) is there
+    // while a container is on it, and goes with the last one. (The default
+    // bridge's stays, as docker0's does.)
+    CHECK(box_table().find("10.87.0.0/16") != std::string::npos);
     REQUIRE(sb.box({"network", "create", "--subnet", "10.98.0.0/24", "--internal", "tmp"}).status == 0);
     auto bridge = "br-" + trim(sb.box({"network", "inspect", "-f", "{{.Id}}", "tmp"}).out).substr(0, 12);
     start(sb, "a", {"--network", "tmp"}, {"sleep", "30"});
