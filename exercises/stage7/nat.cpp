@@ -194,6 +194,9 @@ bool nat_network_elements(const Network& n, bool add) {
 }
 
 void nft_delete(const std::string& commands) {
+    // One transaction; if part of it is gone already (a box killed half-way
+    // through a teardown), each line alone.
+    if (nft(commands, true)) return;
     for (const auto& line : split(commands, '\n'))
         if (!line.empty()) nft(line, true);
 }

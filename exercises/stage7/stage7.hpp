@@ -109,6 +109,9 @@ public:
     void update(const Endpoint& e) const;
     /// Removes `e`'s lease, if it is still its container's.
     void release(const Endpoint& e) const;
+    /// True while `e`'s lease is still its container's (an unreadable one
+    /// counts as held, so that a release takes it).
+    bool holds(const Endpoint& e) const;
     /// The endpoints whose holder lives (with `stale`, also those that do not).
     std::vector<Endpoint> list(bool stale = false) const;
 
@@ -224,8 +227,8 @@ std::string nat_table_commands();
 /// (`same`), its subnet, and for an internal network its bridge in
 /// `internal`. Returns false if an add finds no box table (or sets) to add to.
 bool nat_network_elements(const Network& n, bool add);
-/// Runs each line of `commands` (deletes) as its own transaction, so that
-/// one already gone does not keep the others from going.
+/// Runs `commands` (deletes) as one transaction; if something of them is
+/// gone already, each line as its own, so that the others still go.
 void nft_delete(const std::string& commands);
 /// Basic exercise 4: the nft command that adds (or deletes) the DNAT of one
 /// published port `p` to `ip`:`p.container_port` — an element of map

@@ -2,20 +2,15 @@
 
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <new>
 #include <cstring>
 #include <vector>
 
 #include "box/error.hpp"
+#include "box/fd.hpp"
 #include "box/trace.hpp"
 
 namespace box {
@@ -61,57 +56,10 @@ Netlink::~Netlink() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-namespace {
-
-// The helper of Netlink::close_later(): in memory shared with box
-// (CLONE_VM), its own copy of box's file table.
-struct Closer {
-    int socket, go;
-    static int run(void* arg) {
-        auto* c = static_cast<Closer*>(arg);
-        int a = std::min(c->socket, c->go), b = std::max(c->socket, c->go);
-        // Nothing of box's held open but these two (a pipe's reader waiting
-        // for box's end must not wait for this helper too).
-        if (a > 0) ::syscall(SYS_close_range, 0u, static_cast<unsigned>(a - 1), 0u);
-        if (b > a + 1) ::syscall(SYS_close_range, static_cast<unsigned>(a + 1), static_cast<unsigned>(b - 1), 0u);
-        ::syscall(SYS_close_range, static_cast<unsigned>(b + 1), ~0u, 0u);
-        char byte;
-        while (::read(c->go, &byte, 1) < 0 && errno == EINTR) {
-        }  // end of file: box has closed its copy of the socket
-        ::close(c->socket);  // the last reference: this waits for the kernel
-        ::syscall(SYS_exit, 0);
-        return 0;
-    }
-};
-
-}  // namespace
-
 void Netlink::close_later() {
     if (fd_ < 0) return;
-    int go[2];
-    constexpr std::size_t kStack = 64 * 1024;
-    void* stack = MAP_FAILED;
-    if (::pipe2(go, O_CLOEXEC) == 0) {
-        stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (stack != MAP_FAILED) {
-            // The arguments live at the helper's stack's far end; the mapping
-            // is never unmapped (box does not know when the helper is done
-            // with it; a process makes one or two of these).
-            auto* c = new (stack) Closer{fd_, go[0]};
-            char* top = static_cast<char*>(stack) + kStack;
-            // Exit signal 0: no SIGCHLD, and no wait() of box's reaps it by mistake.
-            if (::clone(&Closer::run, top, CLONE_VM, c) > 0) {
-                ::close(fd_);  // not the last reference now: no wait
-                fd_ = -1;
-            }
-        }
-        ::close(go[1]);  // the helper goes on
-        ::close(go[0]);
-    }
-    if (fd_ >= 0) {  // no helper: close it here, and wait
-        ::close(fd_);
-        fd_ = -1;
-    }
+    box::close_later(&fd_, 1);
+    fd_ = -1;
 }
 
 namespace {

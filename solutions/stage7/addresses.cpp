@@ -127,15 +127,19 @@ void Leases::update(const Endpoint& e) const {
     write_file_atomic(dir_ + "/" + ip_text(e.ip), json(e).dump(), 0644, false);
 }
 
+bool Leases::holds(const Endpoint& e) const {
+    auto text = try_read_file(dir_ + "/" + ip_text(e.ip));
+    if (!text) return false;
+    try {
+        return json::parse(*text).value("container", "") == e.container;
+    } catch (const json::exception&) {
+        return true;
+    }
+}
+
 void Leases::release(const Endpoint& e) const {
     FileLock lock(dir_);
-    std::string path = dir_ + "/" + ip_text(e.ip);
-    auto text = try_read_file(path);
-    try {
-        if (text && json::parse(*text).value("container", "") != e.container) return;  // given to another since
-    } catch (const json::exception&) {
-    }
-    ::unlink(path.c_str());
+    if (holds(e)) ::unlink((dir_ + "/" + ip_text(e.ip)).c_str());  // not if given to another since
 }
 
 std::vector<Endpoint> Leases::list(bool stale) const {

@@ -422,6 +422,18 @@ TEST_CASE("a stopped container keeps its published port for its next start", "[s
     remove_all(sb);
 }
 
+TEST_CASE("rm of a stopped container leaves alone its host port, taken by another container since", "[stage7][ports]") {
+    Sandbox sb;
+    std::string www = web_root(sb, "the second one\n");
+    start(sb, "first", httpd(www, {"-p", "127.0.0.1:5060:5000"}), kHttpd);
+    REQUIRE(sb.box({"stop", "-t", "1", "first"}).status == 0);
+    start(sb, "second", httpd(www, {"-p", "127.0.0.1:5060:5000"}), kHttpd);
+    REQUIRE(sb.box({"rm", "first"}).status == 0);
+    CHECK(box_table().find("127.0.0.1 . tcp . 5060 : ") != std::string::npos);
+    CHECK(http_get("127.0.0.1", 5060) == "the second one\n");
+    remove_all(sb);
+}
+
 TEST_CASE("a container cannot reach a service of the host on 127.0.0.1 through the bridge (CVE-2020-8558)",
           "[stage7][security]") {
     Sandbox sb;

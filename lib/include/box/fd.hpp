@@ -50,4 +50,20 @@ private:
 /// empty on failure, errno set.
 Fd open_in_root(int root, const std::string& path, int flags, mode_t mode = 0);
 
+/// Closes open files without waiting for what their release waits for: a
+/// netfilter socket's release after a transaction that deleted something
+/// waits until nf_tables has freed it, after an RCU grace period (5-15 ms
+/// here; `close()`, or the process's exit, blocks that long). A helper
+/// process (clone with CLONE_VM: no copy of box's memory) gets its own copy
+/// of the file table, keeps only the files of `fds` (at most four), and
+/// closes them after box has closed its own, then ends by itself, waited
+/// for by nobody (a zombie child until box ends; `waitpid` with `__WCLONE`
+/// reaps it). Returns its pid; without a helper (0: clone failed) the close
+/// here waits.
+pid_t close_later(const int* fds, int count);
+
+/// This process's netlink sockets of `protocol` (NETLINK_NETFILTER: 12),
+/// for close_later: a library's own (libnftables') is found this way.
+int netlink_sockets(int protocol, int* fds, int max);
+
 }  // namespace box

@@ -49,12 +49,9 @@ public:
     /// a refusal throws box::Error, unless it is `tolerated`, which returns
     /// it. Returns 0 or the tolerated errno.
     int batch(const void* msgs, std::size_t len, const std::string& what, int tolerated = 0);
-    /// Closes the socket without waiting for what its release waits for.
-    /// The release of a netfilter socket after a batch that deleted
-    /// something waits until nf_tables has freed it, after an RCU grace
-    /// period (5-15 ms here; `close()` blocks that long). A helper process
-    /// (clone with CLONE_VM) takes the socket's last reference and waits
-    /// instead; it holds none of box's other files and ends by itself.
+    /// Closes the socket without waiting for what its release waits for
+    /// (after a batch that deleted something: an RCU grace period), with
+    /// box::close_later's helper.
     void close_later();
 
 private:

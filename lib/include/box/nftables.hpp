@@ -17,6 +17,11 @@ namespace box {
 /// nft's own message if the kernel or the parser refuses, unless
 /// `tolerate_missing` and the refusal is "No such file or directory" (a
 /// delete of something already gone), which returns false.
+///
+/// After commands that delete set or map elements, the context is freed and
+/// its socket's release left to box::close_later's helper: that release
+/// waits until nf_tables has freed what they took, after an RCU grace period
+/// (5-15 ms here, what every `nft delete element` waits at its end).
 bool nft(const std::string& commands, bool tolerate_missing = false);
 
 }  // namespace box
