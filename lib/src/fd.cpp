@@ -78,6 +78,7 @@ pid_t close_later(const int* fds, int count) {
             c->go = go[0];
             // Exit signal 0: no SIGCHLD, and no wait() of box's reaps it by mistake.
             helper = std::max(0, ::clone(&Closer::run, static_cast<char*>(stack) + kStack, CLONE_VM, c));
+            if (helper == 0) ::munmap(stack, kStack);
         }
         ::close(go[0]);
     }
@@ -88,25 +89,32 @@ pid_t close_later(const int* fds, int count) {
     return helper;
 }
 
-int netlink_sockets(int protocol, int* fds, int max) {
-    int found = 0;
+std::optional<std::vector<int>> open_fds() {
     DIR* dir = ::opendir("/proc/self/fd");
-    if (!dir) return 0;
+    if (!dir) return std::nullopt;
+    std::vector<int> out;
     while (dirent* e = ::readdir(dir)) {
-        if (found == max) break;
         char* end;
         long fd = std::strtol(e->d_name, &end, 10);
-        if (*end || end == e->d_name || fd == ::dirfd(dir)) continue;
+        if (!*end && end != e->d_name && fd != ::dirfd(dir)) out.push_back(static_cast<int>(fd));
+    }
+    ::closedir(dir);
+    return out;
+}
+
+int netlink_sockets(int protocol, int* fds, int max) {
+    int found = 0;
+    for (int fd : open_fds().value_or(std::vector<int>{})) {
+        if (found == max) break;
         struct stat st;
         int domain = 0, proto = -1;
         socklen_t len = sizeof domain;
-        if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_NETLINK) continue;
+        if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_NETLINK) continue;
         len = sizeof proto;
-        if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0 || proto != protocol) continue;
-        fds[found++] = static_cast<int>(fd);
+        if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0 || proto != protocol) continue;
+        fds[found++] = fd;
     }
-    ::closedir(dir);
     return found;
 }
 

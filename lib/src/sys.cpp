@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
-#include <dirent.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -229,14 +228,10 @@ void close_fds_on_exec() {
     }
     int err = errno;
     if (err != EINVAL && err != ENOSYS) check("close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)", -1);
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (!dir) check("opendir(\"/proc/self/fd\")", -1);
-    int own = ::dirfd(dir);
-    for (struct dirent* e; (e = ::readdir(dir));) {
-        int fd = std::atoi(e->d_name);
-        if (fd > 2 && fd != own) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    ::closedir(dir);
+    auto fds = open_fds();
+    if (!fds) check("opendir(\"/proc/self/fd\")", -1);
+    for (int fd : *fds)
+        if (fd > 2) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     trace::line("fcntl(FD_CLOEXEC) on each descriptor above 2 (no close_range flag)");
 }
 

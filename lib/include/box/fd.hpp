@@ -5,8 +5,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace box {
 
@@ -61,6 +63,10 @@ Fd open_in_root(int root, const std::string& path, int flags, mode_t mode = 0);
 /// reaps it). Returns its pid; without a helper (0: clone failed) the close
 /// here waits.
 pid_t close_later(const int* fds, int count);
+
+/// This process's open descriptors, as /proc/self/fd lists them (without
+/// the one that reads it); nullopt, errno set, if it cannot be read.
+std::optional<std::vector<int>> open_fds();
 
 /// This process's netlink sockets of `protocol` (NETLINK_NETFILTER: 12),
 /// for close_later: a library's own (libnftables') is found this way.
