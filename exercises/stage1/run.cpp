@@ -198,10 +198,13 @@ int run_container(const ContainerSpec& spec) {
 
 namespace {
 
+// As docker: what the kernel's sethostname() takes, up to 64 bytes
+// (host_ubuntu is fine). Control characters are refused: the name is also a
+// line of the container's /etc/hosts, and a newline would add lines to it.
 bool valid_hostname(const std::string& name) {
-    if (name.empty() || name.size() > 64 || name.front() == '-' || name.front() == '.') return false;
+    if (name.empty() || name.size() > 64) return false;
     for (char c : name)
-        if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
     return true;
 }
 
@@ -219,7 +222,7 @@ void check_spec(ContainerSpec& spec) {
     }
     if (spec.hostname.empty()) spec.hostname = spec.id.substr(0, 12);  // docker's short id
     if (!valid_hostname(spec.hostname))
-        throw Error("invalid hostname \"" + spec.hostname + "\"", "use letters, digits, '-' and '.' (at most 64)");
+        throw Error("invalid hostname " + nlohmann::json(spec.hostname).dump(), "at most 64 bytes, and no control characters");  // quoted: one line
     if (!spec.workdir.empty() && spec.workdir[0] != '/')
         throw Error("invalid working directory \"" + spec.workdir + "\"", "it needs to be an absolute path");
     check_user_spec(spec.user);

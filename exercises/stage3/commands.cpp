@@ -1,5 +1,6 @@
 // Chapter 3: the image commands — import, load, images, tag, rmi.
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "box/clock.hpp"
 #include "box/digest.hpp"
 #include "box/error.hpp"
+#include "box/filters.hpp"
 #include "box/fd.hpp"
 #include "box/http.hpp"
 #include "box/instruction.hpp"
@@ -149,13 +151,27 @@ int cmd_load(const std::string& file, bool quiet) {
     return 0;
 }
 
-int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filter) {
+// docker's image filters: dangling=true|false, label=K[=V] (the image's config's Labels).
+bool image_matches(const StoredImage& img, const Filters& f) {
+    json labels = img.config.value("config", json::object()).value("Labels", json::object());
+    Labels have;
+    if (labels.is_object())
+        for (const auto& [k, v] : labels.items())
+            if (v.is_string()) have[k] = v.get<std::string>();
+    return f.any("dangling", [&](const std::string& v) { return (v == "true" || v == "1") == img.refs.empty(); }) &&
+           f.match_labels(have);
+}
+
+int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filter, const std::vector<std::string>& filter_args) {
+    Filters filters = Filters::parse(filter_args, {"dangling", "label", "reference"});
+    filters.check_values("dangling", {"true", "false", "1", "0"});
     ImageStore store(state_root());
     std::string want;
     if (!filter.empty()) want = filter.find(':') == std::string::npos ? parse_ref(filter).repository() : parse_ref(filter).familiar();
     struct Row { std::string repo, tag, digest, id, created, size; };
     std::vector<Row> rows;
     for (const auto& img : store.list()) {
+        if (!image_matches(img, filters)) continue;
         std::string id = no_trunc ? img.id : short_id(img.id);
         std::string created = ago(img.config.value("created", ""));
         std::vector<std::string> refs = img.refs;
@@ -169,6 +185,12 @@ int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filte
             }
             row.digest = img.manifest_digest;
             if (!want.empty() && row.repo != want && row.repo + ":" + row.tag != want) continue;
+            // docker's reference filter: a shell pattern over the name, or the name:tag
+            if (!filters.any("reference", [&](const std::string& p) {
+                    return !r.empty() && (::fnmatch(p.c_str(), row.repo.c_str(), 0) == 0 ||
+                                          ::fnmatch(p.c_str(), (row.repo + ":" + row.tag).c_str(), 0) == 0);
+                }))
+                continue;
             rows.push_back(row);
         }
     }
@@ -383,12 +405,13 @@ void add_disk_usage_filler(std::function<void(std::vector<DiskUsage>&)> fill) {
     disk_usage_fillers().push_back(std::move(fill));
 }
 
-PruneResult prune_images(bool all) {
+PruneResult prune_images(bool all, const Filters& filters) {
     ImageStore store(state_root());
     PruneResult result;
     for (const auto& img : store.list()) {
         bool dangling = img.refs.empty();
-        if ((!dangling && !all) || !user_of("image", img.id).empty()) continue;  // chapter 4: in use
+        if ((!dangling && !all) || !image_matches(img, filters)) continue;
+        if (!user_of("image", img.id).empty()) continue;  // chapter 4: in use
         std::vector<std::string> lines;
         if (dangling) {
             lines = store.remove(img.id, false);
@@ -459,14 +482,22 @@ void register_commands() {
     });
 
     cli::define("images", "List images", [](CLI::App& c) -> cli::Action {
-        struct Images { bool quiet = false, digests = false, all = false, no_trunc = false; std::string filter; };
+        struct Images {
+            bool quiet = false, digests = false, all = false, no_trunc = false;
+            std::string filter;
+            std::vector<std::string> filters;
+        };
         auto images = std::make_shared<Images>();
         c.add_flag("-q,--quiet", images->quiet, "Only show image IDs");
         c.add_flag("--digests", images->digests, "Show digests");
         c.add_flag("--no-trunc", images->no_trunc, "Don't truncate output (full image IDs)");
         c.add_flag("-a,--all", images->all, "Show all images (box keeps no intermediate images yet)");
         c.add_option("REPOSITORY", images->filter, "Only images of this repository[:tag]");
-        return [images] { return cmd_images(images->quiet, images->digests, images->no_trunc, images->filter); };
+        c.add_option("-f,--filter", images->filters, "Filter output: dangling=true|false, label=KEY[=VALUE], reference=PATTERN")
+            ->allow_extra_args(false);
+        return [images] {
+            return cmd_images(images->quiet, images->digests, images->no_trunc, images->filter, images->filters);
+        };
     });
 
     cli::define("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", [](CLI::App& c) -> cli::Action {
@@ -523,17 +554,19 @@ void register_commands() {
         return [format] { return cmd_system_df(*format); };
     });
     cli::define("image prune", "Remove unused images", [](CLI::App& c) -> cli::Action {
-        struct Prune { bool all = false, force = false; };
+        struct Prune { bool all = false, force = false; std::vector<std::string> filters; };
         auto f = std::make_shared<Prune>();
         c.add_flag("-a,--all", f->all, "Remove all unused images, not just dangling ones");
         c.add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+        c.add_option("--filter", f->filters, "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]")->allow_extra_args(false);
         return [f] {
+            Filters filters = Filters::parse(f->filters, {"label", "label!"});
             if (!f->force &&
                 !cli::confirm(f->all ? "WARNING! This will remove all images without at least one container associated to them.\n"
                                        "Are you sure you want to continue?"
                                      : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"))
                 return 0;
-            print_pruned(prune_images(f->all));
+            print_pruned(prune_images(f->all, filters));
             return 0;
         };
     });

@@ -48,18 +48,20 @@ void register_commands() {
     for (const auto& [alias, target] : kContainerCommands) cli::alias(alias, target);
 
     cli::define("system prune", "Remove stopped containers and unused images", [](CLI::App& c) -> cli::Action {
-        struct Prune { bool all = false, force = false; };
+        struct Prune { bool all = false, force = false; std::vector<std::string> filters; };
         auto f = std::make_shared<Prune>();
         c.add_flag("-a,--all", f->all, "Remove all unused images, not just dangling ones");
         c.add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+        c.add_option("--filter", f->filters, "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]")->allow_extra_args(false);
         return [f] {
+            Filters filters = Filters::parse(f->filters, {"label", "label!"});
             std::string what = std::string("WARNING! This will remove:\n  - all stopped containers\n") +
                                (f->all ? "  - all images without at least one container associated to them\n"
                                        : "  - all dangling images\n") +
                                "\nAre you sure you want to continue?";
             if (!f->force && !cli::confirm(what)) return 0;
-            std::vector<std::string> containers = prune_containers();
-            stage3::PruneResult images = stage3::prune_images(f->all);  // after: a stopped container's image is free now
+            std::vector<std::string> containers = prune_containers(filters);
+            stage3::PruneResult images = stage3::prune_images(f->all, filters);  // after: a stopped container's image is free now
             if (!containers.empty()) {
                 printf("Deleted Containers:\n");
                 for (const auto& id : containers) printf("%s\n", id.c_str());

@@ -191,6 +191,8 @@ int commit(const Container& c, const CommitOptions& o) {
     config["created"] = now_rfc3339();
     config["container"] = c.id;
     if (!o.author.empty()) config["author"] = o.author;
+    config.erase("comment");  // image inspect's Comment: this commit's message, as docker keeps it
+    if (!o.message.empty()) config["comment"] = o.message;
     json history = config.value("history", json::array());
     json entry = {{"created", config["created"]}, {"created_by", "box commit " + c.name}};
     if (!o.message.empty()) entry["comment"] = o.message;

@@ -51,7 +51,7 @@ void to_json(json& j, const Network& n) {
          {"Attachable", false},
          {"Ingress", false},
          {"Options", {{"com.docker.network.bridge.name", n.bridge}}},
-         {"Labels", json::object()}};
+         {"Labels", n.labels}};
 }
 
 void from_json(const json& j, Network& n) {
@@ -60,6 +60,8 @@ void from_json(const json& j, Network& n) {
     n.created = j.value("Created", "");
     n.driver = j.value("Driver", "bridge");
     n.internal = j.value("Internal", false);
+    json labels = j.value("Labels", json::object());
+    if (labels.is_object()) n.labels = labels.get<Labels>();
     n.bridge = j.value("Options", json::object()).value("com.docker.network.bridge.name", "");
     const json& config = j.value("IPAM", json::object()).value("Config", json::array());
     if (!config.empty()) {
@@ -153,6 +155,7 @@ Network NetworkStore::create(const NetworkRequest& q) const {
     n.name = q.name;
     n.bridge = "br-" + n.id.substr(0, 12);
     n.internal = q.internal;
+    n.labels = q.labels;
     n.created = now_rfc3339();
     std::vector<Subnet> hosts = host_subnets();
     if (!q.subnet.empty()) {

@@ -182,6 +182,51 @@ std::string command_path(int argc, char** argv, const std::string& word) {
     return word;
 }
 
+// docker's flag parser reads `-m=value` as `-m value`; CLI11 would keep the
+// "=" in the value (`commit -a="runoob"` stored the author "=runoob"). The
+// arguments of command `cmd` with each such short option split in two, up to
+// `--` or, for a command whose options end at its first word (run, exec), that
+// word. `from` is where the command's own arguments start.
+std::vector<std::string> split_short_values(int argc, char** argv, int from, const CLI::App& cmd) {
+    std::vector<std::string> out(argv, argv + argc);
+    auto takes_value = [&](const std::string& name) {
+        const CLI::Option* o = cmd.get_option_no_throw(name);
+        return o && o->get_items_expected_min() > 0;
+    };
+    for (size_t i = static_cast<size_t>(from); i < out.size(); ++i) {
+        const std::string a = out[i];
+        if (a == "--") break;
+        if (a.size() < 2 || a[0] != '-') {
+            if (cmd.get_prefix_command()) break;  // the container's command: its words are its own
+            continue;
+        }
+        if (a[1] == '-') {  // --long value: skip the value
+            if (a.find('=') == std::string::npos && takes_value(a)) ++i;
+            continue;
+        }
+        std::string name = a.substr(0, 2);
+        if (!takes_value(name)) continue;  // flags (a group like -it), or unknown: CLI11 judges
+        if (a.size() == 2) {
+            ++i;  // -m value
+        } else if (a[2] == '=') {
+            out[i] = name;
+            out.insert(out.begin() + static_cast<std::ptrdiff_t>(i) + 1, a.substr(3));
+            ++i;
+        }
+    }
+    return out;
+}
+
+// Where the command's own arguments start: after the words of `path` ("container prune").
+int arguments_start(int argc, char** argv, const std::string& path) {
+    auto words = split(path, ' ');
+    size_t matched = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (matched < words.size() && words[matched] == argv[i] && ++matched == words.size()) return i + 1;
+    }
+    return argc;
+}
+
 }  // namespace
 
 void define(const char* path, const char* summary, Declare declare) {
@@ -293,10 +338,17 @@ int main(int argc, char** argv, int stage) {
         }
         if (named) {
             build(app, *named, path == word ? std::string_view() : std::string_view(path));
-        } else if (!version_only) {
+            CLI::App* cmd = app.get_subcommand(word);
+            if (path != word) cmd = cmd->get_subcommand(leaf_of(path));
+            std::vector<std::string> args = split_short_values(argc, argv, arguments_start(argc, argv, path), *cmd);
+            std::vector<char*> pointers;
+            for (auto& a : args) pointers.push_back(a.data());
+            app.parse(static_cast<int>(pointers.size()), pointers.data());
+            return g_status;
+        }
+        if (!version_only)
             for (const auto& d : registry().definitions)
                 if (group_of(d.path).empty()) build(app, d);
-        }
         app.parse(argc, argv);
         return g_status;
     } catch (const CLI::CallForHelp&) {

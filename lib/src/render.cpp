@@ -31,26 +31,80 @@ std::string trim(const std::string& s) {
     return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-// One action's text ("json .A.B", ".X", ".") applied to `value`.
-std::string action(const std::string& tmpl, const std::string& text, const nlohmann::json& value) {
-    std::string path = trim(text);
-    bool as_json = starts_with(path, "json ");
-    if (as_json) path = trim(path.substr(5));
-    if (path.empty() || path[0] != '.')
-        throw Error("template: " + tmpl, "box understands {{.Field.Sub}}, {{.}}, {{json .Field}} and {{json .}}");
+const char* const kUnderstood = "box understands {{.Field.Sub}}, {{.}}, {{json .Field}}, {{json .}}, {{.Method \"arg\"}} "
+                                "and {{index .Field \"key\"}}";
+
+// `value` without the keys that serve methods ("_Label"): what {{.}} and {{json .}} show.
+nlohmann::json shown(const nlohmann::json& value) {
+    if (!value.is_object()) return value;
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : value.items())
+        if (k.empty() || k[0] != '_') out[k] = v;
+    return out;
+}
+
+// The value at a path ".A.B" of `value`.
+const nlohmann::json& at_path(const std::string& tmpl, const std::string& path, const nlohmann::json& value) {
+    if (path.empty() || path[0] != '.' || path.find_first_of(" |()\"") != std::string::npos)
+        throw Error("template: " + tmpl, kUnderstood);
     const nlohmann::json* v = &value;
     for (const auto& key : split(path.substr(1), '.')) {
         if (key.empty()) continue;
-        if (key.find_first_of(" |()\"") != std::string::npos)
-            throw Error("template: " + tmpl, "box understands {{.Field.Sub}}, {{.}}, {{json .Field}} and {{json .}}");
         if (!v->is_object() || !v->contains(key))
             throw Error("template: " + tmpl, "map has no entry for key \"" + key + "\"");
         v = &v->at(key);
     }
-    if (as_json || v->is_object() || v->is_array()) return v->dump();
-    if (v->is_string()) return v->get<std::string>();
-    if (v->is_null()) return "<no value>";
-    return v->dump();
+    return *v;
+}
+
+// `"text"` -> text; anything else is not an argument box reads.
+std::string quoted(const std::string& tmpl, const std::string& arg) {
+    if (arg.size() < 2 || arg.front() != '"' || arg.back() != '"' || arg.find('"', 1) != arg.size() - 1)
+        throw Error("template: " + tmpl, kUnderstood);
+    return arg.substr(1, arg.size() - 2);
+}
+
+std::string text_of(const nlohmann::json& v, bool as_json) {
+    if (as_json || v.is_object() || v.is_array()) return v.dump();
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_null()) return "<no value>";
+    return v.dump();
+}
+
+// One action's text ("json .A.B", ".X", ".", ".Label \"k\"", "index .A \"k\"") applied to `value`.
+std::string action(const std::string& tmpl, const std::string& text, const nlohmann::json& value) {
+    std::string path = trim(text);
+    bool as_json = starts_with(path, "json ");
+    if (as_json) path = trim(path.substr(5));
+    if (starts_with(path, "index ")) {  // Go's index of a map: a missing key is ""
+        std::string rest = trim(path.substr(6));
+        size_t space = rest.find(' ');
+        if (space == std::string::npos) throw Error("template: " + tmpl, kUnderstood);
+        const nlohmann::json& map = at_path(tmpl, rest.substr(0, space), value);
+        std::string key = quoted(tmpl, trim(rest.substr(space + 1)));
+        if (!map.is_object() && !map.is_null()) throw Error("template: " + tmpl, "index of a value that is not a map");
+        return map.is_object() && map.contains(key) ? text_of(map.at(key), as_json) : "";
+    }
+    size_t space = path.find(' ');
+    if (space != std::string::npos && path[0] == '.') {  // a method of the row, e.g. ps's .Label "k"
+        std::string method = path.substr(1, space - 1);
+        std::string key = quoted(tmpl, trim(path.substr(space + 1)));
+        if (!value.is_object() || !value.contains("_" + method) || !value.at("_" + method).is_object())
+            throw Error("template: " + tmpl, "can't evaluate field " + method);
+        const nlohmann::json& map = value.at("_" + method);
+        return map.contains(key) ? text_of(map.at(key), as_json) : "";
+    }
+    if (path == ".") return text_of(shown(value), as_json);
+    return text_of(at_path(tmpl, path, value), as_json);
+}
+
+// The field an action shows, for its column's header: ".A.B" -> "B",
+// "json .X" -> "X", ".Label \"k\"" -> "Label", "index .Labels \"k\"" -> "Labels".
+std::string header_field(std::string path) {
+    if (starts_with(path, "json ")) path = trim(path.substr(5));
+    if (starts_with(path, "index ")) path = trim(path.substr(6));
+    path = path.substr(0, path.find(' '));
+    return path.substr(path.rfind('.') + 1);
 }
 
 }  // namespace
@@ -116,8 +170,7 @@ void print_list(const std::string& tmpl, const std::vector<nlohmann::json>& item
         size_t close = t.find("}}", open);
         if (close == std::string::npos) break;
         std::string path = trim(t.substr(open + 2, close - open - 2));
-        if (starts_with(path, "json ")) path = trim(path.substr(5));
-        std::string field = path.substr(path.rfind('.') + 1);
+        std::string field = header_field(path);
         auto h = headers.find(field);
         names[field] = h != headers.end() ? h->second : to_upper(field);
     }
@@ -129,8 +182,7 @@ void print_list(const std::string& tmpl, const std::vector<nlohmann::json>& item
             size_t close = t.find("}}", open);
             if (close == std::string::npos) break;
             std::string path = trim(t.substr(open + 2, close - open - 2));
-            if (starts_with(path, "json ")) path = trim(path.substr(5));
-            out += t.substr(at, open - at) + n.value(path.substr(path.rfind('.') + 1), std::string());
+            out += t.substr(at, open - at) + n.value(header_field(path), std::string());
             at = close + 2;
         }
         return out + t.substr(at);

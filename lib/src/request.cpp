@@ -6,7 +6,7 @@
 namespace box {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestConfig, Hostname, User, WorkingDir, Image, Env, Cmd, Tty,
-                                                OpenStdin, Entrypoint)
+                                                OpenStdin, Entrypoint, Labels, ExposedPorts)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, MaximumRetryCount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestUlimit, Name, Soft, Hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathInContainer, CgroupPermissions)

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "box/filters.hpp"
 #include "box/blob_store.hpp"
 #include "box/reference.hpp"
 #include "unpack.hpp"
@@ -158,8 +159,9 @@ struct PruneResult {
 };
 
 /// docker image prune: removes dangling images (no name), or with `all` every
-/// image no container uses (chapter 4's in-use check), and what only they used.
-PruneResult prune_images(bool all);
+/// image no container uses (chapter 4's in-use check), and what only they
+/// used; only those whose labels `filters` (label, label!) keep.
+PruneResult prune_images(bool all, const Filters& filters = {});
 
 /// Prints what a prune removed as docker does ("Deleted Images:", the lines,
 /// "Total reclaimed space: 1.2MB").

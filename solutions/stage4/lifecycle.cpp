@@ -20,6 +20,7 @@
 #include "box/error.hpp"
 #include "box/extension.hpp"
 #include "box/file_lock.hpp"
+#include "box/filters.hpp"
 #include "box/log.hpp"
 #include "box/util.hpp"
 #include "attach.hpp"
@@ -284,7 +285,7 @@ namespace {
 struct RunFlags {
     bool detach = false, auto_remove = false, create_only = false;
     std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q";
-    std::vector<std::string> volumes;
+    std::vector<std::string> volumes, labels, label_files;
 };
 
 // Starts container `c` under a shim (see start_detached); a --rm container
@@ -310,6 +311,7 @@ void fill(const RunFlags& f, ContainerRequest& r) {
     r.HostConfig.RestartPolicy = {policy.docker_name(), policy.max_retries};
     r.HostConfig.AutoRemove = f.auto_remove;
     r.HostConfig.Binds = f.volumes;
+    r.Config.Labels = parse_labels(f.labels, f.label_files);
 }
 
 int run(const RunFlags& f, const ContainerRequest& request) {
@@ -386,10 +388,11 @@ void remove_container(const ContainerStore& store, const std::string& ref, bool 
     }
 }
 
-std::vector<std::string> prune_containers() {
+std::vector<std::string> prune_containers(const Filters& filters) {
     ContainerStore s(state_root());
     std::vector<std::string> removed;
     for (const auto& listed : s.list()) {
+        if (listed.running() || !filters.match_labels(listed.request.Config.Labels)) continue;
         FileLock not_starting = starting_lock(listed);
         Container ct = s.find(listed.id);
         if (ct.running()) continue;
@@ -411,13 +414,22 @@ Container create_container(const ContainerRequest& request) {
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
     json image_volumes;
+    ContainerRequest stored = request;
     if (!spec.image.empty()) {
         auto image = stage3::ImageStore(state_root()).find(spec.image);
         image_id = image.id;
-        image_volumes = image.config.value("config", json::object()).value("Volumes", json());
+        const json& config = image.config.value("config", json::object());
+        image_volumes = config.value("Volumes", json());
+        // docker's merge: the image's labels and exposed ports, under the request's own.
+        json labels = config.value("Labels", json::object()), exposed = config.value("ExposedPorts", json::object());
+        if (labels.is_object())
+            for (const auto& [key, value] : labels.items())
+                if (value.is_string()) stored.Config.Labels.emplace(key, value.get<std::string>());
+        if (exposed.is_object())
+            for (const auto& [port, unused] : exposed.items()) stored.Config.ExposedPorts.emplace(port, json::object());
     }
     fill_volumes(spec, request.HostConfig.Binds, image_volumes);
-    Container c = ContainerStore(state_root()).create(spec, request, image_id, policy);
+    Container c = ContainerStore(state_root()).create(spec, stored, image_id, policy);
     create_volumes(spec);  // only now: a refused create (a taken name) makes none
     return c;
 }
@@ -435,6 +447,8 @@ void register_lifecycle_commands() {
             ->capture_default_str();
         r.add_option("-v,--volume", rf->volumes, "Bind mount a volume: /host/dir:/path[:ro], NAME:/path[:ro], /path")
             ->allow_extra_args(false);
+        r.add_option("-l,--label", rf->labels, "Set meta data on a container: KEY=VALUE (or KEY)")->allow_extra_args(false);
+        r.add_option("--label-file", rf->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);
         r.add_option("--detach-keys", rf->detach_keys, "Override the key sequence for detaching a container (-it)")
             ->capture_default_str();
         add_request_filler([rf](ContainerRequest& request) { fill(*rf, request); });
@@ -565,11 +579,14 @@ void register_lifecycle_commands() {
     cli::define_group("container", "Manage containers");
     cli::define("container prune", "Remove all stopped containers", [](CLI::App& c) -> cli::Action {
         auto force = std::make_shared<bool>(false);
+        auto filters = std::make_shared<std::vector<std::string>>();
         c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
-        return [force] {
+        c.add_option("--filter", *filters, "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]")->allow_extra_args(false);
+        return [force, filters] {
+            Filters f = Filters::parse(*filters, {"label", "label!"});
             if (!*force && !cli::confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))
                 return 0;
-            std::vector<std::string> removed = prune_containers();
+            std::vector<std::string> removed = prune_containers(f);
             printf("Deleted Containers:\n");
             for (const auto& id : removed) printf("%s\n", id.c_str());
             printf("\nTotal reclaimed space: 0B\n");

@@ -7,6 +7,7 @@
 
 #include "box/file_lock.hpp"
 #include "box/request.hpp"
+#include "box/filters.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
@@ -19,9 +20,10 @@ Container wait_container(const ContainerStore& store, const std::string& ref);
 /// volumes); a running one only with `force` (SIGKILL first). Throws box::Error.
 void remove_container(const ContainerStore& store, const std::string& ref, bool force, bool volumes);
 
-/// docker container prune: removes every container that does not run (and
-/// what cut-short creates left); returns their ids.
-std::vector<std::string> prune_containers();
+/// docker container prune: removes every container that does not run and
+/// that `filters` (label, label!) keep (and what cut-short creates left);
+/// returns their ids.
+std::vector<std::string> prune_containers(const Filters& filters = {});
 
 /// Records the container `request` asks for (not started): every stage's
 /// fields read and checked (spec_from_request), the image's id and VOLUMEs

@@ -2,10 +2,12 @@
 // with docker's columns and field names, printed through lib's render.
 #include <cstdio>
 #include <memory>
+#include <regex>
 
 #include "box/cli.hpp"
 #include "box/clock.hpp"
 #include "box/error.hpp"
+#include "box/filters.hpp"
 #include "box/render.hpp"
 #include "box/util.hpp"
 #include "ps.hpp"
@@ -29,16 +31,34 @@ std::string command_text(const Container& c, bool no_trunc) {
     return "\"" + cmd + "\"";
 }
 
-bool matches(const Container& c, const std::vector<std::string>& filters) {
-    for (const auto& f : filters) {
-        std::string key = f.substr(0, f.find('=')), value = f.find('=') == std::string::npos ? "" : f.substr(f.find('=') + 1);
-        if (key == "status" && to_string(c.state.status) != value) return false;
-        if (key == "name" && c.name.find(value) == std::string::npos) return false;
-        if (key == "id" && !starts_with(c.id, value)) return false;
-        if (key != "status" && key != "name" && key != "id")
-            throw Error("invalid filter '" + f + "'", "box ps filters by status=, name= or id=");
-    }
-    return true;
+// docker ps's filters that box has: status, exited, id, name, label, ancestor.
+Filters ps_filters(const std::vector<std::string>& args) {
+    Filters f = Filters::parse(args, {"status", "exited", "id", "name", "label", "ancestor"});
+    f.check_values("status", {"created", "restarting", "running", "removing", "paused", "exited", "dead"});
+    for (const auto& code : f.values("exited"))
+        if (code.empty() || code.find_first_not_of("0123456789") != std::string::npos)
+            throw Error("invalid filter 'exited=" + code + "'", "an exit code is a number");
+    return f;
+}
+
+bool matches(const Container& c, const Filters& f) {
+    return f.any("status", [&](const std::string& v) { return v == to_string(c.state.status); }) &&
+           f.any("exited", [&](const std::string& v) {
+               return c.state.status == Status::Exited && std::to_string(c.state.exit_code) == v;
+           }) &&
+           f.any("id", [&](const std::string& v) { return starts_with(c.id, v); }) &&
+           f.any("name", [&](const std::string& v) {  // docker: a regular expression, searched for
+               try {
+                   return std::regex_search(c.name, std::regex(v));
+               } catch (const std::regex_error&) {
+                   return c.name.find(v) != std::string::npos;
+               }
+           }) &&
+           f.any("ancestor", [&](const std::string& v) {
+               return c.spec.image == v || c.request.Config.Image == v || starts_with(c.image_id, v) ||
+                      starts_with(c.image_id, "sha256:" + v);
+           }) &&
+           f.match_labels(c.request.Config.Labels);
 }
 
 std::vector<std::function<void(const Container&, json&)>>& ps_fillers() {
@@ -48,11 +68,14 @@ std::vector<std::function<void(const Container&, json&)>>& ps_fillers() {
 
 int ps(const PsFlags& f) {
     std::vector<Container> shown;
+    Filters filters = ps_filters(f.filters);  // a bad filter fails before anything is read
     auto all = ContainerStore(state_root()).list();
     int limit = f.latest ? 1 : f.last;
+    // docker: a status filter lists every state, as -a does; the others only narrow.
+    bool every = f.all || limit >= 0 || filters.has("status");
     for (const auto& c : all) {
-        if (!f.all && limit < 0 && f.filters.empty() && !c.running()) continue;
-        if (!matches(c, f.filters)) continue;
+        if (!every && !c.running()) continue;
+        if (!matches(c, filters)) continue;
         if (limit >= 0 && static_cast<int>(shown.size()) >= limit) break;
         shown.push_back(c);
     }
@@ -67,7 +90,8 @@ int ps(const PsFlags& f) {
                          {"Image", c.spec.image.empty() ? c.spec.rootfs : c.spec.image},
                          {"Command", command_text(c, f.no_trunc)}, {"CreatedAt", c.created},
                          {"RunningFor", ago(c.created)}, {"Ports", ""}, {"State", to_string(c.state.status)},
-                         {"Status", c.status_text()}, {"Names", c.name}});
+                         {"Status", c.status_text()}, {"Names", c.name}, {"Labels", labels_text(c.request.Config.Labels)},
+                         {"_Label", c.request.Config.Labels}});
         for (const auto& fill : ps_fillers()) fill(c, items.back());
     }
     render::print_list(f.format.empty() ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -101,7 +125,7 @@ json inspect_document(const Container& c) {
     const auto& l = c.spec.limits;
     std::string lowers;
     for (auto it = c.spec.layers.rbegin(); it != c.spec.layers.rend(); ++it) lowers += (lowers.empty() ? "" : ":") + *it;
-    return {
+    json document = {
         {"Id", c.id},
         {"Created", c.created},
         {"Path", c.spec.args.empty() ? "" : c.spec.args[0]},
@@ -135,8 +159,11 @@ json inspect_document(const Container& c) {
         {"Mounts", mounts_of(c)},
         {"Config",
          {{"Hostname", c.spec.hostname}, {"User", c.spec.user}, {"Tty", c.spec.tty}, {"OpenStdin", c.spec.interactive},
-          {"Env", c.spec.env}, {"Cmd", c.spec.args}, {"Image", c.spec.image}, {"WorkingDir", c.spec.workdir}}},
+          {"Env", c.spec.env}, {"Cmd", c.spec.args}, {"Image", c.spec.image}, {"WorkingDir", c.spec.workdir},
+          {"Labels", c.request.Config.Labels}}},
     };
+    if (!c.request.Config.ExposedPorts.empty()) document["Config"]["ExposedPorts"] = c.request.Config.ExposedPorts;
+    return document;
 }
 
 }  // namespace
@@ -159,7 +186,8 @@ void register_ps_commands() {
         c.add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
         c.add_flag("-q,--quiet", f->quiet, "Only display container IDs");
         c.add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
-        c.add_option("-f,--filter", f->filters, "Filter output: status=..., name=..., id=...");
+        c.add_option("-f,--filter", f->filters, "Filter output: status=, exited=, id=, name=, label=KEY[=VALUE], ancestor=")
+            ->allow_extra_args(false);
         c.add_option("--format", f->format, "Format output using a template: '{{.ID}} {{.Names}}', 'table {{.Names}}\\t{{.Status}}'");
         return [f] { return ps(*f); };
     };

@@ -17,6 +17,8 @@
 #include "box/extension.hpp"
 #include "box/fd.hpp"
 #include "box/file_lock.hpp"
+#include "box/filters.hpp"
+#include "box/render.hpp"
 #include "box/sys.hpp"
 #include "box/util.hpp"
 #include "volumes.hpp"
@@ -101,13 +103,13 @@ void check_volume_name(const std::string& name) {
 
 std::string volume_path(const std::string& name) { return volumes_dir() + "/" + name + "/_data"; }
 
-std::string create_volume(const std::string& name) {
+std::string create_volume(const std::string& name, const Labels& labels) {
     check_volume_name(name);
     FileLock lock(volumes_dir());
     std::string dir = volumes_dir() + "/" + name;
-    if (!is_directory(dir + "/_data")) {
+    if (!is_directory(dir + "/_data")) {  // an existing volume is kept as it is, as docker's
         make_dirs(dir + "/_data");
-        write_file_atomic(dir + "/volume.json", json{{"CreatedAt", now_rfc3339()}}.dump());
+        write_file_atomic(dir + "/volume.json", json{{"CreatedAt", now_rfc3339()}, {"Labels", labels}}.dump());
     }
     return name;
 }
@@ -121,13 +123,42 @@ std::vector<std::string> list_volumes() {
     return out;
 }
 
+std::vector<json> list_volumes(const Filters& f) {
+    f.check_values("dangling", {"true", "false", "1", "0"});
+    std::vector<json> out;
+    for (const auto& name : list_volumes()) {
+        json v = inspect_volume(name);
+        Labels labels = v["Labels"].get<Labels>();
+        bool dangling_wanted = f.has("dangling") && (f.values("dangling").back() == "true" || f.values("dangling").back() == "1");
+        if (f.has("dangling") && volume_users(name).empty() != dangling_wanted) continue;
+        if (!f.any("name", [&](const std::string& n) { return name.find(n) != std::string::npos; }) ||
+            !f.any("driver", [](const std::string& d) { return d == "local"; }) || !f.match_labels(labels))
+            continue;
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::vector<std::string> prune_volumes(const Filters& f) {
+    std::vector<std::string> removed;
+    for (const auto& name : list_volumes()) {
+        if (!volume_users(name).empty()) continue;
+        if (!f.match_labels(inspect_volume(name)["Labels"].get<Labels>())) continue;
+        remove_volume(name);
+        removed.push_back(name);
+    }
+    return removed;
+}
+
 json inspect_volume(const std::string& name) {
     std::string dir = volumes_dir() + "/" + name;
     if (!is_directory(dir + "/_data")) throw Error("No such volume: " + name, "see 'box volume ls'");
     json meta = json::parse(try_read_file(dir + "/volume.json").value_or("{}"), nullptr, false);
-    return {{"CreatedAt", meta.is_object() ? meta.value("CreatedAt", "") : ""},
+    if (!meta.is_object()) meta = json::object();
+    json labels = meta.value("Labels", json::object());
+    return {{"CreatedAt", meta.value("CreatedAt", "")},
             {"Driver", "local"},
-            {"Labels", json::object()},
+            {"Labels", labels.is_object() ? labels : json::object()},
             {"Mountpoint", dir + "/_data"},
             {"Name", name},
             {"Options", json::object()},
@@ -220,18 +251,29 @@ void register_volume_commands() {
     cli::define_group("volume", "Manage volumes");
     cli::define("volume create", "Create a volume", [](CLI::App& c) -> cli::Action {
         auto name = std::make_shared<std::string>();
+        auto labels = std::make_shared<std::vector<std::string>>();
         c.add_option("VOLUME", *name, "Name (default: a random one)");
-        return [name] {
-            printf("%s\n", create_volume(name->empty() ? random_hex(64) : *name).c_str());
+        c.add_option("--label", *labels, "Set metadata for a volume: KEY=VALUE")->allow_extra_args(false);
+        return [name, labels] {
+            Labels parsed = parse_labels(*labels, {}, true);
+            printf("%s\n", create_volume(name->empty() ? random_hex(64) : *name, parsed).c_str());
             return 0;
         };
     });
     cli::define("volume ls", "List volumes", [](CLI::App& c) -> cli::Action {
-        auto quiet = std::make_shared<bool>(false);
-        c.add_flag("-q,--quiet", *quiet, "Only display volume names");
-        return [quiet] {
-            if (!*quiet) printf("DRIVER    VOLUME NAME\n");
-            for (const auto& n : list_volumes()) printf(*quiet ? "%s\n" : "local     %s\n", n.c_str());
+        struct Ls { bool quiet = false; std::vector<std::string> filters; std::string format; };
+        auto f = std::make_shared<Ls>();
+        c.add_flag("-q,--quiet", f->quiet, "Only display volume names");
+        c.add_option("-f,--filter", f->filters, "Filter output: name=, label=KEY[=VALUE], dangling=true|false, driver=local")
+            ->allow_extra_args(false);
+        c.add_option("--format", f->format, "Format output using a template: '{{.Name}} {{.Labels}}'");
+        return [f] {
+            std::vector<json> rows;
+            for (const auto& v : list_volumes(Filters::parse(f->filters, {"name", "label", "dangling", "driver"})))
+                rows.push_back({{"Driver", v["Driver"]}, {"Name", v["Name"]}, {"Mountpoint", v["Mountpoint"]},
+                                {"Scope", "local"}, {"Labels", labels_text(v["Labels"].get<Labels>())}, {"_Label", v["Labels"]}});
+            std::string format = f->quiet ? "{{.Name}}" : f->format.empty() ? "table {{.Driver}}\t{{.Name}}" : f->format;
+            render::print_list(format, rows, {{"Name", "VOLUME NAME"}});
             return 0;
         };
     });
@@ -260,17 +302,17 @@ void register_volume_commands() {
     });
     cli::define("volume prune", "Remove all volumes no container uses", [](CLI::App& c) -> cli::Action {
         auto force = std::make_shared<bool>(false);
+        auto filters = std::make_shared<std::vector<std::string>>();
         c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
-        return [force] {
+        c.add_option("--filter", *filters, "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]")->allow_extra_args(false);
+        return [force, filters] {
+            Filters f = Filters::parse(*filters, {"label", "label!"});
             if (!*force && !cli::confirm("WARNING! This will remove all local volumes not used by at least one container.\n"
                                          "Are you sure you want to continue?"))
                 return 0;
+            std::vector<std::string> removed = prune_volumes(f);
             printf("Deleted Volumes:\n");
-            for (const auto& n : list_volumes())
-                if (volume_users(n).empty()) {
-                    remove_volume(n);
-                    printf("%s\n", n.c_str());
-                }
+            for (const auto& n : removed) printf("%s\n", n.c_str());
             printf("\nTotal reclaimed space: 0B\n");
             return 0;
         };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "box/fd.hpp"
+#include "box/filters.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
@@ -13,10 +14,17 @@ namespace box::stage4 {
 void check_volume_name(const std::string& name);
 /// Where volume `name` keeps its files: STATE/volumes/NAME/_data.
 std::string volume_path(const std::string& name);
-/// Makes volume `name` if it does not exist; returns the name.
-std::string create_volume(const std::string& name);
+/// Makes volume `name`, labelled `labels`, if it does not exist (an existing
+/// one is left as it is); returns the name.
+std::string create_volume(const std::string& name, const Labels& labels = {});
 /// The names of all volumes, sorted.
 std::vector<std::string> list_volumes();
+/// `box volume inspect`'s objects of the volumes `filters` (docker's volume ls
+/// filters: name, label, dangling, driver) keep, sorted by name.
+std::vector<json> list_volumes(const Filters& filters);
+/// docker volume prune: removes every volume no container uses that
+/// `filters` (label, label!) keep; returns their names.
+std::vector<std::string> prune_volumes(const Filters& filters);
 /// `box volume inspect`'s object (docker's fields); throws if there is none.
 json inspect_volume(const std::string& name);
 /// Removes volume `name` and its files (the caller checks that no container uses it).

@@ -2,6 +2,7 @@
 // --network-alias, --dns..., --add-host, --link), `box network
 // create/ls/inspect/rm/prune`, `box port`, and the network's fields of ps and
 // inspect.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/extension.hpp"
+#include "box/filters.hpp"
 #include "box/render.hpp"
 #include "box/request.hpp"
 #include "box/util.hpp"
@@ -26,7 +28,7 @@ namespace {
 
 // run's flags, as typed.
 struct Flags {
-    std::vector<std::string> publish, aliases, dns, dns_search, dns_options, add_host, links;
+    std::vector<std::string> publish, expose, aliases, dns, dns_search, dns_options, add_host, links;
     bool publish_all = false;
     CLI::Option* network = nullptr;  // stage 1's --network: given or not
 };
@@ -39,6 +41,13 @@ void fill(const Flags& f, ContainerRequest& r) {
             r.HostConfig.PortBindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
                 {p.host_ip, p.host_port ? std::to_string(p.host_port) : ""});
     r.HostConfig.PublishAllPorts = f.publish_all;
+    // docker's ExposedPorts: --expose's ports (ranges too) and every published one.
+    for (const auto& text : f.expose) {
+        if (text.find(':') != std::string::npos)
+            throw Error("invalid argument \"" + text + "\" for \"--expose\" flag", "expected PORT[-PORT][/PROTO], no host part");
+        for (const auto& p : parse_publish(text)) r.Config.ExposedPorts[std::to_string(p.container_port) + "/" + p.protocol] = json::object();
+    }
+    for (const auto& [port, unused] : r.HostConfig.PortBindings) r.Config.ExposedPorts[port] = json::object();
     for (const auto& h : f.add_host) {
         size_t colon = h.find(':');
         if (colon == std::string::npos || colon == 0 || !parse_ip(h.substr(colon + 1)))
@@ -234,21 +243,30 @@ void inspect_fill(const stage4::Container& c, json& j) {
     j["NetworkSettings"] = settings;
 }
 
-int network_ls(bool quiet, bool no_trunc) {
+// docker network ls's filters that box has: id, name, label, driver, type (custom|builtin), scope.
+int network_ls(bool quiet, bool no_trunc, const std::vector<std::string>& filter_args, const std::string& format) {
+    Filters f = Filters::parse(filter_args, {"id", "name", "label", "driver", "type", "scope"});
+    f.check_values("type", {"custom", "builtin"});
     std::vector<json> rows;
-    for (const auto& n : NetworkStore().list())
-        rows.push_back({{"ID", no_trunc ? n.id : n.id.substr(0, 12)}, {"Name", n.name}, {"Driver", n.driver}, {"Scope", "local"}});
+    auto add = [&](const std::string& id, const std::string& name, const std::string& driver, const Labels& labels,
+                   bool builtin) {
+        bool keep = f.any("id", [&](const std::string& v) { return starts_with(id, v); }) &&
+                    f.any("name", [&](const std::string& v) { return name.find(v) != std::string::npos; }) &&
+                    f.any("driver", [&](const std::string& v) { return v == driver; }) &&
+                    f.any("scope", [](const std::string& v) { return v == "local"; }) &&
+                    f.any("type", [&](const std::string& v) { return (v == "builtin") == builtin; }) && f.match_labels(labels);
+        if (keep)
+            rows.push_back({{"ID", no_trunc ? id : id.substr(0, 12)}, {"Name", name}, {"Driver", driver}, {"Scope", "local"},
+                            {"Labels", labels_text(labels)}, {"_Label", labels}});
+    };
+    for (const auto& n : NetworkStore().list()) add(n.id, n.name, n.driver, n.labels, n.name == "bridge");
     // docker's two networks that are modes, not bridges: listed, as docker does.
-    for (const char* mode : {"host", "none"}) {
-        std::string id = sha256_digest(std::string("box network ") + mode).substr(7);
-        rows.push_back({{"ID", no_trunc ? id : id.substr(0, 12)}, {"Name", mode},
-                        {"Driver", std::string(mode) == "host" ? "host" : "null"}, {"Scope", "local"}});
-    }
-    if (quiet) {
-        for (const auto& r : rows) printf("%s\n", r["ID"].get<std::string>().c_str());
-        return 0;
-    }
-    render::print_list("table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", rows, {{"ID", "NETWORK ID"}});
+    for (const char* mode : {"host", "none"})
+        add(sha256_digest(std::string("box network ") + mode).substr(7), mode, std::string(mode) == "host" ? "host" : "null",
+            {}, true);
+    std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["Name"] < b["Name"]; });  // docker's order
+    render::print_list(quiet ? "{{.ID}}" : format.empty() ? "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" : format, rows,
+                       {{"ID", "NETWORK ID"}});
     return 0;
 }
 
@@ -261,18 +279,25 @@ void declare_network_commands() {
         c.add_option("--subnet", q->subnet, "Subnet in CIDR format, e.g. 10.86.5.0/24");
         c.add_option("--gateway", q->gateway, "IPv4 Gateway for the subnet");
         c.add_flag("--internal", q->internal, "Restrict external access to the network");
+        auto labels = std::make_shared<std::vector<std::string>>();
+        c.add_option("--label", *labels, "Set metadata on a network: KEY=VALUE")->allow_extra_args(false);
         c.add_option("NETWORK", q->name, "Name")->required();
-        return [q, driver] {
+        return [q, driver, labels] {
             if (*driver != "bridge") throw Error("plugin \"" + *driver + "\" not found", "box's networks use the bridge driver");
+            q->labels = parse_labels(*labels, {}, true);
             printf("%s\n", NetworkStore().create(*q).id.c_str());
             return 0;
         };
     });
     cli::define("network ls", "List networks", [](CLI::App& c) -> cli::Action {
-        auto f = std::make_shared<std::pair<bool, bool>>();
-        c.add_flag("-q,--quiet", f->first, "Only display network IDs");
-        c.add_flag("--no-trunc", f->second, "Do not truncate the output");
-        return [f] { return network_ls(f->first, f->second); };
+        struct Ls { bool quiet = false, no_trunc = false; std::vector<std::string> filters; std::string format; };
+        auto f = std::make_shared<Ls>();
+        c.add_flag("-q,--quiet", f->quiet, "Only display network IDs");
+        c.add_flag("--no-trunc", f->no_trunc, "Do not truncate the output");
+        c.add_option("-f,--filter", f->filters, "Provide filter values: id=, name=, label=KEY[=VALUE], driver=, type=custom|builtin")
+            ->allow_extra_args(false);
+        c.add_option("--format", f->format, "Pretty-print networks using a template: '{{.Name}} {{.Labels}}'");
+        return [f] { return network_ls(f->quiet, f->no_trunc, f->filters, f->format); };
     });
     cli::alias("network list", "network ls");
     cli::define("network inspect", "Display detailed information on one or more networks", [](CLI::App& c) -> cli::Action {
@@ -330,15 +355,18 @@ void declare_network_commands() {
     });
     cli::define("network prune", "Remove all networks no container is on", [](CLI::App& c) -> cli::Action {
         auto force = std::make_shared<bool>(false);
+        auto filters = std::make_shared<std::vector<std::string>>();
         c.add_flag("-f,--force", *force, "Do not prompt for confirmation");
-        return [force] {
+        c.add_option("--filter", *filters, "Provide filter values: label=KEY[=VALUE], label!=KEY[=VALUE]")->allow_extra_args(false);
+        return [force, filters] {
+            Filters f = Filters::parse(*filters, {"label", "label!"});
             if (!*force && !cli::confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
                                          "Are you sure you want to continue?"))
                 return 0;
             NetworkStore store;
             std::vector<std::string> removed;
             for (const auto& n : store.list())
-                if (n.name != "bridge" && n.leases().list().empty()) {
+                if (n.name != "bridge" && n.leases().list().empty() && f.match_labels(n.labels)) {
                     store.remove(n);
                     removed.push_back(n.name);
                 }
@@ -389,6 +417,7 @@ void register_commands() {
         run.add_option("-p,--publish", f->publish, "Publish a container's port(s) to the host: [IP:][HOST:]PORT[/PROTO]")
             ->allow_extra_args(false);
         run.add_flag("-P,--publish-all", f->publish_all, "Publish all exposed ports to random ports");
+        run.add_option("--expose", f->expose, "Expose a port or a range of ports: PORT[-PORT][/PROTO]")->allow_extra_args(false);
         run.add_option("--network-alias", f->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
         run.add_option("--dns", f->dns, "Set custom DNS servers")->allow_extra_args(false);
         run.add_option("--dns-search", f->dns_search, "Set custom DNS search domains")->allow_extra_args(false);
@@ -410,11 +439,14 @@ void register_commands() {
                               {"Dns", config.value("dns", json::array())}};
     });
     stage4::add_ps_filler([](const stage4::Container& c, json& row) {
-        if (!c.running() || c.spec.net.ports.empty()) return;
+        // As docker: a running container on a network, its exposed ports too
+        // ("5000/tcp, 127.0.0.1:5000->5000/udp").
+        if (!c.running() || (c.spec.net.ports.empty() && c.request.Config.ExposedPorts.empty())) return;
         if (auto found = endpoint_of(c.id)) {
-            std::vector<std::string> shown;
-            for (const auto& p : found->second.ports) shown.push_back(mapping_text(p));
-            row["Ports"] = join(shown, ", ");
+            std::vector<PortMapping> exposed;
+            for (const auto& [port, unused] : c.request.Config.ExposedPorts)
+                if (auto parsed = parse_publish(port); parsed.size() == 1) exposed.push_back(parsed[0]);
+            row["Ports"] = ports_text(exposed, found->second.ports);
         }
     });
 }

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "box/error.hpp"
 #include "box/fd.hpp"
@@ -89,6 +91,55 @@ std::vector<PortMapping> parse_publish(const std::string& text) {
 std::string mapping_text(const PortMapping& p) {
     return (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) + "->" +
            std::to_string(p.container_port) + "/" + p.protocol;
+}
+
+std::string ports_text(const std::vector<PortMapping>& exposed, const std::vector<PortMapping>& published) {
+    // docker's DisplayablePorts: one list of ports, each bound (an address and
+    // a host port) or not; sorted, runs of one kind grouped into ranges.
+    struct Shown { int port, host_port; std::string ip, proto; };
+    std::vector<Shown> all;
+    for (const auto& p : published)
+        all.push_back({p.container_port, p.host_port, p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.protocol});
+    for (const auto& e : exposed) {
+        bool bound = std::any_of(published.begin(), published.end(), [&](const PortMapping& p) {
+            return p.container_port == e.container_port && p.protocol == e.protocol;
+        });
+        if (!bound) all.push_back({e.container_port, 0, "", e.protocol});
+    }
+    std::sort(all.begin(), all.end(), [](const Shown& a, const Shown& b) {
+        return std::tie(a.port, a.ip, a.host_port, a.proto) < std::tie(b.port, b.ip, b.host_port, b.proto);
+    });
+    struct Group { std::string key; int first, last; };
+    std::vector<Group> groups;   // in the order their keys first appear
+    std::vector<std::string> done, mappings;
+    auto text = [](const Group& g) {
+        std::string range = std::to_string(g.first) + (g.first == g.last ? "" : "-" + std::to_string(g.last));
+        size_t slash = g.key.find('/');
+        if (slash == std::string::npos) return range + "/" + g.key;  // "tcp": not bound
+        return g.key.substr(0, slash) + ":" + range + "->" + range + "/" + g.key.substr(slash + 1);
+    };
+    for (const auto& s : all) {
+        std::string key = s.proto;
+        if (!s.ip.empty()) {
+            if (s.host_port != s.port) {  // mapped to another port: listed apart, last
+                mappings.push_back(s.ip + ":" + std::to_string(s.host_port) + "->" + std::to_string(s.port) + "/" + s.proto);
+                continue;
+            }
+            key = s.ip + "/" + s.proto;
+        }
+        auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.key == key; });
+        if (g == groups.end()) {
+            groups.push_back({key, s.port, s.port});
+        } else if (s.port == g->last + 1) {
+            g->last = s.port;
+        } else {
+            done.push_back(text(*g));
+            *g = {key, s.port, s.port};
+        }
+    }
+    for (const auto& g : groups) done.push_back(text(g));
+    done.insert(done.end(), mappings.begin(), mappings.end());
+    return join(done, ", ");
 }
 
 void choose_host_ports(std::vector<PortMapping>& ports, const std::vector<PortMapping>& used) {

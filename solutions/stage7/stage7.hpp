@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "box/filters.hpp"
 #include "box/netlink.hpp"
 #include "box/spec.hpp"
 
@@ -131,6 +132,7 @@ struct Network {
     Ip4 gateway = 0;        ///< the bridge's own address, the containers' default route
     bool internal = false;  ///< --internal: no way out, no published ports
     std::string created;    ///< RFC 3339
+    Labels labels;          ///< --label
     /// Its endpoints.
     Leases leases() const;
 };
@@ -146,6 +148,7 @@ struct NetworkRequest {
     std::string subnet;   ///< --subnet ("": the next free 10.87.N.0/24)
     std::string gateway;  ///< --gateway ("": the subnet's first address)
     bool internal = false;  ///< --internal
+    Labels labels;          ///< --label K=V
 };
 
 /// Networks under STATE/networks (a RecordStore of lib's).
@@ -242,6 +245,11 @@ std::string publish_command(const PortMapping& p, Ip4 ip, bool add);
 std::vector<PortMapping> parse_publish(const std::string& text);
 /// `0.0.0.0:8080->80/tcp`, as docker's ps and port print it.
 std::string mapping_text(const PortMapping& p);
+/// docker ps's PORTS cell: the `exposed` ports that no mapping of
+/// `published` covers ("5000/tcp", consecutive ones as "7000-7002/tcp"),
+/// then the mappings, in docker's order (by container port, address, host
+/// port, protocol): "5000/tcp, 127.0.0.1:5000->5000/udp".
+std::string ports_text(const std::vector<PortMapping>& exposed, const std::vector<PortMapping>& published);
 /// Chooses a host port for every mapping that has none (the first free one
 /// from 32768 up) and refuses one already taken — by a container (`used`)
 /// or by a process of the host (a bind(2) says so). Throws box::Error

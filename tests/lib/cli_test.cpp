@@ -71,3 +71,34 @@ TEST_CASE("another command can take a command's options; help declares them all"
     CHECK(counts().ran_a == 0);
     cli::reset_registry();
 }
+
+TEST_CASE("a short option written -x=value gets value, as docker's flag parser reads it", "[lib][cli]") {
+    cli::reset_registry();
+    static std::string author, message, cmd_word;
+    static std::vector<std::string> rest;
+    cli::define("commit", "c", [](CLI::App& c) -> cli::Action {
+        c.add_option("-a", author);
+        c.add_option("-m", message);
+        c.add_option("REST", rest);
+        return [] { return 0; };
+    });
+    cli::define("run", "r", [](CLI::App& c) -> cli::Action {
+        c.add_option("-e", message);
+        c.prefix_command();
+        return [&c] {
+            rest = c.remaining();
+            return 0;
+        };
+    });
+    CHECK(run_main({"box", "commit", "-m=has update", "-a=runoob", "x"}) == 0);
+    CHECK(author == "runoob");
+    CHECK(message == "has update");
+    CHECK(run_main({"box", "commit", "-a", "=x"}) == 0);  // a separate value is kept as it is
+    CHECK(author == "=x");
+    rest.clear();
+    // The container's command keeps its words as typed.
+    CHECK(run_main({"box", "run", "-e=A", "sh", "-c=1"}) == 0);
+    CHECK(message == "A");
+    CHECK(rest == std::vector<std::string>{"sh", "-c=1"});
+    cli::reset_registry();
+}

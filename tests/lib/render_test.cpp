@@ -27,3 +27,12 @@ TEST_CASE("templates: fields, nested fields, json, and docker's escapes", "[lib]
     CHECK_THROWS_AS(render::format("{{.Name", v), box::Error);
     CHECK_THROWS_AS(render::format("{{range .Env}}{{.}}{{end}}", v), box::Error);
 }
+
+TEST_CASE("templates: a row's method {{.Label \"k\"}} and Go's index; methods are not fields", "[lib][render]") {
+    json row = {{"Names", "web"}, {"Labels", "a.b=1"}, {"_Label", {{"a.b", "1"}}}, {"Config", {{"Labels", {{"x", "y"}}}}}};
+    CHECK(render::format("{{.Label \"a.b\"}}|{{.Label \"nope\"}}", row) == "1|");
+    CHECK(render::format("{{index .Config.Labels \"x\"}}|{{index .Config.Labels \"z\"}}", row) == "y|");
+    CHECK(render::format("{{json .}}", row).find("_Label") == std::string::npos);
+    CHECK_THROWS_AS(render::format("{{.Names \"x\"}}", row), box::Error);
+    CHECK_THROWS_AS(render::format("{{.Label a}}", row), box::Error);
+}

@@ -72,7 +72,8 @@ TEST_CASE("bad flags and values are refused before anything starts", "[stage1][e
         {"run", "--rootfs", base_rootfs(), "--net", "bogus", "true"},
         {"run", "--rootfs", base_rootfs(), "-w", "relative/dir", "true"},
         {"run", "--rootfs", base_rootfs(), "-u", "a:b:c", "true"},
-        {"run", "--rootfs", base_rootfs(), "-h", "bad host name", "true"},
+        {"run", "--rootfs", base_rootfs(), "-h", std::string(65, 'h'), "true"},  // over the kernel's 64 bytes
+        {"run", "--rootfs", base_rootfs(), "-h", "two\nlines", "true"},          // a second line of /etc/hosts
         {"run", "--rootfs", base_rootfs(), "--userns-range", "0:65536", "true"},
         {"run", "--rootfs", base_rootfs()},
         {"run"},

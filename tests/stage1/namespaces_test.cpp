@@ -45,6 +45,16 @@ TEST_CASE("the hostname inside is the one asked for, and the host's is unchanged
     CHECK(host_hostname() == before);
 }
 
+TEST_CASE("-h takes what docker and the kernel take: host_ubuntu, 64 bytes", "[stage1][uts]") {
+    Sandbox sb;
+    for (std::string name : {std::string("host_ubuntu"), std::string(64, 'x')}) {
+        auto r = sb.box({"run", "--rootfs", base_rootfs(), "-h", name, "cat", "/proc/sys/kernel/hostname"});
+        BOX_SHOW(r);
+        REQUIRE(r.status == 0);
+        CHECK(trim(r.out) == name);
+    }
+}
+
 TEST_CASE("without -h the hostname is a fresh random id, like docker's", "[stage1][uts]") {
     Sandbox sb;
     auto a = sb.box({"run", "--rootfs", base_rootfs(), "hostname"});

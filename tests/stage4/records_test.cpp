@@ -138,7 +138,7 @@ TEST_CASE("a program makes a container through the request API, without a comman
     bad.HostConfig.Memory = 1024;  // under docker's 6 MiB floor
     CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);
     bad.HostConfig.Memory = 0;
-    bad.Config.Hostname = "no spaces allowed";
+    bad.Config.Hostname = "no\nnewlines";  // it would be two lines of /etc/hosts
     CHECK_THROWS_AS(box::stage4::create_container(bad), box::Error);
     CHECK(container_dirs(sb) == 1);
 

@@ -494,3 +494,68 @@ TEST_CASE("-P of an image whose ExposedPorts are not ports is one error line, an
     BOX_SHOW(plain);
     CHECK(plain.out.find("10.87.0.2/16") != std::string::npos);
 }
+
+TEST_CASE("network create --label: inspect shows them; network ls and prune filter by them", "[stage7][labels][filter][given]") {
+    Sandbox sb;
+    struct Cleanup {
+        const Sandbox& sb;
+        ~Cleanup() { remove_all(sb); }
+    } cleanup{sb};
+    REQUIRE(sb.box({"network", "create", "--label", "project=shop", "--label", "tier=back", "shopnet"}).status == 0);
+    REQUIRE(sb.box({"network", "create", "--label", "project=blog", "blognet"}).status == 0);
+    REQUIRE(sb.box({"network", "create", "plainnet"}).status == 0);
+    auto labels = nlohmann::json::parse(sb.box({"network", "inspect", "shopnet"}).out).at(0)["Labels"];
+    CHECK(labels == nlohmann::json{{"project", "shop"}, {"tier", "back"}});
+    auto names = [&](std::vector<std::string> filters) {
+        std::vector<std::string> args = {"network", "ls", "--format", "{{.Name}}"};
+        for (const auto& f : filters) args.insert(args.end(), {"--filter", f});
+        auto r = sb.box(args);
+        BOX_SHOW(r);
+        return lines(r.out);
+    };
+    CHECK(names({"label=project"}) == std::vector<std::string>{"blognet", "shopnet"});  // not bridge, host, none
+    CHECK(names({"label=project=shop", "label=tier=back"}) == std::vector<std::string>{"shopnet"});
+    CHECK(names({"type=custom"}) == std::vector<std::string>{"blognet", "plainnet", "shopnet"});  // by name, as docker's
+    CHECK(names({}) == std::vector<std::string>{"blognet", "bridge", "host", "none", "plainnet", "shopnet"});
+    CHECK(sb.box({"network", "ls", "--format", "{{.Label \"tier\"}}", "-f", "name=shop"}).out == "back\n");
+    auto bad = sb.box({"network", "create", "--label", "novalue", "badnet"});
+    REQUIRE_ONE_ERROR_LINE(bad, 1);
+    CHECK(bad.err.find("bad attribute format: novalue") != std::string::npos);
+    auto bad_filter = sb.box({"network", "ls", "--filter", "colour=red"});
+    REQUIRE_ONE_ERROR_LINE(bad_filter, 1);
+    CHECK(bad_filter.err.find("Invalid filter 'colour'") != std::string::npos);
+    REQUIRE(sb.box({"network", "prune", "-f", "--filter", "label!=project"}).status == 0);
+    CHECK(names({"type=custom"}) == std::vector<std::string>{"blognet", "shopnet"});
+    REQUIRE(sb.box({"network", "prune", "-f", "--filter", "label=project=blog"}).status == 0);
+    CHECK(names({"type=custom"}) == std::vector<std::string>{"shopnet"});
+}
+
+TEST_CASE("ps lists a container's exposed ports that are not published beside its mappings, as docker does",
+          "[stage7][ports]") {
+    Sandbox sb;
+    struct Cleanup {
+        const Sandbox& sb;
+        ~Cleanup() { remove_all(sb); }
+    } cleanup{sb};
+    import_busybox(sb);
+    run_detached(sb, {"--name", "base"}, {"true"});
+    REQUIRE(sb.box({"wait", "base"}).status == 0);
+    REQUIRE(sb.box({"commit", "-c", "EXPOSE 5000", "base", "exposing:v1"}).status == 0);
+    auto r = sb.box({"run", "-d", "--name", "web", "-p", "127.0.0.1:5300:5000/udp", "--expose", "7000-7001",
+                     "exposing:v1", "sleep", "300"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(sb.box({"ps", "--format", "{{.Ports}}"}).out == "5000/tcp, 7000-7001/tcp, 127.0.0.1:5300->5000/udp\n");
+    // The tutorial's -p 127.0.0.1:5000:5000/udp of an image that EXPOSEs 5000 (the same port on both sides).
+    REQUIRE(sb.box({"run", "-d", "--name", "same", "-p", "127.0.0.1:5400:5400/udp", "--expose", "5400", "busybox",
+                    "sleep", "300"}).status == 0);
+    CHECK(sb.box({"ps", "-f", "name=same", "--format", "{{.Ports}}"}).out == "5400/tcp, 127.0.0.1:5400->5400/udp\n");
+    auto exposed = inspect(sb, "web")["Config"]["ExposedPorts"];
+    CHECK(exposed == nlohmann::json{{"5000/tcp", nlohmann::json::object()}, {"5000/udp", nlohmann::json::object()},
+                                    {"7000/tcp", nlohmann::json::object()}, {"7001/tcp", nlohmann::json::object()}});
+    // The kernel's DNAT map has the published one only.
+    CHECK(box_table().find("127.0.0.1 . udp . 5300") != std::string::npos);
+    CHECK(box_table().find(". 7000") == std::string::npos);
+    auto bad = sb.box({"run", "--rm", "--expose", "80:80", "busybox", "true"});
+    REQUIRE_ONE_ERROR_LINE(bad, 125);
+}

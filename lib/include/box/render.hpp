@@ -27,7 +27,11 @@ std::string ellipsis(const std::string& text, size_t width);
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
 /// Fills a template of docker's `--format` subset with `value`:
-/// `{{.Field}}`, `{{.A.B}}`, `{{.}}`, `{{json .Field}}`, `{{json .}}`; text
+/// `{{.Field}}`, `{{.A.B}}`, `{{.}}`, `{{json .Field}}`, `{{json .}}`,
+/// Go's `{{index .A.B "key"}}` (a missing key is ""), and a row's method
+/// `{{.Method "key"}}`, read from the object `value["_Method"]` (ps's
+/// `{{.Label "k"}}`; keys starting with `_` are not shown by `{{.}}` or
+/// `{{json .}}`, as a Go method is not a field); text
 /// around actions is kept, and `\t`, `\n` written as two characters become a
 /// tab and a newline (docker does the same). Strings print bare, other values
 /// as JSON, null as `<no value>`. Throws box::Error for a key the value lacks

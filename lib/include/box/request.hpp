@@ -35,6 +35,10 @@ struct RequestConfig {
     std::optional<std::vector<std::string>> Entrypoint;
     bool Tty = false;              ///< -t
     bool OpenStdin = false;        ///< -i
+    /// --label, --label-file; at create the image's labels are added under them
+    std::map<std::string, std::string> Labels;
+    /// chapter 7: --expose and -p's container ports, "PORT/PROTO" → {}; at create the image's are added
+    std::map<std::string, nlohmann::json> ExposedPorts;
 };
 
 /// docker's RestartPolicy.
