@@ -158,6 +158,9 @@ struct PruneResult {
     std::int64_t reclaimed = 0;      ///< bytes (uncompressed layer sizes)
 };
 
+/// The image's labels (its config's Labels; values that are not strings are skipped).
+Labels image_labels(const StoredImage& image);
+
 /// docker image prune: removes dangling images (no name), or with `all` every
 /// image no container uses (chapter 4's in-use check), and what only they
 /// used; only those whose labels `filters` (label, label!) keep.

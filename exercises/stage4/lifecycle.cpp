@@ -415,10 +415,8 @@ Container create_container(const ContainerRequest& request) {
         const json& config = image.config.value("config", json::object());
         image_volumes = config.value("Volumes", json());
         // docker's merge: the image's labels and exposed ports, under the request's own.
-        json labels = config.value("Labels", json::object()), exposed = config.value("ExposedPorts", json::object());
-        if (labels.is_object())
-            for (const auto& [key, value] : labels.items())
-                if (value.is_string()) stored.Config.Labels.emplace(key, value.get<std::string>());
+        stored.Config.Labels.merge(stage3::image_labels(image));  // emplaces only keys the request lacks
+        json exposed = config.value("ExposedPorts", json::object());
         if (exposed.is_object())
             for (const auto& [port, unused] : exposed.items()) stored.Config.ExposedPorts.emplace(port, json::object());
     }

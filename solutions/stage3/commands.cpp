@@ -153,13 +153,8 @@ int cmd_load(const std::string& file, bool quiet) {
 
 // docker's image filters: dangling=true|false, label=K[=V] (the image's config's Labels).
 bool image_matches(const StoredImage& img, const Filters& f) {
-    json labels = img.config.value("config", json::object()).value("Labels", json::object());
-    Labels have;
-    if (labels.is_object())
-        for (const auto& [k, v] : labels.items())
-            if (v.is_string()) have[k] = v.get<std::string>();
     return f.any("dangling", [&](const std::string& v) { return (v == "true" || v == "1") == img.refs.empty(); }) &&
-           f.match_labels(have);
+           f.match_labels(image_labels(img));
 }
 
 int cmd_images(bool quiet, bool digests, bool no_trunc, const std::string& filter, const std::vector<std::string>& filter_args) {
@@ -403,6 +398,15 @@ int cmd_system_df(const std::string& format) {
 
 void add_disk_usage_filler(std::function<void(std::vector<DiskUsage>&)> fill) {
     disk_usage_fillers().push_back(std::move(fill));
+}
+
+Labels image_labels(const StoredImage& image) {
+    json labels = image.config.value("config", json::object()).value("Labels", json::object());
+    Labels out;
+    if (labels.is_object())
+        for (const auto& [k, v] : labels.items())
+            if (v.is_string()) out[k] = v.get<std::string>();
+    return out;
 }
 
 PruneResult prune_images(bool all, const Filters& filters) {

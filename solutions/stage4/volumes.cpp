@@ -125,11 +125,11 @@ std::vector<std::string> list_volumes() {
 
 std::vector<json> list_volumes(const Filters& f) {
     f.check_values("dangling", {"true", "false", "1", "0"});
+    bool dangling_wanted = f.has("dangling") && (f.values("dangling").back() == "true" || f.values("dangling").back() == "1");
     std::vector<json> out;
     for (const auto& name : list_volumes()) {
         json v = inspect_volume(name);
         Labels labels = v["Labels"].get<Labels>();
-        bool dangling_wanted = f.has("dangling") && (f.values("dangling").back() == "true" || f.values("dangling").back() == "1");
         if (f.has("dangling") && volume_users(name).empty() != dangling_wanted) continue;
         if (!f.any("name", [&](const std::string& n) { return name.find(n) != std::string::npos; }) ||
             !f.any("driver", [](const std::string& d) { return d == "local"; }) || !f.match_labels(labels))
