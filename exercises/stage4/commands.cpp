@@ -15,6 +15,7 @@
 #include "cp.hpp"
 #include "etc_files.hpp"
 #include "exec.hpp"
+#include "health.hpp"
 #include "lifecycle.hpp"
 #include "logs.hpp"
 #include "pause.hpp"
@@ -35,6 +36,7 @@ void register_commands() {
     register_commit_commands();
     register_cp_command();
     register_volume_commands();
+    register_health();
 
     // docker's management commands: the container commands under `container`.
     static const char* const kContainerCommands[][2] = {

@@ -14,6 +14,7 @@
 #include "box/file_lock.hpp"
 #include "box/log.hpp"
 #include "box/util.hpp"
+#include "health.hpp"
 #include "stage4.hpp"
 
 namespace fs = std::filesystem;
@@ -152,7 +153,12 @@ bool process_running(pid_t pid) {
 }
 
 std::string Container::status_text() const {
-    if (state.status == Status::Running) return "Up " + human_duration(seconds_since(state.started_at).value_or(0));
+    if (state.status == Status::Running) {
+        std::string up = "Up " + human_duration(seconds_since(state.started_at).value_or(0));
+        std::string health = health_word(*this);  // docker's: "(healthy)", "(health: starting)"
+        if (health == "none") return up;
+        return up + (health == "starting" ? " (health: starting)" : " (" + health + ")");
+    }
     if (state.status == Status::Paused)
         return "Up " + human_duration(seconds_since(state.started_at).value_or(0)) + " (Paused)";
     if (state.status == Status::Restarting)

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "box/fd.hpp"
 #include "stage4.hpp"
 
 namespace box::stage4 {
@@ -19,6 +20,14 @@ struct ExecOptions {
     bool detach = false;            ///< -d: do not wait for it
     bool privileged = false;        ///< --privileged: every capability (chapter 5), whatever the container has
 };
+
+/// Starts a command in running container `c` as exec does — its cgroup, its
+/// protections (chapter 5), its namespaces — and returns the command's host
+/// PID, a child of the caller (with -t, `terminal` gets the terminal's master
+/// end). The calling process itself joins the container (cgroup, namespaces):
+/// call it from a process made for it (a fork), or as the caller's last act.
+/// Throws box::Error if `c` does not run or the command cannot be started.
+pid_t start_in(const Container& c, const ExecOptions& options, Fd* terminal = nullptr);
 
 /// Runs a command in running container `c` (its namespaces and cgroup) and
 /// returns its exit status (0 at once with -d). Throws box::Error if `c`

@@ -24,6 +24,7 @@
 #include "box/log.hpp"
 #include "box/util.hpp"
 #include "attach.hpp"
+#include "health.hpp"
 #include "lifecycle.hpp"
 #include "pause.hpp"
 #include "volumes.hpp"
@@ -67,6 +68,34 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
     int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
     ::close(pidfd);
     return n > 0;
+}
+
+// docker's merge of an image's HEALTHCHECK under the request's: the image's
+// whole check when the request has none, else each field the request left unset.
+void merge_healthcheck(std::optional<RequestHealthcheck>& mine, const json& image) {
+    if (!image.is_object()) return;
+    RequestHealthcheck theirs = json_as<RequestHealthcheck>(image, "the image's Healthcheck");
+    if (!mine) {
+        mine = theirs;
+        return;
+    }
+    if (mine->Test.empty()) mine->Test = theirs.Test;
+    if (mine->Interval == 0) mine->Interval = theirs.Interval;
+    if (mine->Timeout == 0) mine->Timeout = theirs.Timeout;
+    if (mine->StartPeriod == 0) mine->StartPeriod = theirs.StartPeriod;
+    if (mine->Retries == 0) mine->Retries = theirs.Retries;
+}
+
+// docker's daemon's checks of a Healthcheck, whoever made the request.
+void check_healthcheck(const RequestHealthcheck& hc) {
+    const std::pair<const char*, std::int64_t> durations[] = {
+        {"Interval", hc.Interval}, {"Timeout", hc.Timeout}, {"StartPeriod", hc.StartPeriod}};
+    for (const auto& [name, ns] : durations)
+        if (ns != 0 && ns < 1000000)
+            throw Error(std::string(name) + " in Healthcheck cannot be less than 1ms", "give 0 (the default) or more");
+    if (hc.Retries < 0) throw Error("Retries in Healthcheck cannot be negative", "give 0 (the default: 3) or more");
+    if (!hc.Test.empty() && hc.Test[0] != "NONE" && hc.Test[0] != "CMD" && hc.Test[0] != "CMD-SHELL")
+        throw Error("invalid health check test \"" + hc.Test[0] + "\"", "use NONE, CMD or CMD-SHELL");
 }
 
 }  // namespace
@@ -128,7 +157,9 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state.started_at = now_rfc3339();
         x.state.restart_count = c.state.restart_count;
         x.state.extensions = started.extensions.records();  // should this box be killed
+        ::unlink((x.dir + "/health.json").c_str());  // the last run's
     });
+    start_health_monitor(c, started.pid);
     starting.reset();
     ExitReport report{stage1::supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive)};
     started.extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
@@ -176,8 +207,10 @@ int start_helper(const std::string& id, int control_fd) {
             x.state.error.clear();
             x.state.extensions = started.extensions.records();  // for the shim's __cleanup to adopt
             ::unlink((x.dir + "/exit").c_str());
+            ::unlink((x.dir + "/health.json").c_str());  // the last run's
         });
         started.extensions.each([](ContainerExtension& e) { e.release(); });  // the shim's __cleanup takes them over
+        start_health_monitor(c, started.pid);  // it becomes the shim's, as the container does
         shim.send("P" + std::to_string(started.pid), started.terminal ? started.terminal.get() : -1);
         return 0;
     } catch (const Error& e) {
@@ -404,6 +437,7 @@ Container create_container(const ContainerRequest& request) {
         rp.Name.empty() ? "no" : rp.Name == "on-failure" && rp.MaximumRetryCount > 0 ? "on-failure:" + std::to_string(rp.MaximumRetryCount) : rp.Name);
     bool auto_remove = request.HostConfig.AutoRemove;
     if (auto_remove && policy.name != RestartPolicy::Name::No) throw Error("Conflicting options", "--restart and --rm");
+    if (request.Config.Healthcheck) check_healthcheck(*request.Config.Healthcheck);
     ContainerSpec spec = spec_from_request(request);  // every stage's fields, checked
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
@@ -416,6 +450,7 @@ Container create_container(const ContainerRequest& request) {
         image_volumes = config.value("Volumes", json());
         // docker's merge: the image's labels and exposed ports, under the request's own.
         stored.Config.Labels.merge(stage3::image_labels(image));  // emplaces only keys the request lacks
+        merge_healthcheck(stored.Config.Healthcheck, config.value("Healthcheck", json()));
         json exposed = config.value("ExposedPorts", json::object());
         if (exposed.is_object())
             for (const auto& [port, unused] : exposed.items()) stored.Config.ExposedPorts.emplace(port, json::object());

@@ -10,6 +10,7 @@
 #include "box/filters.hpp"
 #include "box/render.hpp"
 #include "box/util.hpp"
+#include "health.hpp"
 #include "ps.hpp"
 #include "stage3.hpp"
 #include "volumes.hpp"
@@ -31,10 +32,11 @@ std::string command_text(const Container& c, bool no_trunc) {
     return "\"" + cmd + "\"";
 }
 
-// docker ps's filters that box has: status, exited, id, name, label, ancestor.
+// docker ps's filters that box has: status, exited, id, name, label, ancestor, health.
 Filters ps_filters(const std::vector<std::string>& args) {
-    Filters f = Filters::parse(args, {"status", "exited", "id", "name", "label", "ancestor"});
+    Filters f = Filters::parse(args, {"status", "exited", "id", "name", "label", "ancestor", "health"});
     f.check_values("status", {"created", "restarting", "running", "removing", "paused", "exited", "dead"});
+    f.check_values("health", {"starting", "healthy", "unhealthy", "none"});
     for (const auto& code : f.values("exited"))
         if (code.empty() || code.find_first_not_of("0123456789") != std::string::npos)
             throw Error("invalid filter 'exited=" + code + "'", "an exit code is a number");
@@ -58,6 +60,7 @@ bool matches(const Container& c, const Filters& f) {
                return c.spec.image == v || c.request.Config.Image == v || starts_with(c.image_id, v) ||
                       starts_with(c.image_id, "sha256:" + v);
            }) &&
+           f.any("health", [&](const std::string& v) { return v == health_word(c); }) &&
            f.match_labels(c.request.Config.Labels);
 }
 
@@ -163,6 +166,8 @@ json inspect_document(const Container& c) {
           {"Labels", c.request.Config.Labels}}},
     };
     if (!c.request.Config.ExposedPorts.empty()) document["Config"]["ExposedPorts"] = c.request.Config.ExposedPorts;
+    if (c.request.Config.Healthcheck) document["Config"]["Healthcheck"] = *c.request.Config.Healthcheck;
+    if (auto health = read_health(c)) document["State"]["Health"] = health_json(*health);
     return document;
 }
 

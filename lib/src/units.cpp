@@ -101,4 +101,61 @@ std::vector<unsigned> parse_cpu_list(const std::string& text, unsigned cpu_count
     return {cpus.begin(), cpus.end()};
 }
 
+std::int64_t parse_duration(const std::string& text, const std::string& flag) {
+    auto bad = [&](const std::string& why) {
+        return Error("invalid argument \"" + text + "\" for \"" + flag + "\" flag", "time: " + why);
+    };
+    std::string_view s = text;
+    bool negative = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+    if (s == "0") return 0;
+    if (s.empty()) throw bad("invalid duration \"" + text + "\"");
+    static const std::pair<std::string_view, double> units[] = {
+        {"ns", 1},     {"us", 1e3},   {"\u00b5s", 1e3}, {"\u03bcs", 1e3},
+        {"ms", 1e6},   {"s", 1e9},    {"m", 60e9},      {"h", 3600e9}};
+    double total = 0;
+    while (!s.empty()) {
+        size_t n = 0;
+        while (n < s.size() && (isdigit(static_cast<unsigned char>(s[n])) || s[n] == '.')) ++n;
+        double value = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + n, value);
+        if (n == 0 || ec != std::errc() || end != s.data() + n) throw bad("invalid duration \"" + text + "\"");
+        s.remove_prefix(n);
+        size_t u = 0;
+        while (u < s.size() && s[u] != '.' && !isdigit(static_cast<unsigned char>(s[u]))) ++u;
+        if (u == 0) throw bad("missing unit in duration \"" + text + "\"");
+        std::string_view unit = s.substr(0, u);
+        s.remove_prefix(u);
+        double scale = 0;
+        for (const auto& [name, ns] : units)
+            if (unit == name) scale = ns;
+        if (scale == 0) throw bad("unknown unit \"" + std::string(unit) + "\" in duration \"" + text + "\"");
+        total += value * scale;
+    }
+    if (total > 9.2e18) throw bad("invalid duration \"" + text + "\"");
+    auto ns = static_cast<std::int64_t>(std::llround(total));
+    return negative ? -ns : ns;
+}
+
+std::string format_duration(std::int64_t ns) {
+    if (ns == 0) return "0s";
+    std::string sign = ns < 0 ? "-" : "";
+    std::uint64_t u = ns < 0 ? static_cast<std::uint64_t>(-(ns + 1)) + 1 : static_cast<std::uint64_t>(ns);
+    // "1.500" → "1.5"; "2.000" → "2"
+    auto decimal = [](std::uint64_t whole, std::uint64_t frac, int digits) {
+        std::string f = std::to_string(frac);
+        f = std::string(static_cast<size_t>(digits) - f.size(), '0') + f;
+        while (!f.empty() && f.back() == '0') f.pop_back();
+        return std::to_string(whole) + (f.empty() ? "" : "." + f);
+    };
+    if (u < 1000) return sign + std::to_string(u) + "ns";
+    if (u < 1000000) return sign + decimal(u / 1000, u % 1000, 3) + "\u00b5s";
+    if (u < 1000000000) return sign + decimal(u / 1000000, u % 1000000, 6) + "ms";
+    std::uint64_t seconds = u / 1000000000, hours = seconds / 3600, minutes = seconds / 60 % 60;
+    std::string out = decimal(seconds % 60, u % 1000000000, 9) + "s";
+    if (hours > 0 || minutes > 0) out = std::to_string(minutes) + "m" + out;
+    if (hours > 0) out = std::to_string(hours) + "h" + out;
+    return sign + out;
+}
+
 }  // namespace box

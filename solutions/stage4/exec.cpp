@@ -54,7 +54,7 @@ void join_namespaces(pid_t pid) {
 }
 
 
-int exec_in(const Container& c, const ExecOptions& o) {
+pid_t start_in(const Container& c, const ExecOptions& o, Fd* terminal) {
     if (c.state.status == Status::Paused)
         throw Error("Container " + c.id + " is paused", "unpause the container before exec");
     if (!c.running() || c.state.pid <= 0)
@@ -71,7 +71,6 @@ int exec_in(const Container& c, const ExecOptions& o) {
         env.push_back(e);
     }
 
-    stage1::SignalForwarder signals;
     // What the command may do: the container's own protections (chapter 5).
     std::unique_ptr<Confinement> confinement = make_confinement({c.spec, true, o.privileged});
     stage2::cgroup_of_process(detect_cgroup_layout(), init)->add_process(0);  // its limits cover us
@@ -136,8 +135,16 @@ int exec_in(const Container& c, const ExecOptions& o) {
         ::waitpid(child, nullptr, 0);
         throw error_from_message(message->text, "exec");
     }
+    if (terminal) *terminal = std::move(master);
+    return child;
+}
+
+int exec_in(const Container& c, const ExecOptions& o) {
+    stage1::SignalForwarder signals;  // blocked before the fork: the command unblocks them before its exec
+    Fd terminal;
+    pid_t child = start_in(c, o, &terminal);
     if (o.detach) return 0;  // it goes on; when we exit, the host's init (or nearest subreaper) inherits it
-    return stage1::supervise(child, signals, std::move(master), o.interactive);
+    return stage1::supervise(child, signals, std::move(terminal), o.interactive);
 }
 
 int top(const Container& c, const std::vector<std::string>& ps_args) {

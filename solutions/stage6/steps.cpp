@@ -38,29 +38,6 @@ shell::Env step_env(const BuildState& state) {
 
 namespace {
 
-// HEALTHCHECK's durations: Go's time.ParseDuration ("30s", "1m30s", "500ms") in nanoseconds.
-std::int64_t parse_duration(const std::string& text, const std::string& what) {
-    static const std::pair<const char*, std::int64_t> units[] = {
-        {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL}};
-    std::int64_t total = 0;
-    size_t i = 0;
-    if (text == "0") return 0;
-    while (i < text.size()) {
-        size_t start = i;
-        while (i < text.size() && (isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-        if (start == i) throw Error(what, "invalid duration \"" + text + "\"");
-        double n = std::stod(text.substr(start, i - start));
-        size_t ustart = i;
-        while (i < text.size() && isalpha(static_cast<unsigned char>(text[i]))) ++i;
-        std::string unit = text.substr(ustart, i - ustart);
-        bool known = false;
-        for (const auto& [name, ns] : units)
-            if (unit == name) total += static_cast<std::int64_t>(n * static_cast<double>(ns)), known = true;
-        if (!known) throw Error(what, "invalid duration \"" + text + "\"");
-    }
-    return total;
-}
-
 void set_healthcheck(json& config, const dockerfile::Node& node, const std::string& what) {
     if (node.args.empty()) throw Error(what, "HEALTHCHECK requires an argument");
     std::string kind = to_upper(node.args[0]);
@@ -83,10 +60,18 @@ void set_healthcheck(json& config, const dockerfile::Node& node, const std::stri
         size_t eq = flag.find('=');
         std::string name = flag.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
         std::string value = eq == std::string::npos ? "" : flag.substr(eq + 1);
-        if (name == "interval") hc["Interval"] = parse_duration(value, what);
-        else if (name == "timeout") hc["Timeout"] = parse_duration(value, what);
-        else if (name == "start-period") hc["StartPeriod"] = parse_duration(value, what);
-        else if (name == "start-interval") hc["StartInterval"] = parse_duration(value, what);
+        // Go's durations ("30s", "1m30s", "500ms"), in nanoseconds as docker stores them
+        auto duration = [&] {
+            try {
+                return parse_duration(value, "--" + name);
+            } catch (const Error& e) {
+                throw Error(what, e.what());
+            }
+        };
+        if (name == "interval") hc["Interval"] = duration();
+        else if (name == "timeout") hc["Timeout"] = duration();
+        else if (name == "start-period") hc["StartPeriod"] = duration();
+        else if (name == "start-interval") hc["StartInterval"] = duration();
         else if (name == "retries") {
             auto n = parse_number<int>(value);
             if (!n || *n < 0) throw Error(what, "invalid --retries " + value);

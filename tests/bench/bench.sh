@@ -27,7 +27,8 @@
 #                 against crun-100: 100 sequential `crun run` of the -image bundle
 #   box-detach    `BOX run -d busybox sleep 60` then `BOX rm -f` of it: a detached
 #                 container's whole cycle (start under a shim, SIGKILL, cleanup, removal)
-# and a line with the resident memory (VmRSS) of one container's box-shim.
+# and a line with the resident memory (VmRSS) of one container's box-shim, and one with the
+# CPU a container's health check every second costs (its monitor and probes, over 10 s).
 # At stage >= 5 (box has --cap-add), box-rm is the hardened start (capabilities, a
 # seccomp filter, masks, the devices cgroup), and the rows also:
 #   box-stage4-rm `$BOX_STAGE4 run --rm busybox /bin/true`: the same start without chapter
@@ -413,6 +414,26 @@ lifecycle_bench() {
   shim=$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")
   # (a file, not a variable: this runs in in_own_cgroups' subshell)
   [[ $(cat "/proc/$shim/comm") == box-shim ]] && awk '$1 == "VmRSS:" { print $2 }' "/proc/$shim/status" >"$TMP/shim-rss"
+  "$BOX" --root "$st" rm -f "$id" >/dev/null
+  health_bench "$st"
+}
+# health_bench STATE: $TMP/health-cpu, the CPU time (percent of one core) that a container
+# with `--health-cmd true --health-interval 1s` costs its host over 10 s: its monitor's
+# utime+stime and its reaped children's (each probe's fork and the probe itself).
+health_bench() {
+  local st=$1 id monitor t0 t1 hz p
+  id=$("$BOX" --root "$st" run -d $NONE --health-cmd true --health-interval 1s busybox sleep 60) || return 1
+  sleep 0.5
+  for p in $(pgrep -f -- "__health $id"); do
+    [[ $(cat "/proc/$(awk '$1 == "PPid:" { print $2 }' "/proc/$p/status")/comm") == box-shim ]] && monitor=$p
+  done
+  if [[ -n ${monitor:-} ]]; then
+    hz=$(getconf CLK_TCK)
+    t0=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$monitor/stat")
+    sleep 10
+    t1=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$monitor/stat")
+    jq -n "($t1 - $t0) / $hz / 10 * 100" >"$TMP/health-cpu"
+  fi
   "$BOX" --root "$st" rm -f "$id" >/dev/null
 }
 hard() { local v; v=$(ulimit -H"$1"); [[ $v == unlimited ]] && v=-1; echo "$v"; }   # hard n|u: a hard rlimit
@@ -801,6 +822,11 @@ what="box-shim RSS <= 1 MiB"
 if [[ -z $lifecycle ]]; then echo "target: $what: SKIP (box is stage < 4)"
 elif [[ -z ${SHIM_RSS:-} ]]; then echo "target: $what: SKIP (no shim found)"
 else printf 'target: %s (%s KiB): %s\n' "$what" "$SHIM_RSS" "$(verdict "$SHIM_RSS <= 1024")"; fi
+HEALTH_CPU=$(cat "$TMP/health-cpu" 2>/dev/null || true)
+what="a health check every 1 s costs <= 1% of one core"
+if [[ -z $lifecycle ]]; then echo "target: $what: SKIP (box is stage < 4)"
+elif [[ -z ${HEALTH_CPU:-} ]]; then echo "target: $what: SKIP (no health monitor found)"
+else printf 'target: %s (%.2f%%): %s\n' "$what" "$HEALTH_CPU" "$(verdict "$HEALTH_CPU <= 1")"; fi
 what="chapter 5 adds <= 1 ms to box-rm's start"
 if [[ -z $security ]]; then echo "target: $what: SKIP (box is stage < 5)"
 elif ! measured box-stage4-rm; then echo "target: $what: SKIP (no box-stage4-rm: ${STAGE4_WHY:-not measured})"

@@ -52,3 +52,36 @@ TEST_CASE("cpuset lists are ranges and commas of online CPUs", "[lib][units]") {
         CHECK_THROWS_AS(parse_cpu_list(bad, 2, "--cpuset-cpus"), Error);
     }
 }
+
+TEST_CASE("durations read as Go's time.ParseDuration and print as its Duration.String", "[lib][units]") {
+    CHECK(box::parse_duration("0", "--t") == 0);
+    CHECK(box::parse_duration("300ms", "--t") == 300000000);
+    CHECK(box::parse_duration("1m30s", "--t") == 90000000000LL);
+    CHECK(box::parse_duration("1.5h", "--t") == 5400000000000LL);
+    CHECK(box::parse_duration("2us", "--t") == 2000);
+    CHECK(box::parse_duration("2\u00b5s", "--t") == 2000);
+    CHECK(box::parse_duration("-1s", "--t") == -1000000000);
+    CHECK(box::parse_duration("+5ns", "--t") == 5);
+    auto error = [](const std::string& text) {
+        try {
+            box::parse_duration(text, "--health-interval");
+        } catch (const box::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error("abc") == "invalid argument \"abc\" for \"--health-interval\" flag: time: invalid duration \"abc\"");
+    CHECK(error("3").find("time: missing unit in duration \"3\"") != std::string::npos);
+    CHECK(error("3d").find("time: unknown unit \"d\" in duration \"3d\"") != std::string::npos);
+    CHECK(error("").find("invalid duration") != std::string::npos);
+    CHECK(error("s").find("invalid duration") != std::string::npos);
+
+    CHECK(box::format_duration(0) == "0s");
+    CHECK(box::format_duration(300000000) == "300ms");
+    CHECK(box::format_duration(1500000000) == "1.5s");
+    CHECK(box::format_duration(60000000000LL) == "1m0s");
+    CHECK(box::format_duration(7200000000000LL) == "2h0m0s");
+    CHECK(box::format_duration(90500000000LL) == "1m30.5s");
+    CHECK(box::format_duration(1500) == "1.5\u00b5s");
+    CHECK(box::format_duration(-2000000000) == "-2s");
+}

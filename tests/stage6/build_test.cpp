@@ -550,3 +550,41 @@ TEST_CASE("FROM pulls a base it lacks from the registry; --pull takes the regist
     build_ok(sb, ctx, {"--pull", "-t", "pulled"});
     CHECK(run_image(sb, "pulled", {"cat", "/seen"}) == "/marker\n");
 }
+
+TEST_CASE("An image's HEALTHCHECK applies to its containers unless run overrides it or says --no-healthcheck",
+          "[stage6][build][health]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\n"
+                                                       "HEALTHCHECK --interval=200ms --retries=1 CMD [\"cat\", \"/ready\"]\n"}});
+    build_ok(sb, ctx, {"-t", "checked"});
+    auto image_check = inspect_image(sb, "checked")["Config"]["Healthcheck"];
+    CHECK(image_check["Test"] == json{"CMD", "cat", "/ready"});
+
+    // The image's check, as it is: CMD's words run without a shell.
+    std::string c = run_detached_image(sb, "checked", {"--name", "a"}, {"sleep", "300"});
+    auto health = [&](const std::string& name) {
+        auto r = sb.box({"inspect", name});
+        BOX_SHOW(r);
+        return json::parse(r.out).at(0);
+    };
+    REQUIRE(eventually([&] { return health("a")["State"]["Health"]["Status"] == "unhealthy"; }));
+    CHECK(health("a")["State"]["Health"]["Log"][0]["Output"].get<std::string>().find("/ready") != std::string::npos);
+    REQUIRE(sb.box({"exec", "a", "sh", "-c", "echo ready > /ready"}).status == 0);
+    REQUIRE(eventually([&] { return health("a")["State"]["Health"]["Status"] == "healthy"; }));
+    CHECK(health("a")["State"]["Health"]["Log"].back()["Output"] == "ready\n");
+
+    // One field overridden: the rest is the image's.
+    run_detached_image(sb, "checked", {"--name", "b", "--health-interval", "300ms"}, {"sleep", "300"});
+    auto b = health("b")["Config"]["Healthcheck"];
+    CHECK(b["Test"] == json{"CMD", "cat", "/ready"});
+    CHECK(b["Interval"] == 300000000);
+    CHECK(b["Retries"] == 1);
+
+    // --no-healthcheck: no monitor, no State.Health, ps says none.
+    run_detached_image(sb, "checked", {"--name", "n", "--no-healthcheck"}, {"sleep", "300"});
+    CHECK(health("n")["State"]["Health"].is_null());
+    CHECK(health("n")["Config"]["Healthcheck"]["Test"] == json{"NONE"});
+    CHECK(sb.box({"ps", "--filter", "health=none", "--format", "{{.Names}}"}).out == "n\n");
+    CHECK(sb.box({"rm", "-f", "a", "b", "n"}).status == 0);
+}

@@ -23,6 +23,25 @@
 
 namespace box {
 
+/// docker's HealthConfig: a container's health check (chapter 4). Durations in
+/// nanoseconds; 0 means "the image's, else docker's default" (30 s, 30 s, 0 s;
+/// Retries 0: 3).
+struct RequestHealthcheck {
+    /// ["CMD", args...], ["CMD-SHELL", "command"], ["NONE"] (no check), or []
+    /// (the image's test)
+    std::vector<std::string> Test;
+    std::int64_t Interval = 0;     ///< --health-interval: from one probe's end to the next's start
+    std::int64_t Timeout = 0;      ///< --health-timeout: a probe still running then is killed, a failure
+    std::int64_t StartPeriod = 0;  ///< --health-start-period: failures then do not count, until a success
+    std::int64_t StartInterval = 0;  ///< (docker 25's --health-start-interval: kept, not used)
+    int Retries = 0;               ///< --health-retries: failures in a row that make it unhealthy
+};
+
+/// RequestHealthcheck as docker's JSON (an image config's Healthcheck too), and back.
+void to_json(nlohmann::json& j, const RequestHealthcheck& h);
+/// See to_json(); missing fields keep their defaults.
+void from_json(const nlohmann::json& j, RequestHealthcheck& h);
+
 /// docker's Config: what runs, and how (the image's defaults fill what is empty).
 struct RequestConfig {
     std::string Hostname;          ///< -h (empty: the short id)
@@ -39,6 +58,8 @@ struct RequestConfig {
     std::map<std::string, std::string> Labels;
     /// chapter 7: --expose and -p's container ports, "PORT/PROTO" → {}; at create the image's are added
     std::map<std::string, nlohmann::json> ExposedPorts;
+    /// --health-*, --no-healthcheck; at create the image's fills what is unset
+    std::optional<RequestHealthcheck> Healthcheck;
 };
 
 /// docker's RestartPolicy.

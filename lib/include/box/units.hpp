@@ -1,5 +1,5 @@
 /// @file units.hpp
-/// @brief docker's units on the command line: `64m`, `0.5` CPUs, `0-1,3`.
+/// @brief docker's units on the command line: `64m`, `0.5` CPUs, `0-1,3`, `1m30s`.
 #pragma once
 
 #include <cstdint>
@@ -29,5 +29,16 @@ double parse_cpus(const std::string& text, const std::string& flag);
 /// on a malformed list or a CPU number not below `cpu_count`.
 std::vector<unsigned> parse_cpu_list(const std::string& text, unsigned cpu_count,
                                      const std::string& flag);
+
+/// Parses a duration as Go's time.ParseDuration does (docker's flags and
+/// HEALTHCHECK's options): `0`, or a signed sequence of decimal numbers each
+/// with a unit ns, us (µs), ms, s, m, h — `300ms`, `1m30s`, `1.5h`; returns
+/// nanoseconds. Throws box::Error `invalid argument "TEXT" for "FLAG" flag`
+/// with Go's reason (`time: invalid duration "TEXT"`, `time: missing unit...`).
+std::int64_t parse_duration(const std::string& text, const std::string& flag);
+
+/// Formats nanoseconds as Go's Duration.String does: `0s`, `300ms`, `1.5s`,
+/// `1m0s`, `2h0m0s` (the form docker's messages show a duration in).
+std::string format_duration(std::int64_t nanoseconds);
 
 }  // namespace box
