@@ -48,7 +48,7 @@ void check_name(const std::string& name) {
 }
 
 json state_json(const ContainerState& s) {
-    return {{"Status", to_string(s.status)},          {"Pid", s.pid},
+    return {{"Status", to_string(s.status)},          {"Pid", s.pid}, {"PidStart", s.pid_start},
             {"Supervisor", s.supervisor},  {"SupervisorStart", s.supervisor_start},
             {"ExitCode", s.exit_code},     {"OOMKilled", s.oom_killed},
             {"StoppedByUser", s.stopped_by_user}, {"RestartCount", s.restart_count},
@@ -64,6 +64,7 @@ ContainerState state_from(const json& j) {
         s.status = Status::Exited;  // a word of a newer box: nothing to supervise that we know of
     }
     s.pid = j.value("Pid", 0);
+    s.pid_start = j.value("PidStart", 0LL);
     s.supervisor = j.value("Supervisor", 0);
     s.supervisor_start = j.value("SupervisorStart", 0LL);
     s.exit_code = j.value("ExitCode", 0);

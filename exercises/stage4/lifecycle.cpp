@@ -152,6 +152,7 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state = ContainerState{};
         x.state.status = Status::Running;
         x.state.pid = started.pid;
+        x.state.pid_start = process_start_time(started.pid);
         x.state.supervisor = ::getpid();
         x.state.supervisor_start = process_start_time(::getpid());
         x.state.started_at = now_rfc3339();
@@ -199,6 +200,7 @@ int start_helper(const std::string& id, int control_fd) {
         update_state(store, id, [&](Container& x) {
             x.state.status = Status::Running;
             x.state.pid = started.pid;
+            x.state.pid_start = process_start_time(started.pid);
             x.state.supervisor = ::getppid();  // the shim
             x.state.supervisor_start = process_start_time(::getppid());
             x.state.started_at = now_rfc3339();
@@ -251,8 +253,11 @@ int cleanup_helper(const std::string& id, int wait_status) {
     return restart ? kRestart : 0;
 }
 
-void stop_container(const ContainerStore& store, const std::string& ref, int grace_seconds) {
+void stop_container(const ContainerStore& store, const std::string& ref, std::optional<int> grace) {
     Container c = store.find(ref);
+    // Not told: the container's own --stop-timeout (-1: no limit), else 10 s; and its --stop-signal.
+    int grace_seconds = grace ? *grace : c.request.Config.StopTimeout.value_or(10);
+    int stop_signal = c.request.Config.StopSignal.empty() ? SIGTERM : parse_signal(c.request.Config.StopSignal);
     if (c.running()) {
         update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
         {
@@ -267,10 +272,11 @@ void stop_container(const ContainerStore& store, const std::string& ref, int gra
         }
         if (c.state.status == Status::Paused) set_frozen(c, false);  // frozen processes do not die
         if (c.running() && c.state.pid > 0) {
-            // docker's stop: SIGTERM, and SIGKILL once the grace time is over.
-            if (grace_seconds > 0) ::kill(c.state.pid, SIGTERM);
-            if (grace_seconds <= 0 || !wait_gone(c.state.pid, std::chrono::seconds(grace_seconds))) {
-                ::kill(c.state.pid, SIGKILL);
+            // docker's stop: its stop signal, and SIGKILL once the grace time is over.
+            auto wait = grace_seconds < 0 ? std::chrono::milliseconds(INT_MAX) : std::chrono::seconds(grace_seconds);
+            if (grace_seconds != 0) signal_container(c, stop_signal);
+            if (grace_seconds == 0 || !wait_gone(c.state.pid, wait)) {
+                signal_container(c, SIGKILL);
                 wait_gone(c.state.pid, std::chrono::seconds(5));
             }
         }
@@ -311,7 +317,8 @@ namespace {
 
 struct RunFlags {
     bool detach = false, auto_remove = false, create_only = false;
-    std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q";
+    std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q", stop_signal;
+    std::optional<int> stop_timeout;
     std::vector<std::string> volumes, labels, label_files;
 };
 
@@ -339,6 +346,8 @@ void fill(const RunFlags& f, ContainerRequest& r) {
     r.HostConfig.AutoRemove = f.auto_remove;
     r.HostConfig.Binds = f.volumes;
     r.Config.Labels = parse_labels(f.labels, f.label_files);
+    r.Config.StopSignal = f.stop_signal;
+    r.Config.StopTimeout = f.stop_timeout;
 }
 
 int run(const RunFlags& f, const ContainerRequest& request) {
@@ -369,6 +378,8 @@ int run(const RunFlags& f, const ContainerRequest& request) {
     return attach_and_wait(s, c, std::move(ends.first), o, false);
 }
 
+}  // namespace
+
 int parse_signal(const std::string& text) {
     std::string name = to_upper(text);
     if (starts_with(name, "SIG")) name = name.substr(3);
@@ -378,10 +389,20 @@ int parse_signal(const std::string& text) {
     }
     for (int n = 1; n < NSIG; ++n)
         if (sigabbrev_np(n) && name == sigabbrev_np(n)) return n;
-    throw Error("invalid signal: " + text, "use a name (KILL, TERM, HUP...) or a number");
+    throw Error("Invalid signal: " + text, "use a name (KILL, TERM, HUP...) or a number");
 }
 
-}  // namespace
+bool signal_container(const Container& c, int sig) {
+    if (sig <= 0 || sig >= NSIG) throw Error("Invalid signal: " + std::to_string(sig), "signals are 1 to " + std::to_string(NSIG - 1));
+    if (!c.running() || c.state.pid <= 0) return false;
+    // Its first process, not a process that took its PID since: the start
+    // time says so (records of an older box have none: alive is all we know).
+    bool ours = c.state.pid_start ? process_alive(c.state.pid, c.state.pid_start) : process_running(c.state.pid);
+    if (!ours) return false;
+    if (::kill(c.state.pid, sig) == 0) return true;
+    if (errno == ESRCH) return false;
+    throw_errno("kill " + c.name, errno);
+}
 
 Container wait_container(const ContainerStore& store, const std::string& ref) {
     std::string id = store.find(ref).id;
@@ -438,6 +459,7 @@ Container create_container(const ContainerRequest& request) {
     bool auto_remove = request.HostConfig.AutoRemove;
     if (auto_remove && policy.name != RestartPolicy::Name::No) throw Error("Conflicting options", "--restart and --rm");
     if (request.Config.Healthcheck) check_healthcheck(*request.Config.Healthcheck);
+    if (!request.Config.StopSignal.empty()) parse_signal(request.Config.StopSignal);
     ContainerSpec spec = spec_from_request(request);  // every stage's fields, checked
     spec.keep_rootfs = true;  // its writable layer stays until `box rm`
     std::string image_id;
@@ -451,6 +473,7 @@ Container create_container(const ContainerRequest& request) {
         // docker's merge: the image's labels and exposed ports, under the request's own.
         stored.Config.Labels.merge(stage3::image_labels(image));  // emplaces only keys the request lacks
         merge_healthcheck(stored.Config.Healthcheck, config.value("Healthcheck", json()));
+        if (stored.Config.StopSignal.empty()) stored.Config.StopSignal = config.value("StopSignal", "");
         json exposed = config.value("ExposedPorts", json::object());
         if (exposed.is_object())
             for (const auto& [port, unused] : exposed.items()) stored.Config.ExposedPorts.emplace(port, json::object());
@@ -476,6 +499,8 @@ void register_lifecycle_commands() {
             ->allow_extra_args(false);
         r.add_option("-l,--label", rf->labels, "Set meta data on a container: KEY=VALUE (or KEY)")->allow_extra_args(false);
         r.add_option("--label-file", rf->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);
+        r.add_option("--stop-signal", rf->stop_signal, "Signal to stop the container (default: the image's STOPSIGNAL, else SIGTERM)");
+        r.add_option("--stop-timeout", rf->stop_timeout, "Timeout (in seconds) to stop a container (default 10; -1: no limit)");
         r.add_option("--detach-keys", rf->detach_keys, "Override the key sequence for detaching a container (-it)")
             ->capture_default_str();
         add_request_filler([rf](ContainerRequest& request) { fill(*rf, request); });
@@ -529,9 +554,9 @@ void register_lifecycle_commands() {
 
     cli::define("stop", "Stop one or more running containers", [](CLI::App& c) -> cli::Action {
         auto refs = std::make_shared<std::vector<std::string>>();
-        auto grace = std::make_shared<int>(10);
+        auto grace = std::make_shared<std::optional<int>>();
         c.add_option("CONTAINER", *refs, "Containers to stop")->required();
-        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it")->capture_default_str();
+        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it (default: the container's --stop-timeout, else 10)");
         return [refs, grace] {
             return cli::for_each(*refs, [&](const std::string& ref) {
                 stop_container(ContainerStore(state_root()), ref, *grace);
@@ -542,9 +567,9 @@ void register_lifecycle_commands() {
 
     cli::define("restart", "Restart one or more containers", [](CLI::App& c) -> cli::Action {
         auto refs = std::make_shared<std::vector<std::string>>();
-        auto grace = std::make_shared<int>(10);
+        auto grace = std::make_shared<std::optional<int>>();
         c.add_option("CONTAINER", *refs, "Containers to restart")->required();
-        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it")->capture_default_str();
+        c.add_option("-t,--time", *grace, "Seconds to wait for stop before killing it (default: the container's --stop-timeout, else 10)");
         return [refs, grace] {
             ContainerStore s(state_root());
             return cli::for_each(*refs, [&](const std::string& ref) {
@@ -570,7 +595,8 @@ void register_lifecycle_commands() {
                 if (!ct.running() || ct.state.pid <= 0)
                     throw Error("Cannot kill container: " + ref, "container " + ct.id + " is not running");
                 update_stopped_by_user(s, ct, true);
-                if (::kill(ct.state.pid, signal) != 0) throw_errno("kill " + ref, errno);
+                if (!signal_container(ct, signal))
+                    throw Error("Cannot kill container: " + ref, "container " + ct.id + " is not running");
                 printf("%s\n", ref.c_str());
             });
         };

@@ -167,6 +167,11 @@ json inspect_document(const Container& c) {
     };
     if (!c.request.Config.ExposedPorts.empty()) document["Config"]["ExposedPorts"] = c.request.Config.ExposedPorts;
     if (c.request.Config.Healthcheck) document["Config"]["Healthcheck"] = *c.request.Config.Healthcheck;
+    if (!c.request.Config.StopSignal.empty()) document["Config"]["StopSignal"] = c.request.Config.StopSignal;
+    const auto& host = c.request.HostConfig;
+    document["HostConfig"]["Init"] = host.Init ? json(*host.Init) : json(nullptr);
+    if (!host.Sysctls.empty()) document["HostConfig"]["Sysctls"] = host.Sysctls;
+    if (c.request.Config.StopTimeout) document["Config"]["StopTimeout"] = *c.request.Config.StopTimeout;
     if (auto health = read_health(c)) document["State"]["Health"] = health_json(*health);
     return document;
 }

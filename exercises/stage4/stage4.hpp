@@ -49,6 +49,7 @@ struct RestartPolicy {
 struct ContainerState {
     Status status = Status::Created;  ///< where it is in its life
     pid_t pid = 0;                   ///< the container's first process, while it runs (host PID)
+    long long pid_start = 0;         ///< its start time (/proc/PID/stat): signal_container() checks it
     pid_t supervisor = 0;            ///< the shim (or foreground box) that waits for it
     long long supervisor_start = 0;  ///< its start time (/proc/PID/stat), to tell a reused PID apart
     int exit_code = 0;               ///< its command's exit status (128+N if killed by signal N)
@@ -152,6 +153,9 @@ struct Change {
 /// the parents of a change are listed too (overlayfs copied them up, so the
 /// walk meets them: nothing to add). Sorted by path (plain string order).
 std::vector<Change> upper_changes(const std::string& upper, const std::vector<std::string>& lowers);
+
+/// Registers run's --init and --sysctl, and what they do at a start (first_process.cpp).
+void register_first_process();
 
 /// Registers chapter 4's commands and run's -d/--name/--rm/--restart (see
 /// cli::define; commands.cpp lists where each one lives).

@@ -8,7 +8,8 @@ namespace box {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHealthcheck, Test, Interval, Timeout, StartPeriod,
                                                 StartInterval, Retries)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestConfig, Hostname, User, WorkingDir, Image, Env, Cmd, Tty,
-                                                OpenStdin, Entrypoint, Labels, ExposedPorts, Healthcheck)
+                                                OpenStdin, Entrypoint, Labels, ExposedPorts, Healthcheck,
+                                                StopSignal, StopTimeout)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, MaximumRetryCount)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestUlimit, Name, Soft, Hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathInContainer, CgroupPermissions)
@@ -16,7 +17,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestPortBinding, HostIp, Host
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestEndpoint, Aliases)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestNetworkingConfig, EndpointsConfig)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, PortBindings, PublishAllPorts, Dns,
-                                                DnsSearch, DnsOptions, ExtraHosts, Links, Binds, AutoRemove, RestartPolicy,
+                                                DnsSearch, DnsOptions, ExtraHosts, Links, Binds, AutoRemove, Init, Sysctls, RestartPolicy,
                                                 Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
                                                 CapAdd, CapDrop, Privileged, SecurityOpt, ReadonlyRootfs, Tmpfs,
                                                 Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats, BoxLayers)

@@ -55,7 +55,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkSpec, name, aliases, port
                                                 extra_hosts, links)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args, env, hostname, workdir, user,
                                                 interactive, tty, network, userns, uid_map, gid_map, limits, image,
-                                                layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint, net)
+                                                layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint, net,
+                                                init, sysctls)
 
 nlohmann::json spec_to_json(const ContainerSpec& s) { return s; }
 

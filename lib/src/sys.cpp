@@ -243,6 +243,8 @@ namespace {
 #define MFD_EXEC 0x0010U
 #endif
 
+bool launch_as_init = false;  // exec_as_init(): this process's next execve
+
 // A sealed memory file holding the launcher; -1 with errno if none can be made.
 int launcher_file() {
     int fd = ::memfd_create("box-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
@@ -256,6 +258,8 @@ int launcher_file() {
 }
 
 }  // namespace
+
+void exec_as_init(bool on) { launch_as_init = on; }
 
 int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
            int report_fd) {
@@ -271,12 +275,12 @@ int execve(const std::string& path, const std::vector<std::string>& argv, const 
         trace::line("execve(" + quote(path) + ", " + trace::quote_list(argv) + ", " + trace::quote_list(envp) + ")");
     Fd launcher(launcher_file());
     if (launcher && ::fcntl(report_fd, F_SETFD, 0) == 0) {
-        std::vector<std::string> args = {"box-launch", std::to_string(report_fd),
+        std::vector<std::string> args = {launch_as_init ? "box-init" : "box-launch", std::to_string(report_fd),
                                          "exec \"" + (argv.empty() ? path : argv[0]) + "\"", path};
         args.insert(args.end(), argv.begin(), argv.end());
         if (trace::enabled())
-            trace::line("  through box's launcher: execveat(" + std::to_string(launcher.get()) +
-                        " (a sealed memfd), \"\", AT_EMPTY_PATH)");
+            trace::line(std::string("  through box's launcher") + (launch_as_init ? " as the container's init" : "") +
+                        ": execveat(" + std::to_string(launcher.get()) + " (a sealed memfd), \"\", AT_EMPTY_PATH)");
         ::syscall(SYS_execveat, launcher.get(), "", pointers(args).data(), e.data(), AT_EMPTY_PATH);
         int err = errno;
         ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
@@ -284,6 +288,9 @@ int execve(const std::string& path, const std::vector<std::string>& argv, const 
         // A memfd this host will not execute (vm.memfd_noexec=2), a profile
         // without execveat: the plain way. Else the error is the command's.
         if (err != EACCES && err != EPERM && err != ENOSYS) return err;
+        if (launch_as_init) return err;  // --init: not without its init
+    } else if (launch_as_init) {
+        return errno ? errno : EPERM;
     }
     ::execve(path.c_str(), pointers(argv).data(), e.data());
     int err = errno;

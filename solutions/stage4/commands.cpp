@@ -37,6 +37,7 @@ void register_commands() {
     register_cp_command();
     register_volume_commands();
     register_health();
+    register_first_process();
 
     // docker's management commands: the container commands under `container`.
     static const char* const kContainerCommands[][2] = {

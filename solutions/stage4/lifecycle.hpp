@@ -2,6 +2,7 @@
 // (used by the commands in commands.cpp and exec.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,9 +49,20 @@ int start_helper(const std::string& id, int control_fd);
 /// removes its cgroup, records the end; returns 3 if --restart says to start
 /// it again, else 0 (and removes it, with --rm).
 int cleanup_helper(const std::string& id, int wait_status);
-/// docker stop: SIGTERM, SIGKILL after `grace_seconds` (0: SIGKILL at once);
-/// returns once the end is recorded. No restart follows.
-void stop_container(const ContainerStore& store, const std::string& ref, int grace_seconds);
+/// docker stop: the container's stop signal (Config.StopSignal, else SIGTERM),
+/// SIGKILL after `grace` seconds (0: SIGKILL at once; -1: no limit; none: the
+/// container's Config.StopTimeout, else 10); returns once the end is recorded.
+/// No restart follows.
+void stop_container(const ContainerStore& store, const std::string& ref, std::optional<int> grace = std::nullopt);
+
+/// The signal `text` names: KILL, SIGKILL, 9; throws box::Error "Invalid signal: TEXT".
+int parse_signal(const std::string& text);
+
+/// Sends `sig` to container `c`'s first process, the one way box signals a
+/// container: only while `c` runs and that PID is still its process (same
+/// start time: not a process that took the PID since). Returns false if it
+/// is not; throws box::Error for a bad signal or another failure of kill().
+bool signal_container(const Container& c, int sig);
 /// For a container that does not run: removes what a killed box may have
 /// left of it (its cgroup) and keeps the state find() repaired.
 void clean_up_leftovers(const ContainerStore& store, const Container& c);

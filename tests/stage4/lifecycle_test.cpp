@@ -166,6 +166,50 @@ TEST_CASE("stop sends SIGTERM and waits up to -t for the container to exit befor
     CHECK_FALSE(inspect(sb, stubborn)["State"]["Running"].get<bool>());
 }
 
+TEST_CASE("--stop-signal and --stop-timeout are what stop sends and waits; the image's STOPSIGNAL is the default",
+          "[stage4][stop]") {
+    Sandbox sb;
+    import_busybox(sb);
+    // The shell, PID 1, traps USR1 only: TERM does nothing to it, USR1 makes it say so and exit 5.
+    std::string script = "trap 'echo got USR1; exit 5' USR1; echo ready; while true; do sleep 0.1; done";
+    std::string id = run_detached(sb, {"--stop-signal", "SIGUSR1"}, {"sh", "-c", script});
+    CHECK(inspect(sb, id)["Config"]["StopSignal"] == "SIGUSR1");
+    REQUIRE(eventually([&] { return sb.box({"logs", id}).out.find("ready") != std::string::npos; }));
+    CHECK(sb.box({"stop", id}).status == 0);
+    CHECK(inspect(sb, id)["State"]["ExitCode"] == 5);
+    CHECK(sb.box({"logs", id}).out.find("got USR1") != std::string::npos);
+
+    // --stop-timeout 1: a container that ignores its stop signal is killed after 1 s, not 10.
+    std::string stubborn = run_detached(sb, {"--stop-timeout", "1"}, {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"});
+    CHECK(inspect(sb, stubborn)["Config"]["StopTimeout"] == 1);
+    REQUIRE(eventually([&] { return sb.box({"logs", stubborn}).out.find("ready") != std::string::npos; }));
+    auto start = std::chrono::steady_clock::now();
+    CHECK(sb.box({"stop", stubborn}).status == 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(8));
+    CHECK(inspect(sb, stubborn)["State"]["ExitCode"] == 137);
+
+    // An image's STOPSIGNAL, when run says none (commit -c makes one here).
+    REQUIRE(sb.box({"commit", "-c", "STOPSIGNAL USR1", id, "usr1:latest"}).status == 0);
+    std::string from_image = run_detached(sb, {}, {"sh", "-c", script});  // busybox: TERM
+    std::string with_image = trim(sb.box({"run", "-d", "usr1", "sh", "-c", script}).out);
+    CHECK(inspect(sb, with_image)["Config"]["StopSignal"] == "USR1");
+    REQUIRE(eventually([&] { return sb.box({"logs", with_image}).out.find("ready") != std::string::npos; }));
+    CHECK(sb.box({"stop", with_image}).status == 0);
+    CHECK(inspect(sb, with_image)["State"]["ExitCode"] == 5);
+    // busybox's own: TERM, which a shell as PID 1 without a trap for it ignores.
+    REQUIRE(eventually([&] { return sb.box({"logs", from_image}).out.find("ready") != std::string::npos; }));
+    CHECK(sb.box({"stop", "-t", "1", from_image}).status == 0);
+    CHECK(inspect(sb, from_image)["State"]["ExitCode"] == 137);
+    CHECK(sb.box({"logs", from_image}).out.find("got USR1") == std::string::npos);
+
+    auto bad = sb.box({"run", "-d", "--stop-signal", "SIGNOPE", "busybox", "true"});
+    REQUIRE_ONE_ERROR_LINE(bad, 125);
+    CHECK(bad.err.find("Invalid signal: SIGNOPE") != std::string::npos);
+    CHECK(sb.box({"rm", "-f", id, stubborn, from_image, with_image}).status == 0);
+    CHECK(sb.box({"ps", "-aq"}).out.empty());  // the refused one was never made
+    CHECK(sb.box({"rmi", "usr1"}).status == 0);
+}
+
 TEST_CASE("--restart on-failure:2 restarts twice, then the exit code stays", "[stage4][restart]") {
     Sandbox sb;
     import_busybox(sb);

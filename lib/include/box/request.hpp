@@ -60,6 +60,10 @@ struct RequestConfig {
     std::map<std::string, nlohmann::json> ExposedPorts;
     /// --health-*, --no-healthcheck; at create the image's fills what is unset
     std::optional<RequestHealthcheck> Healthcheck;
+    /// --stop-signal: what `stop` sends first ("" : the image's STOPSIGNAL, else SIGTERM)
+    std::string StopSignal;
+    /// --stop-timeout: seconds `stop` waits before SIGKILL when not told (none: 10; -1: no limit)
+    std::optional<int> StopTimeout;
 };
 
 /// docker's RestartPolicy.
@@ -110,6 +114,8 @@ struct RequestHostConfig {
     std::vector<std::string> Links;        ///< chapter 7: --link NAME[:ALIAS]
     std::vector<std::string> Binds;      ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
     bool AutoRemove = false;             ///< --rm
+    std::optional<bool> Init;            ///< --init: box's init as the container's PID 1
+    std::map<std::string, std::string> Sysctls;  ///< --sysctl K=V: namespaced kernel parameters only
     RequestRestartPolicy RestartPolicy;  ///< --restart
     std::int64_t Memory = 0;             ///< -m, bytes (0: no limit)
     std::int64_t MemorySwap = 0;         ///< --memory-swap, bytes (-1: unlimited swap, 0: unset)

@@ -156,6 +156,8 @@ struct ContainerSpec {
     bool print_stats = false;       ///< chapter 2: --stats, resource use when it ends
     std::vector<VolumeMount> mounts;  ///< chapter 4: -v, and the image's VOLUMEs
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
+    bool init = false;              ///< chapter 4: --init, box's init as PID 1 (sys::exec_as_init)
+    std::map<std::string, std::string> sysctls;  ///< chapter 4: --sysctl, namespaced kernel parameters
     SecuritySpec security;          ///< chapter 5: capabilities, seccomp, masks, devices, ...
     NetworkSpec net;                ///< chapter 7: the network, ports, names (with NetworkMode::Bridge)
 };

@@ -88,5 +88,12 @@ void set_non_dumpable();
 /// execve. Returns only on failure, with errno.
 int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
            int report_fd);
+/// Makes this process's next execve() (above) start the command under box's
+/// init (`run --init`): the launcher stays as the process, runs the command
+/// as its child, reaps every process that ends, passes on the signals it gets
+/// and exits as the command did — docker's tini, with nothing added to the
+/// container's files. Without the launcher (a host that will not execute a
+/// memory file) execve() then fails rather than run without the init.
+void exec_as_init(bool on);
 
 }  // namespace box::sys
