@@ -170,6 +170,9 @@ json inspect_document(const Container& c) {
     if (!c.request.Config.StopSignal.empty()) document["Config"]["StopSignal"] = c.request.Config.StopSignal;
     const auto& host = c.request.HostConfig;
     document["HostConfig"]["Init"] = host.Init ? json(*host.Init) : json(nullptr);
+    document["HostConfig"]["Binds"] = host.Binds.empty() ? json(nullptr) : json(host.Binds);
+    document["HostConfig"]["VolumesFrom"] = host.VolumesFrom.empty() ? json(nullptr) : json(host.VolumesFrom);
+    if (!host.Mounts.empty()) document["HostConfig"]["Mounts"] = request_to_json(c.request)["HostConfig"]["Mounts"];
     if (!host.Sysctls.empty()) document["HostConfig"]["Sysctls"] = host.Sysctls;
     if (c.request.Config.StopTimeout) document["Config"]["StopTimeout"] = *c.request.Config.StopTimeout;
     if (auto health = read_health(c)) document["State"]["Health"] = health_json(*health);

@@ -109,6 +109,10 @@ public:
     std::vector<Container> list() const;
     /// Writes the container's state.json.
     void save_state(const Container& c) const;
+    /// Rewrites what container `id` was created with — its request and its
+    /// spec, as `change` leaves them — under the store's lock (chapter 7's
+    /// `network connect` adds a network to both).
+    void update_config(const std::string& id, const std::function<void(ContainerRequest&, ContainerSpec&)>& change) const;
     /// Renames a container; throws box::Error if the new name is taken.
     void rename(const Container& c, const std::string& name) const;
     /// Removes the container's directory (it must not be running).

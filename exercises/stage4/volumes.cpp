@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "box/filters.hpp"
 #include "box/render.hpp"
 #include "box/sys.hpp"
+#include "box/units.hpp"
 #include "box/util.hpp"
 #include "volumes.hpp"
 
@@ -73,6 +75,13 @@ public:
     explicit VolumeExtension(const ContainerSpec& spec) : rootfs_(spec.rootfs), mounts_(spec.mounts) {}
     void in_child_before_rootfs() override {
         for (const auto& m : mounts_) {
+            if (m.type == "tmpfs") {  // --mount type=tmpfs: a new one, as --tmpfs (chapter 5) makes
+                Fd target = make_dirs_in_root(rootfs_, m.destination);
+                unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (m.readonly ? MS_RDONLY : 0);
+                sys::mount("tmpfs", "/proc/self/fd/" + std::to_string(target.get()), "tmpfs", flags,
+                           m.options.empty() ? nullptr : m.options.c_str());
+                continue;
+            }
             bool file = !is_directory(m.source);  // a host file onto a file
             auto target_of = [&] { return file ? make_file_in_root(rootfs_, m.destination) : make_dirs_in_root(rootfs_, m.destination); };
             Fd target = target_of();
@@ -200,8 +209,115 @@ VolumeMount parse_volume(const std::string& text) {
     return m;
 }
 
-void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, const json& image_volumes) {
-    for (const auto& f : flags) spec.mounts.push_back(parse_volume(f));
+RequestMount parse_mount(const std::string& text) {
+    auto bad = [&](const std::string& why) { return Error("invalid argument \"" + text + "\" for \"--mount\" flag", why); };
+    RequestMount m;
+    bool volume_opts = false, bind_opts = false, tmpfs_opts = false;
+    auto boolean = [&](const std::string& key, const std::string& value, bool given) {
+        if (!given || value == "true" || value == "1") return true;
+        if (value == "false" || value == "0") return false;
+        throw bad("invalid value for " + key + ": " + value);
+    };
+    for (const auto& field : split(text, ',')) {
+        size_t eq = field.find('=');
+        std::string key = to_lower(field.substr(0, eq)), value = eq == std::string::npos ? "" : field.substr(eq + 1);
+        bool given = eq != std::string::npos;
+        if (!given && key != "readonly" && key != "ro" && key != "volume-nocopy" && key != "bind-nonrecursive")
+            throw bad("invalid field '" + field + "' must be a key=value pair");
+        if (key == "type") m.Type = to_lower(value);
+        else if (key == "source" || key == "src") m.Source = value;
+        else if (key == "target" || key == "dst" || key == "destination") m.Target = value;
+        else if (key == "readonly" || key == "ro") m.ReadOnly = boolean(key, value, given);
+        else if (key == "consistency") {  // a macOS option: nothing to do here, as on docker's Linux
+        } else if (key == "bind-propagation" || key == "bind-nonrecursive") bind_opts = true;
+        else if (key == "volume-nocopy") m.VolumeOptions.NoCopy = boolean(key, value, given), volume_opts = true;
+        else if (key == "volume-label" || key == "volume-driver" || key == "volume-opt") volume_opts = true;
+        else if (key == "tmpfs-size") m.TmpfsOptions.SizeBytes = parse_bytes(value, "tmpfs-size"), tmpfs_opts = true;
+        else if (key == "tmpfs-mode") {
+            if (value.empty() || value.size() > 5 || value.find_first_not_of("01234567") != std::string::npos)
+                throw bad("invalid value for tmpfs-mode: " + value);
+            unsigned long mode = std::stoul(value, nullptr, 8);
+            if (mode > 07777) throw bad("invalid value for tmpfs-mode: " + value);
+            m.TmpfsOptions.Mode = static_cast<std::uint32_t>(mode);
+            tmpfs_opts = true;
+        } else {
+            throw bad("unexpected key '" + key + "' in '" + field + "'");
+        }
+    }
+    if (m.Target.empty()) throw bad("target is required");
+    if (volume_opts && m.Type != "volume") throw bad("cannot mix 'volume-*' options with mount type '" + m.Type + "'");
+    if (bind_opts && m.Type != "bind") throw bad("cannot mix 'bind-*' options with mount type '" + m.Type + "'");
+    if (tmpfs_opts && m.Type != "tmpfs") throw bad("cannot mix 'tmpfs-*' options with mount type '" + m.Type + "'");
+    return m;
+}
+
+namespace {
+
+// One of HostConfig.Mounts as the spec's mount, with docker's daemon's checks.
+VolumeMount mount_of(const RequestMount& r) {
+    std::string config = "invalid mount config for type \"" + r.Type + "\"";
+    if (r.Target.empty() || r.Target[0] != '/')
+        throw Error(config, "invalid mount path: '" + r.Target + "' mount path must be absolute");
+    if (r.Target == "/") throw Error(config, "invalid specification: destination can't be '/'");
+    VolumeMount m;
+    m.type = r.Type;
+    m.destination = fs::path(r.Target).lexically_normal().string();
+    m.readonly = r.ReadOnly;
+    if (r.Type == "bind") {
+        if (r.Source.empty()) throw Error(config, "field Source must not be empty");
+        if (r.Source[0] != '/') throw Error(config, "invalid mount path: '" + r.Source + "' mount path must be absolute");
+        if (!exists(r.Source)) throw Error(config, "bind source path does not exist: " + r.Source);  // -v makes it; --mount does not
+        m.source = fs::path(r.Source).lexically_normal().string();
+    } else if (r.Type == "volume") {
+        m.name = r.Source.empty() ? random_hex(64) : r.Source;
+    } else if (r.Type == "tmpfs") {
+        if (!r.Source.empty()) throw Error(config, "field Source must not be specified");
+        std::vector<std::string> options;
+        if (r.TmpfsOptions.SizeBytes > 0) options.push_back("size=" + std::to_string(r.TmpfsOptions.SizeBytes));
+        if (r.TmpfsOptions.Mode) {
+            char mode[32];
+            snprintf(mode, sizeof mode, "mode=%o", r.TmpfsOptions.Mode);
+            options.push_back(mode);
+        }
+        m.options = join(options, ",");
+    } else {
+        throw Error(config, "mount type unknown");
+    }
+    return m;
+}
+
+// --volumes-from NAME[:ro|rw]: every mount of container NAME, read-only with :ro.
+std::vector<VolumeMount> mounts_from(const std::string& text) {
+    size_t colon = text.rfind(':');
+    std::string name = text, mode;
+    if (colon != std::string::npos) name = text.substr(0, colon), mode = text.substr(colon + 1);
+    if (!mode.empty() && mode != "ro" && mode != "rw") throw Error("invalid mode: " + mode, "--volumes-from takes CONTAINER[:ro|rw]");
+    std::vector<VolumeMount> out = ContainerStore(state_root()).find(name).spec.mounts;
+    if (!mode.empty())
+        for (auto& m : out) m.readonly = mode == "ro";
+    return out;
+}
+
+}  // namespace
+
+void fill_volumes(ContainerSpec& spec, const RequestHostConfig& host, const json& image_volumes) {
+    // Another container's first, as docker's: a -v or --mount at the same path replaces one.
+    for (const auto& from : host.VolumesFrom)
+        for (const auto& m : mounts_from(from)) {
+            std::erase_if(spec.mounts, [&](const VolumeMount& x) { return x.destination == m.destination; });
+            spec.mounts.push_back(m);
+        }
+    std::vector<VolumeMount> own;
+    for (const auto& f : host.Binds) own.push_back(parse_volume(f));
+    for (const auto& m : host.Mounts) own.push_back(mount_of(m));
+    for (size_t i = 0; i < own.size(); ++i)
+        for (size_t k = 0; k < i; ++k)
+            if (own[i].destination == own[k].destination)
+                throw Error("Duplicate mount point: " + own[i].destination, "each path in the container takes one mount");
+    for (const auto& m : own) {
+        std::erase_if(spec.mounts, [&](const VolumeMount& x) { return x.destination == m.destination; });
+        spec.mounts.push_back(m);
+    }
     // The image's VOLUMEs that no -v covers get an anonymous volume each.
     if (image_volumes.is_object())
         for (const auto& [path, unused] : image_volumes.items()) {
@@ -218,7 +334,7 @@ void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, co
 
 void create_volumes(const ContainerSpec& spec) {
     for (const auto& m : spec.mounts) {
-        if (m.type == "volume") create_volume(m.name);
+        if (m.type == "volume") create_volume(m.name);  // (one of --volumes-from's is there: kept as it is)
         if (m.type == "bind" && !exists(m.source)) make_dirs(m.source);  // as docker does for -v /missing:/path
     }
 }

@@ -69,6 +69,14 @@ void tear_down(const Network& n, const Endpoint& e, const std::vector<Network>& 
     if (n.name != "bridge") refresh_hosts(n, all);  // the default bridge's names are --link's, fixed at start
 }
 
+// The address --ip (or an EndpointsConfig's IPv4Address) asks for; 0: any.
+Ip4 requested_ip(const std::string& text) {
+    if (text.empty()) return 0;
+    auto ip = parse_ip(text);
+    if (!ip) throw Error("invalid IP address " + text, "expected an IPv4 address such as 172.20.0.5");
+    return *ip;
+}
+
 // Takes back the endpoints whose holder is dead (a box or a container killed
 // before it could clean up), on every network.
 void take_back_stale(const std::vector<Network>& all) {
@@ -95,9 +103,32 @@ public:
         std::vector<Network> all = store.list();
         try {
             join_network(spec, dir, all);
+            join_more(spec, store);
         } catch (...) {
-            if (made_) tear_down(net_, e_, all);  // the lock is held: nothing half-made is seen
+            // the lock is held: nothing half-made is seen
+            for (const auto& [n, e] : more_) tear_down(n, e, all);
+            if (made_) tear_down(net_, e_, all);
             throw;
+        }
+    }
+
+    // Its other networks (the request's other EndpointsConfig entries): eth1,
+    // eth2..., in the order of their names, as `network connect` would add them.
+    void join_more(const ContainerSpec& spec, const NetworkStore& store) {
+        for (const auto& a : spec.net.more) {
+            Network n = store.find(a.name);
+            if (n.id == net_.id) continue;  // its --network's, under another name
+            Endpoint e = e_;
+            e.aliases = a.aliases;
+            e.ports.clear();  // published on its first network only
+            e.links.clear();
+            e.device = "eth" + std::to_string(more_.size() + 1);
+            e.veth = "vb" + spec.id.substr(0, 6) + n.id.substr(0, 6);
+            e.ip = requested_ip(a.ip);
+            e.hosts_file.clear();  // its /etc/hosts is its first network's, kept by refresh_hosts
+            ensure_bridge(n);
+            e = n.leases().take(e, n.subnet, n.gateway);
+            more_.push_back({n, e});
         }
     }
 
@@ -115,6 +146,7 @@ public:
         e_.links = spec.net.links;
         e_.extra_hosts = spec.net.extra_hosts;
         e_.veth = "vb" + spec.id.substr(0, 10);
+        e_.ip = requested_ip(spec.net.ip);
         if (is_directory(dir)) e_.hosts_file = dir + "/hosts";
         if (!net_.internal) {
             e_.ports = spec.net.ports;
@@ -134,9 +166,12 @@ public:
     // Adopt: the record of a start whose box is gone.
     explicit NetworkExtension(const json& record) {
         try {
-            net_ = NetworkStore().find(record.value("network", ""));
+            NetworkStore store;
+            net_ = store.find(record.value("network", ""));
             e_ = record.value("endpoint", json::object()).get<Endpoint>();
             made_ = true;
+            for (const auto& m : record.value("more", json::array()))
+                more_.push_back({store.find(m.value("network", "")), m.value("endpoint", json::object()).get<Endpoint>()});
         } catch (const std::exception&) {
             // the network is gone, or the record unreadable: the next start takes back what is left
         }
@@ -148,6 +183,7 @@ public:
             FileLock lock = networks_lock();
             std::vector<Network> all = NetworkStore().list();
             tear_down(net_, e_, all);
+            for (const auto& [n, e] : more_) tear_down(n, e, all);
             for (const auto& n : all)  // and what `network connect` gave it
                 for (const auto& e : n.leases().list(true))
                     if (e.container == e_.container) tear_down(n, e, all);
@@ -163,28 +199,44 @@ public:
         e_.holder_start = stage4::process_start_time(child);
         net_.leases().update(e_);
         place_veth(net_, e_, child);
+        for (auto& [n, e] : more_) {
+            e.holder = e_.holder;
+            e.holder_start = e_.holder_start;
+            n.leases().update(e);
+            place_veth(n, e, child);
+        }
         if (!e_.ports.empty()) nft(publish_commands(e_, true));
         if (!e_.hosts_file.empty()) {
             std::string dir = e_.hosts_file.substr(0, e_.hosts_file.rfind('/'));
             stage4::write_etc_file(e_.hosts_file, hosts_);
             stage4::write_etc_file(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), net_spec_));
-            if (net_.name != "bridge") {  // on a user network the peers learn its name
-                FileLock lock = networks_lock();
-                refresh_hosts(net_, NetworkStore().list());
-            }
+            // On a user network the peers learn its name (and it theirs, on every network it is on).
+            FileLock lock = networks_lock();
+            std::vector<Network> all = NetworkStore().list();
+            if (net_.name != "bridge") refresh_hosts(net_, all);
+            for (const auto& [n, e] : more_)
+                if (n.name != "bridge") refresh_hosts(n, all);
         }
     }
 
-    void in_child_first(const NamespacePlan&) override { configure_eth0(net_, e_); }
+    void in_child_first(const NamespacePlan&) override {
+        configure_eth0(net_, e_);
+        for (const auto& [n, e] : more_) configure_eth0(n, e);
+    }
 
     void release() override { released_ = true; }
 
-    json record() const override { return {{"network", net_.id}, {"endpoint", e_}}; }
+    json record() const override {
+        json more = json::array();
+        for (const auto& [n, e] : more_) more.push_back({{"network", n.id}, {"endpoint", e}});
+        return {{"network", net_.id}, {"endpoint", e_}, {"more", more}};
+    }
 
 private:
     NetworkSpec net_spec_;  // its --dns... for /etc/resolv.conf
     Network net_;
     Endpoint e_;
+    std::vector<std::pair<Network, Endpoint>> more_;  // its other networks: eth1, eth2...
     std::string hosts_;  // its /etc/hosts, made before the clone
     bool made_ = false, released_ = false;
 };
@@ -232,20 +284,27 @@ private:
 
 }  // namespace
 
-void connect_container(const Network& n, const std::string& id, pid_t pid, const std::vector<std::string>& aliases) {
-    stage4::Container c = stage4::ContainerStore(state_root()).find(id);
+namespace {
+
+// Whether network reference `ref` (a name or id, as a request keeps it) is `n`.
+bool names(const std::string& ref, const Network& n) {
+    if (ref == n.name || ref == n.id || (n.name == "bridge" && ref == "default")) return true;
+    try {
+        return NetworkStore().find(ref).id == n.id;
+    } catch (const Error&) {
+        return false;  // a network removed since
+    }
+}
+
+// Running container `c` gets an endpoint on `n` now.
+void connect_now(const Network& n, const stage4::Container& c, const std::vector<std::string>& aliases, const std::string& ip) {
     FileLock lock = networks_lock();
     std::vector<Network> all = NetworkStore().list();
     take_back_stale(all);
     int devices = 0;
     for (const auto& net : all)
-        for (const auto& e : net.leases().list()) {
-            if (e.container != c.id) continue;
-            if (net.id == n.id)
-                throw Error("endpoint with name " + c.name + " already exists in network " + n.name, "disconnect it first");
-            ++devices;
-        }
-    if (devices == 0) throw Error("container " + c.name + " is on no network", "it runs with --network none or host");
+        for (const auto& e : net.leases().list())
+            if (e.container == c.id) ++devices;
     ensure_bridge(n);
     Endpoint e;
     e.container = c.id;
@@ -255,13 +314,14 @@ void connect_container(const Network& n, const std::string& id, pid_t pid, const
     e.device = "eth" + std::to_string(devices);
     e.veth = "vb" + c.id.substr(0, 6) + n.id.substr(0, 6);
     e.hosts_file = c.dir + "/hosts";
-    e.holder = pid;
-    e.holder_start = stage4::process_start_time(pid);
+    e.holder = c.state.pid;
+    e.holder_start = stage4::process_start_time(c.state.pid);
+    e.ip = requested_ip(ip);
     e = n.leases().take(e, n.subnet, n.gateway);
     try {
-        place_veth(n, e, pid);
+        place_veth(n, e, c.state.pid);
         {
-            InNetns in(pid);
+            InNetns in(c.state.pid);
             configure_eth0(n, e);
         }
         refresh_hosts(n, all);
@@ -271,18 +331,54 @@ void connect_container(const Network& n, const std::string& id, pid_t pid, const
     }
 }
 
+}  // namespace
+
+void connect_container(const Network& n, const std::string& id, const std::vector<std::string>& aliases,
+                       const std::string& ip) {
+    stage4::ContainerStore store(state_root());
+    stage4::Container c = store.find(id);
+    if (c.spec.network == NetworkMode::None)
+        throw Error("container cannot be connected to multiple networks with one of the networks in private (none) mode",
+                    "it runs with --network none");
+    if (c.spec.network != NetworkMode::Bridge)
+        throw Error("container cannot be disconnected from host network or connected to host network",
+                    "it shares another network namespace");
+    bool on = names(c.spec.net.name, n);
+    for (const auto& a : c.spec.net.more) on = on || names(a.name, n);
+    if (on) throw Error("endpoint with name " + c.name + " already exists in network " + n.name, "disconnect it first");
+    if (!ip.empty() && n.name == "bridge")
+        throw Error("user specified IP address is supported on user defined networks only", "not on the default bridge");
+    if (c.state.status == stage4::Status::Running && c.state.pid > 0) connect_now(n, c, aliases, ip);
+    // From now on it is on `n` at every start, as docker keeps it.
+    store.update_config(c.id, [&](ContainerRequest& r, ContainerSpec& spec) {
+        r.NetworkingConfig.EndpointsConfig[n.name] = {aliases, {ip}};
+        spec.net.more.push_back({n.name, aliases, ip});
+    });
+}
+
 void disconnect_container(const Network& n, const std::string& id) {
-    stage4::Container c = stage4::ContainerStore(state_root()).find(id);
-    FileLock lock = networks_lock();
-    std::vector<Network> all = NetworkStore().list();
-    for (const auto& e : n.leases().list())
-        if (e.container == c.id) {
-            if (e.device == "eth0")
-                throw Error("container " + c.name + " started on network " + n.name, "box disconnects only what `network connect` added");
-            tear_down(n, e, all);
-            return;
-        }
-    throw Error("container " + c.name + " is not connected to network " + n.name, "see 'box network inspect " + n.name + "'");
+    stage4::ContainerStore store(state_root());
+    stage4::Container c = store.find(id);
+    if (c.spec.network == NetworkMode::Bridge && names(c.spec.net.name, n))
+        throw Error("container " + c.name + " started on network " + n.name, "box disconnects only what `network connect` added");
+    bool recorded = std::any_of(c.spec.net.more.begin(), c.spec.net.more.end(),
+                                [&](const NetworkAttachment& a) { return names(a.name, n); });
+    bool live = false;
+    {
+        FileLock lock = networks_lock();
+        std::vector<Network> all = NetworkStore().list();
+        for (const auto& e : n.leases().list())
+            if (e.container == c.id) {
+                tear_down(n, e, all);
+                live = true;
+            }
+    }
+    if (!recorded && !live)
+        throw Error("container " + c.name + " is not connected to network " + n.name, "see 'box network inspect " + n.name + "'");
+    store.update_config(c.id, [&](ContainerRequest& r, ContainerSpec& spec) {
+        std::erase_if(spec.net.more, [&](const NetworkAttachment& a) { return names(a.name, n); });
+        std::erase_if(r.NetworkingConfig.EndpointsConfig, [&](const auto& entry) { return names(entry.first, n); });
+    });
 }
 
 void add_network_extension() {

@@ -276,11 +276,17 @@ void refresh_hosts(const Network& n, const std::vector<Network>& all);
 
 // ---- connect, disconnect (attach.cpp) ------------------------------------------
 
-/// `network connect`: running container `id` (first process `pid`) gets an
-/// endpoint on `n` too — a lease, a veth pair to its next free ethN, the
-/// address, names. Throws box::Error if it is on `n` already.
-void connect_container(const Network& n, const std::string& id, pid_t pid, const std::vector<std::string>& aliases);
-/// `network disconnect`: its endpoint on `n` undone; throws if it has none.
+/// `network connect`: container `id` is on `n` too, from now on — its request
+/// (EndpointsConfig) and spec say so, so every later start attaches it — and
+/// if it runs it gets an endpoint now: a lease (address `ip`, or the first
+/// free), a veth pair to its next free ethN, the address, names (`aliases`
+/// too). Throws box::Error, recording nothing, if it is on `n` already, runs
+/// with --network none/host, or the address cannot be had.
+void connect_container(const Network& n, const std::string& id, const std::vector<std::string>& aliases,
+                       const std::string& ip = "");
+/// `network disconnect`: its endpoint on `n` undone if it runs, and `n` gone
+/// from its request and spec; throws if it is not on `n`, or `n` is its
+/// --network's (box disconnects only what `network connect` added).
 void disconnect_container(const Network& n, const std::string& id);
 
 // ---- the container's side (attach.cpp, commands.cpp) -------------------------

@@ -14,10 +14,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRestartPolicy, Name, Maxi
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestUlimit, Name, Soft, Hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestDevice, PathOnHost, PathInContainer, CgroupPermissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestPortBinding, HostIp, HostPort)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestEndpoint, Aliases)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestVolumeOptions, NoCopy)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestTmpfsOptions, SizeBytes, Mode)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestMount, Type, Source, Target, ReadOnly, VolumeOptions, TmpfsOptions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestIPAMConfig, IPv4Address)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestEndpoint, Aliases, IPAMConfig)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestNetworkingConfig, EndpointsConfig)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestHostConfig, NetworkMode, PortBindings, PublishAllPorts, Dns,
-                                                DnsSearch, DnsOptions, ExtraHosts, Links, Binds, AutoRemove, Init, Sysctls, RestartPolicy,
+                                                DnsSearch, DnsOptions, ExtraHosts, Links, Binds, Mounts, VolumesFrom, AutoRemove, Init,
+                                                Sysctls, RestartPolicy,
                                                 Memory, MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit,
                                                 CapAdd, CapDrop, Privileged, SecurityOpt, ReadonlyRootfs, Tmpfs,
                                                 Ulimits, Devices, BoxRootfs, BoxUserns, BoxStats, BoxLayers)

@@ -36,7 +36,7 @@ void from_json(const nlohmann::json& j, IdMapping& m) {
 
 NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::None, "none"}, {NetworkMode::Host, "host"}, {NetworkMode::Bridge, "bridge"}, {NetworkMode::Container, "container"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ResourceLimits, memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumeMount, type, name, source, destination, readonly)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumeMount, type, name, source, destination, readonly, options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ulimit, name, soft, hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceMapping, host, container, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, cap_add, cap_drop, no_new_privileges,
@@ -51,8 +51,9 @@ void from_json(const nlohmann::json& j, PortMapping& p) {
     p.container_port = j.value("container_port", d.container_port);
     p.protocol = j.value("protocol", d.protocol);
 }
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAttachment, name, aliases, ip)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkSpec, name, aliases, ports, publish_all, dns, dns_search, dns_options,
-                                                extra_hosts, links)
+                                                extra_hosts, links, ip, more)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, rootfs, args, env, hostname, workdir, user,
                                                 interactive, tty, network, userns, uid_map, gid_map, limits, image,
                                                 layers, rootfs_made_later, keep_rootfs, mounts, security, entrypoint, net,

@@ -281,6 +281,18 @@ void ContainerStore::rename(const Container& c, const std::string& name) const {
     records_.write(c.id, config, true);
 }
 
+void ContainerStore::update_config(const std::string& id,
+                                   const std::function<void(ContainerRequest&, ContainerSpec&)>& change) const {
+    FileLock lock = records_.lock();
+    json config = records_.read(id);
+    ContainerRequest request = config.contains("Request") ? request_from_json(config["Request"]) : ContainerRequest{};
+    ContainerSpec spec = spec_from_json(config.at("Spec"));
+    change(request, spec);
+    config["Request"] = request_to_json(request);
+    config["Spec"] = spec_to_json(spec);
+    records_.write(id, config, true);
+}
+
 void ContainerStore::remove(const Container& c) const { records_.remove(c.id, c.name); }
 
 }  // namespace box::stage4

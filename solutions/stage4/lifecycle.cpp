@@ -325,7 +325,7 @@ struct RunFlags {
     bool detach = false, auto_remove = false, create_only = false;
     std::string name, restart = "no", detach_keys = "ctrl-p,ctrl-q", stop_signal;
     std::optional<int> stop_timeout;
-    std::vector<std::string> volumes, labels, label_files;
+    std::vector<std::string> volumes, mounts, volumes_from, labels, label_files;
 };
 
 // Starts container `c` under a shim (see start_detached); a --rm container
@@ -351,6 +351,8 @@ void fill(const RunFlags& f, ContainerRequest& r) {
     r.HostConfig.RestartPolicy = {policy.docker_name(), policy.max_retries};
     r.HostConfig.AutoRemove = f.auto_remove;
     r.HostConfig.Binds = f.volumes;
+    for (const auto& m : f.mounts) r.HostConfig.Mounts.push_back(parse_mount(m));
+    r.HostConfig.VolumesFrom = f.volumes_from;
     r.Config.Labels = parse_labels(f.labels, f.label_files);
     r.Config.StopSignal = f.stop_signal;
     r.Config.StopTimeout = f.stop_timeout;
@@ -484,7 +486,7 @@ Container create_container(const ContainerRequest& request) {
         if (exposed.is_object())
             for (const auto& [port, unused] : exposed.items()) stored.Config.ExposedPorts.emplace(port, json::object());
     }
-    fill_volumes(spec, request.HostConfig.Binds, image_volumes);
+    fill_volumes(spec, request.HostConfig, image_volumes);
     Container c = ContainerStore(state_root()).create(spec, stored, image_id, policy);
     create_volumes(spec);  // only now: a refused create (a taken name) makes none
     return c;
@@ -502,6 +504,10 @@ void register_lifecycle_commands() {
         r.add_option("--restart", rf->restart, "Restart policy: no, on-failure[:max-retries], always, unless-stopped")
             ->capture_default_str();
         r.add_option("-v,--volume", rf->volumes, "Bind mount a volume: /host/dir:/path[:ro], NAME:/path[:ro], /path")
+            ->allow_extra_args(false);
+        r.add_option("--mount", rf->mounts, "Attach a filesystem mount to the container: type=bind|volume|tmpfs,source=,target=[,readonly]")
+            ->allow_extra_args(false);
+        r.add_option("--volumes-from", rf->volumes_from, "Mount volumes from the specified container(s): NAME[:ro|rw]")
             ->allow_extra_args(false);
         r.add_option("-l,--label", rf->labels, "Set meta data on a container: KEY=VALUE (or KEY)")->allow_extra_args(false);
         r.add_option("--label-file", rf->label_files, "Read in a line delimited file of labels")->allow_extra_args(false);

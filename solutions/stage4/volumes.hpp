@@ -31,9 +31,16 @@ json inspect_volume(const std::string& name);
 void remove_volume(const std::string& name);
 /// Parses one `-v`: /host:/path[:ro|rw], name:/path[:ro|rw], or /path.
 VolumeMount parse_volume(const std::string& text);
-/// Adds the -v flags and the image's VOLUMEs to `spec.mounts` (a volume's
-/// source is where it will be; nothing is made yet).
-void fill_volumes(ContainerSpec& spec, const std::vector<std::string>& flags, const json& image_volumes);
+/// Parses one `--mount` as docker's CLI does: comma-separated KEY=VALUE
+/// fields (type, source|src, target|dst|destination, readonly|ro, volume-*,
+/// bind-*, tmpfs-size, tmpfs-mode); throws box::Error with docker's words.
+RequestMount parse_mount(const std::string& text);
+/// Adds a request's mounts to `spec.mounts`: --volumes-from's containers'
+/// first, then -v (Binds) and --mount (Mounts), which replace one at the same
+/// path, then the image's VOLUMEs that none covers (a volume's source is
+/// where it will be; nothing is made yet). Throws box::Error with docker's
+/// daemon's words: a --mount bind whose source is missing, a duplicate path.
+void fill_volumes(ContainerSpec& spec, const RequestHostConfig& host, const json& image_volumes);
 /// Makes the named and anonymous volumes of `spec`, and the host directories of
 /// its binds, that do not exist yet.
 void create_volumes(const ContainerSpec& spec);

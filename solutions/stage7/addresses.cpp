@@ -112,8 +112,17 @@ Endpoint Leases::take(Endpoint e, const Subnet& subnet, Ip4 gateway) const {
         if (holder_alive(old)) taken.insert(old.ip);
         else ::unlink((dir_ + "/" + ip_text(old.ip)).c_str());  // its holder is gone: take it back
     }
-    auto ip = first_free(subnet, gateway, taken);
-    if (!ip) throw Error("no address left", "every address of " + subnet.text() + " is in use");
+    std::optional<Ip4> ip;
+    if (e.ip) {  // asked for (--ip): docker's errors
+        ip = e.ip;
+        if (!subnet.contains(*ip) || *ip == subnet.base || *ip == subnet.broadcast())
+            throw Error("Invalid address " + ip_text(*ip), "It does not belong to any of this network's subnets (" +
+                                                              subnet.text() + ")");
+        if (*ip == gateway || taken.count(*ip)) throw Error("Address already in use", ip_text(*ip));
+    } else {
+        ip = first_free(subnet, gateway, taken);
+        if (!ip) throw Error("no address left", "every address of " + subnet.text() + " is in use");
+    }
     if (!subnet.contains(*ip) || *ip == gateway || taken.count(*ip))
         throw Error("address allocation", ip_text(*ip) + " is not a free address of " + subnet.text());
     e.ip = *ip;

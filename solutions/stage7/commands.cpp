@@ -29,6 +29,7 @@ namespace {
 // run's flags, as typed.
 struct Flags {
     std::vector<std::string> publish, expose, aliases, dns, dns_search, dns_options, add_host, links;
+    std::string ip;
     bool publish_all = false;
     CLI::Option* network = nullptr;  // stage 1's --network: given or not
 };
@@ -48,19 +49,13 @@ void fill(const Flags& f, ContainerRequest& r) {
         for (const auto& p : parse_publish(text)) r.Config.ExposedPorts[std::to_string(p.container_port) + "/" + p.protocol] = json::object();
     }
     for (const auto& [port, unused] : r.HostConfig.PortBindings) r.Config.ExposedPorts[port] = json::object();
-    for (const auto& h : f.add_host) {
-        size_t colon = h.find(':');
-        if (colon == std::string::npos || colon == 0 || !parse_ip(h.substr(colon + 1)))
-            throw Error("invalid argument \"" + h + "\" for \"--add-host\" flag", "expected HOST:IP, e.g. db:10.0.0.5");
-    }
-    for (const auto& d : f.dns)
-        if (!parse_ip(d)) throw Error("invalid argument \"" + d + "\" for \"--dns\" flag", "not an IPv4 address");
     r.HostConfig.Dns = f.dns;
     r.HostConfig.DnsSearch = f.dns_search;
     r.HostConfig.DnsOptions = f.dns_options;
     r.HostConfig.ExtraHosts = f.add_host;
     r.HostConfig.Links = f.links;
     if (!f.aliases.empty()) r.NetworkingConfig.EndpointsConfig[r.HostConfig.NetworkMode].Aliases = f.aliases;
+    if (!f.ip.empty()) r.NetworkingConfig.EndpointsConfig[r.HostConfig.NetworkMode].IPAMConfig.IPv4Address = f.ip;
 }
 
 // The request's network fields into the spec (stage 1 read NetworkMode).
@@ -77,13 +72,51 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
         }
     }
     n.publish_all = r.HostConfig.PublishAllPorts;
+    if (n.publish_all)  // -P: --expose's ports too (the image's are added when the image is known)
+        for (const auto& [port, unused] : r.Config.ExposedPorts)
+            for (const auto& p : parse_publish(port)) {
+                bool mapped = std::any_of(n.ports.begin(), n.ports.end(), [&](const PortMapping& m) {
+                    return m.container_port == p.container_port && m.protocol == p.protocol;
+                });
+                if (!mapped) n.ports.push_back(p);
+            }
+    // Checked here, not in the flags: a request a program made gets the same errors.
+    for (const auto& h : r.HostConfig.ExtraHosts) {
+        size_t colon = h.find(':');
+        if (colon == std::string::npos || colon == 0 || !parse_ip(h.substr(colon + 1)))
+            throw Error("invalid argument \"" + h + "\" for \"--add-host\" flag", "expected HOST:IP, e.g. db:10.0.0.5");
+    }
+    for (const auto& d : r.HostConfig.Dns)
+        if (!parse_ip(d)) throw Error("invalid argument \"" + d + "\" for \"--dns\" flag", "not an IPv4 address");
     n.dns = r.HostConfig.Dns;
     n.dns_search = r.HostConfig.DnsSearch;
     n.dns_options = r.HostConfig.DnsOptions;
     n.extra_hosts = r.HostConfig.ExtraHosts;
     n.links = r.HostConfig.Links;
-    for (const auto& [name, endpoint] : r.NetworkingConfig.EndpointsConfig)
-        n.aliases.insert(n.aliases.end(), endpoint.Aliases.begin(), endpoint.Aliases.end());
+    // Its --network's entry of EndpointsConfig (aliases, --ip), and every other
+    // one: a network more, at every start (a request from a program, `network connect`).
+    const std::string& mode = r.HostConfig.NetworkMode;
+    bool bridge_mode = mode == "default" || mode == "bridge";
+    bool user_mode = !bridge_mode && mode != "none" && mode != "host" && !starts_with(mode, "container:");
+    for (const auto& [name, endpoint] : r.NetworkingConfig.EndpointsConfig) {
+        const std::string& ip = endpoint.IPAMConfig.IPv4Address;
+        if (!ip.empty() && !parse_ip(ip))
+            throw Error("invalid argument \"" + ip + "\" for \"--ip\" flag", "invalid string being converted to IP address: " + ip);
+        bool primary = name == mode || (bridge_mode && (name == "default" || name == "bridge"));
+        if (!ip.empty() && (primary ? !user_mode : name == "default" || name == "bridge"))
+            throw Error("user specified IP address is supported on user defined networks only", "create a network with box network create");
+        if (primary) {
+            n.aliases.insert(n.aliases.end(), endpoint.Aliases.begin(), endpoint.Aliases.end());
+            n.ip = ip;
+        } else if (mode == "none") {
+            throw Error("container cannot be connected to multiple networks with one of the networks in private (none) mode",
+                        "network " + name);
+        } else if (!bridge_mode && !user_mode) {
+            throw Error("container cannot be disconnected from host network or connected to host network", "network " + name);
+        } else {
+            n.more.push_back({name, endpoint.Aliases, ip});
+        }
+    }
 }
 
 std::optional<std::pair<Network, Endpoint>> endpoint_of(const std::string& id);
@@ -162,6 +195,16 @@ void resolve_network(ContainerSpec& spec) {
                     "create one: box network create NAME");
     if (!spec.net.links.empty() && n.name != "bridge")
         throw Error("conflicting options", "--link is for the default bridge network (a user network resolves names)");
+    for (auto& a : spec.net.more) {  // its other networks: there, and named as the store names them
+        try {
+            a.name = NetworkStore().find(a.name == "default" ? "bridge" : a.name).name;
+        } catch (const Error&) {
+            throw Error("network " + a.name + " not found", "see 'box network ls'");
+        }
+        if (!a.aliases.empty() && a.name == "bridge")
+            throw Error("network-scoped alias is supported only for containers in user defined networks",
+                        "create one: box network create NAME");
+    }
     for (const auto& link : spec.net.links) {
         auto env = link_environment(link);
         spec.env.insert(spec.env.end(), env.begin(), env.end());
@@ -329,18 +372,18 @@ void declare_network_commands() {
         };
     });
     cli::alias("network remove", "network rm");
-    cli::define("network connect", "Connect a running container to a network", [](CLI::App& c) -> cli::Action {
-        struct Connect { std::string network, container; std::vector<std::string> aliases; };
+    cli::define("network connect", "Connect a container to a network", [](CLI::App& c) -> cli::Action {
+        struct Connect { std::string network, container, ip; std::vector<std::string> aliases; };
         auto f = std::make_shared<Connect>();
         c.add_option("--alias", f->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
+        c.add_option("--ip", f->ip, "IPv4 address (e.g., 172.30.100.104)");
         c.add_option("NETWORK", f->network, "Network")->required();
         c.add_option("CONTAINER", f->container, "Container name or id")->required();
         return [f] {
-            Network n = NetworkStore().find(f->network);
-            stage4::Container c = stage4::ContainerStore(state_root()).find(f->container);
-            if (c.state.status != stage4::Status::Running || c.state.pid <= 0)
-                throw Error("container " + c.name + " is not running", "box connects running containers: start it first");
-            connect_container(n, c.id, c.state.pid, f->aliases);
+            if (!f->ip.empty() && !parse_ip(f->ip))
+                throw Error("invalid argument \"" + f->ip + "\" for \"--ip\" flag",
+                            "invalid string being converted to IP address: " + f->ip);
+            connect_container(NetworkStore().find(f->network), f->container, f->aliases, f->ip);
             return 0;
         };
     });
@@ -419,6 +462,7 @@ void register_commands() {
         run.add_flag("-P,--publish-all", f->publish_all, "Publish all exposed ports to random ports");
         run.add_option("--expose", f->expose, "Expose a port or a range of ports: PORT[-PORT][/PROTO]")->allow_extra_args(false);
         run.add_option("--network-alias", f->aliases, "Add network-scoped alias for the container")->allow_extra_args(false);
+        run.add_option("--ip", f->ip, "IPv4 address (e.g., 172.30.100.104) on the network of --network");
         run.add_option("--dns", f->dns, "Set custom DNS servers")->allow_extra_args(false);
         run.add_option("--dns-search", f->dns_search, "Set custom DNS search domains")->allow_extra_args(false);
         run.add_option("--dns-option", f->dns_options, "Set DNS options")->allow_extra_args(false);

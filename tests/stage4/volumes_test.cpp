@@ -76,6 +76,62 @@ TEST_CASE("-v FILE:PATH binds one host file, over an image's file or a new one",
     REQUIRE_ONE_ERROR_LINE(sb.box({"run", "--rm", "-v", conf + ":/etc", "busybox", "true"}), 125);
 }
 
+TEST_CASE("--mount binds, volumes and tmpfs as docker parses them; --volumes-from shares another container's",
+          "[stage4][volumes]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string host = sb.dir() + "/site";
+    fs::create_directories(host);
+    std::ofstream(host + "/index.html") << "hello\n";
+    // A bind, read-only; a named volume; a tmpfs of 1 MiB, mode 1770.
+    auto r = sb.box({"run", "--name", "m", "--mount", "type=bind,source=" + host + ",target=/www,readonly",
+                     "--mount", "type=volume,src=cache,dst=/cache", "--mount",
+                     "type=tmpfs,destination=/scratch,tmpfs-size=1m,tmpfs-mode=1770", "busybox", "sh", "-c",
+                     "cat /www/index.html; touch /www/x 2>/dev/null || echo ro; echo kept > /cache/f; "
+                     "grep ' /scratch ' /proc/mounts; stat -c %a /scratch"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    auto out = lines(r.out);
+    REQUIRE(out.size() == 4);
+    CHECK(out[0] == "hello");
+    CHECK(out[1] == "ro");
+    CHECK(out[2].find("tmpfs /scratch tmpfs") == 0);
+    CHECK(out[2].find("size=1024k") != std::string::npos);
+    CHECK(out[3] == "1770");
+    CHECK(!fs::exists(host + "/x"));
+    auto cache = nlohmann::json::parse(sb.box({"volume", "inspect", "cache"}).out).at(0);
+    CHECK(read_host_file(cache["Mountpoint"].get<std::string>() + "/f") == "kept\n");
+    auto mounts = inspect(sb, "m")["HostConfig"]["Mounts"];
+    REQUIRE(mounts.size() == 3);
+    CHECK(mounts[0]["Type"] == "bind");
+    CHECK(mounts[0]["ReadOnly"] == true);
+
+    // --volumes-from: the same mounts in another container; :ro makes them read-only.
+    auto from = sb.box({"run", "--rm", "--volumes-from", "m", "busybox", "sh", "-c", "cat /cache/f /www/index.html"});
+    CHECK(from.out == "kept\nhello\n");
+    auto ro = sb.box({"run", "--rm", "--volumes-from", "m:ro", "busybox", "sh", "-c", "echo x > /cache/g || echo refused"});
+    CHECK(ro.out.find("refused") != std::string::npos);
+    CHECK(!fs::exists(cache["Mountpoint"].get<std::string>() + "/g"));
+
+    // docker's errors; nothing made.
+    check_refusals(sb, {"create"}, {"busybox", "true"}, {
+        {{"--mount", "type=bind,target=/x"}, "field Source must not be empty"},
+        {{"--mount", "type=bind,source=" + sb.dir() + "/missing,target=/x"}, "bind source path does not exist"},
+        {{"--mount", "type=volume,source=v"}, "target is required"},
+        {{"--mount", "type=volume,target=/x,colour=red"}, "unexpected key 'colour' in 'colour=red'"},
+        {{"--mount", "type=bind,source=/tmp,target=/x,volume-nocopy"}, "cannot mix 'volume-*' options with mount type 'bind'"},
+        {{"--mount", "type=disk,target=/x"}, "mount type unknown"},
+        {{"--mount", "type=tmpfs,source=/tmp,target=/x"}, "field Source must not be specified"},
+        {{"--mount", "type=volume,target=relative"}, "mount path must be absolute"},
+        {{"-v", "a:/same", "--mount", "type=volume,source=b,target=/same"}, "Duplicate mount point: /same"},
+        {{"--volumes-from", "nobody"}, "No such container: nobody"},
+        {{"--volumes-from", "m:rx"}, "invalid mode: rx"},
+    });
+    CHECK(lines(sb.box({"ps", "-aq"}).out).size() == 1);
+    CHECK(lines(sb.box({"volume", "ls", "-q"}).out) == std::vector<std::string>{"cache"});
+    CHECK(sb.box({"rm", "m"}).status == 0);
+}
+
 TEST_CASE("cp copies both ways and resolves the container's symlinks inside it", "[stage4][cp]") {
     Sandbox sb;
     import_busybox(sb);

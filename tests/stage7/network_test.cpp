@@ -205,6 +205,15 @@ TEST_CASE("-P publishes every EXPOSEd port on a free host port from 32768 up", "
     CHECK(port >= 32768);
     CHECK(http_get("127.0.0.1", port) == "random port\n");
     CHECK(box_table().find("tcp . " + std::to_string(port) + " : 10.87.0.2 . 5000") != std::string::npos);
+    // --expose's ports are exposed too: -P publishes them with the image's.
+    auto more = sb.box({"run", "-d", "--name", "more", "-P", "--expose", "7000", "-v", www + ":/www", "exposing", "httpd",
+                        "-f", "-p", "7000", "-h", "/www"});
+    BOX_SHOW(more);
+    REQUIRE(more.status == 0);
+    auto extra = trim(sb.box({"port", "more", "7000"}).out);
+    REQUIRE(extra.rfind("0.0.0.0:", 0) == 0);
+    CHECK(http_get("127.0.0.1", std::stoi(extra.substr(8))) == "random port\n");
+    CHECK(trim(sb.box({"port", "more", "5000"}).out).rfind("0.0.0.0:", 0) == 0);
     remove_all(sb);
 }
 
@@ -404,6 +413,54 @@ TEST_CASE("network connect gives a running container an eth1 on another network;
     REQUIRE_ONE_ERROR_LINE(sb.box({"network", "disconnect", "back", "app"}), 1);
     // A connected network goes with the container too.
     REQUIRE(sb.box({"network", "connect", "back", "app"}).status == 0);
+    remove_all(sb);
+    CHECK(lease_files(sb).empty());
+}
+
+TEST_CASE("a connected network is kept in the request: a restarted container comes back on every network, "
+          "a stopped one gets it at its next start; --ip asks for an address",
+          "[stage7][cli]") {
+    Sandbox sb;
+    REQUIRE(sb.box({"network", "create", "--subnet", "10.86.7.0/24", "front"}).status == 0);
+    REQUIRE(sb.box({"network", "create", "--subnet", "10.86.8.0/24", "back"}).status == 0);
+    start(sb, "app", {"--network", "front", "--ip", "10.86.7.50"}, {"sleep", "300"});
+    start(sb, "db", {"--network", "back"}, {"sleep", "300"});
+    auto addr = [&](const std::string& c, const std::string& dev) {
+        return sb.box({"exec", c, "ip", "-4", "-o", "addr", "show", dev}).out;
+    };
+    CHECK(addr("app", "eth0").find("inet 10.86.7.50/24") != std::string::npos);
+    REQUIRE(sb.box({"network", "connect", "--alias", "api", "--ip", "10.86.8.77", "back", "app"}).status == 0);
+    CHECK(addr("app", "eth1").find("inet 10.86.8.77/24") != std::string::npos);
+    // Kept in the container's request, as docker's EndpointsConfig.
+    std::string id = trim(sb.box({"inspect", "-f", "{{.Id}}", "app"}).out);
+    auto config = nlohmann::json::parse(read_host_file(sb.dir() + "/state/containers/" + id + "/config.json"));
+    auto back = config["Request"]["NetworkingConfig"]["EndpointsConfig"]["back"];
+    CHECK(back["IPAMConfig"]["IPv4Address"] == "10.86.8.77");
+    CHECK(back["Aliases"] == nlohmann::json{"api"});
+    REQUIRE(sb.box({"restart", "-t", "0", "app"}).status == 0);
+    CHECK(addr("app", "eth0").find("inet 10.86.7.50/24") != std::string::npos);
+    CHECK(addr("app", "eth1").find("inet 10.86.8.77/24") != std::string::npos);
+    CHECK(sb.box({"exec", "db", "ping", "-c1", "-W2", "api"}).status == 0);  // its alias there, after the restart
+
+    // A stopped container: connected now, on the network from its next start.
+    REQUIRE(sb.box({"create", "--name", "later", "--network", "front", "--rootfs", base_rootfs(), "sleep", "300"}).status == 0);
+    REQUIRE(sb.box({"network", "connect", "back", "later"}).status == 0);
+    REQUIRE(sb.box({"start", "later"}).status == 0);
+    CHECK(addr("later", "eth1").find("inet 10.86.8.") != std::string::npos);
+    CHECK(sb.box({"exec", "later", "ping", "-c1", "-W2", "db"}).status == 0);
+    // Disconnected, it stays off after a restart.
+    REQUIRE(sb.box({"network", "disconnect", "back", "later"}).status == 0);
+    REQUIRE(sb.box({"restart", "-t", "0", "later"}).status == 0);
+    CHECK(sb.box({"exec", "later", "ip", "link", "show", "eth1"}).status != 0);
+
+    // --ip: taken, outside the subnet, on the default bridge, not an address: one error each, nothing made.
+    check_refusals(sb, {"run", "-d", "--rm"}, {"--rootfs", base_rootfs(), "sleep", "300"}, {
+        {{"--network", "front", "--ip", "10.86.7.50"}, "Address already in use"},
+        {{"--network", "front", "--ip", "10.99.0.5"}, "Invalid address 10.99.0.5"},
+        {{"--ip", "10.87.0.9"}, "user specified IP address is supported on user defined networks only"},
+        {{"--network", "front", "--ip", "ten"}, "invalid string being converted to IP address: ten"},
+    });
+    CHECK(sb.box({"ps", "-aq"}).out.size() == 3 * 13);  // app, db, later
     remove_all(sb);
     CHECK(lease_files(sb).empty());
 }

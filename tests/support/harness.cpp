@@ -509,3 +509,18 @@ std::string read_host_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(f)), {});
 }
 }  // namespace boxtest
+
+namespace boxtest {
+void check_refusals(const Sandbox& sb, const std::vector<std::string>& before, const std::vector<std::string>& after,
+                    const std::vector<Refusal>& refusals, int status) {
+    for (const auto& r : refusals) {
+        std::vector<std::string> args = before;
+        args.insert(args.end(), r.words.begin(), r.words.end());
+        args.insert(args.end(), after.begin(), after.end());
+        auto result = sb.box(args);
+        INFO(r.error);
+        REQUIRE_ONE_ERROR_LINE(result, status);
+        CHECK(result.err.find(r.error) != std::string::npos);
+    }
+}
+}  // namespace boxtest

@@ -197,3 +197,15 @@ namespace boxtest {
 /// The content of a file on the host ("" if unreadable).
 std::string read_host_file(const std::string& path);
 }  // namespace boxtest
+
+namespace boxtest {
+/// A command box must refuse: its own words, and part of its one error line.
+struct Refusal {
+    std::vector<std::string> words;  ///< put between the call's `before` and `after`
+    std::string error;               ///< found in the error line
+};
+/// Runs `box BEFORE... WORDS... AFTER...` for each refusal: each must fail
+/// with one error line (exit `status`) that holds its error.
+void check_refusals(const Sandbox& sb, const std::vector<std::string>& before, const std::vector<std::string>& after,
+                    const std::vector<Refusal>& refusals, int status = 125);
+}  // namespace boxtest

@@ -86,18 +86,44 @@ struct RequestDevice {
     std::string CgroupPermissions = "rwm";  ///< r, w, m
 };
 
+/// docker's mount.VolumeOptions (of a --mount type=volume).
+struct RequestVolumeOptions {
+    bool NoCopy = false;  ///< volume-nocopy (box never copies the image's files into a volume)
+};
+/// docker's mount.TmpfsOptions (of a --mount type=tmpfs).
+struct RequestTmpfsOptions {
+    std::int64_t SizeBytes = 0;  ///< tmpfs-size (0: the kernel's default, half the memory)
+    std::uint32_t Mode = 0;      ///< tmpfs-mode, e.g. 01777 (0: the kernel's default)
+};
+/// docker's mount.Mount: one of HostConfig.Mounts (--mount).
+struct RequestMount {
+    std::string Type = "volume";  ///< bind, volume or tmpfs
+    std::string Source;  ///< bind: a host path (it must exist); volume: its name ("": a new anonymous one)
+    std::string Target;  ///< the absolute path in the container
+    bool ReadOnly = false;  ///< readonly / ro
+    RequestVolumeOptions VolumeOptions;  ///< type=volume's
+    RequestTmpfsOptions TmpfsOptions;    ///< type=tmpfs's
+};
+
 /// docker's PortBinding: where one container port is published.
 struct RequestPortBinding {
     std::string HostIp;    ///< "" (every address of the host) or one address
     std::string HostPort;  ///< "" (a free one, chosen at start) or a number
 };
+/// docker's EndpointIPAMConfig: the address a container asks for on a network.
+struct RequestIPAMConfig {
+    std::string IPv4Address;  ///< --ip ("": the first free one)
+};
 /// docker's EndpointSettings, as a request gives them: a container on one network.
 struct RequestEndpoint {
     std::vector<std::string> Aliases;  ///< --network-alias
+    RequestIPAMConfig IPAMConfig;      ///< --ip
 };
 /// docker's NetworkingConfig.
 struct RequestNetworkingConfig {
-    std::map<std::string, RequestEndpoint> EndpointsConfig;  ///< by network name
+    /// By network name: its --network's, and every other network it is on
+    /// (chapter 7: each an endpoint at every start; `network connect` adds one)
+    std::map<std::string, RequestEndpoint> EndpointsConfig;
 };
 /// docker's HostConfig: what the host gives the container.
 struct RequestHostConfig {
@@ -113,6 +139,8 @@ struct RequestHostConfig {
     std::vector<std::string> ExtraHosts;   ///< chapter 7: --add-host NAME:IP
     std::vector<std::string> Links;        ///< chapter 7: --link NAME[:ALIAS]
     std::vector<std::string> Binds;      ///< -v as typed: /host:/path[:ro], NAME:/path[:ro], /path
+    std::vector<RequestMount> Mounts;    ///< --mount, parsed
+    std::vector<std::string> VolumesFrom;  ///< --volumes-from CONTAINER[:ro|rw]: its mounts too
     bool AutoRemove = false;             ///< --rm
     std::optional<bool> Init;            ///< --init: box's init as the container's PID 1
     std::map<std::string, std::string> Sysctls;  ///< --sysctl K=V: namespaced kernel parameters only

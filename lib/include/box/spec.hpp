@@ -64,6 +64,14 @@ void to_json(nlohmann::json& j, const PortMapping& p);    ///< {host_ip, host_po
 void from_json(const nlohmann::json& j, PortMapping& p);  ///< see to_json()
 
 /// Chapter 7: the network a container joins, and what it is known as there.
+/// One more network a container is on, beyond its --network's: an entry of
+/// the request's EndpointsConfig (`network connect` adds one).
+struct NetworkAttachment {
+    std::string name;                  ///< the network's name or id
+    std::vector<std::string> aliases;  ///< its names there (--alias of network connect)
+    std::string ip;                    ///< its address there ("": the first free one)
+};
+
 struct NetworkSpec {
     /// --network as given, when not none or host: "bridge" (the default
     /// network), a user network's name or id, or container:NAME
@@ -76,6 +84,8 @@ struct NetworkSpec {
     std::vector<std::string> dns_options;  ///< --dns-option
     std::vector<std::string> extra_hosts;  ///< --add-host NAME:IP
     std::vector<std::string> links;        ///< --link NAME[:ALIAS] (the default bridge only)
+    std::string ip;                        ///< --ip: eth0's address on a user network ("": the first free one)
+    std::vector<NetworkAttachment> more;   ///< its other networks, eth1, eth2... at every start
 };
 
 /// Resource limits (chapter 2), in docker's terms; an empty value sets nothing.
@@ -95,11 +105,12 @@ struct ResourceLimits {
 
 /// A host directory mounted into the container (chapter 4: `-v`).
 struct VolumeMount {
-    std::string type;         ///< "bind" (a host path) or "volume" (a named or anonymous volume)
+    std::string type;         ///< "bind" (a host path), "volume" (a named or anonymous volume) or "tmpfs" (--mount)
     std::string name;         ///< the volume's name (empty for a bind)
-    std::string source;       ///< host directory
+    std::string source;       ///< host directory (empty for a tmpfs)
     std::string destination;  ///< absolute path inside the container
     bool readonly = false;    ///< `:ro`
+    std::string options;      ///< a tmpfs's mount options: "size=65536,mode=1777"
 };
 
 /// A resource limit of the container's processes (chapter 5: `--ulimit`), as setrlimit(2) takes it.
