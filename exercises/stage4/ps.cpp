@@ -19,8 +19,8 @@ namespace box::stage4 {
 namespace {
 
 struct PsFlags {
-    bool all = false, latest = false, quiet = false, no_trunc = false;
-    int last = -1;
+    PsQuery query;
+    bool latest = false, quiet = false, no_trunc = false;
     std::vector<std::string> filters;
     std::string format;
 };
@@ -70,33 +70,16 @@ std::vector<std::function<void(const Container&, json&)>>& ps_fillers() {
 }
 
 int ps(const PsFlags& f) {
-    std::vector<Container> shown;
-    Filters filters = ps_filters(f.filters);  // a bad filter fails before anything is read
-    auto all = ContainerStore(state_root()).list();
-    int limit = f.latest ? 1 : f.last;
-    // docker: a status filter lists every state, as -a does; the others only narrow.
-    bool every = f.all || limit >= 0 || filters.has("status");
-    for (const auto& c : all) {
-        if (!every && !c.running()) continue;
-        if (!matches(c, filters)) continue;
-        if (limit >= 0 && static_cast<int>(shown.size()) >= limit) break;
-        shown.push_back(c);
-    }
+    PsQuery q = f.query;
+    q.filters = ps_filters(f.filters);  // a bad filter fails before anything is read
+    if (f.latest) q.last = 1;
+    std::vector<Container> shown = list_containers(q);
     if (f.quiet) {
         for (const auto& c : shown) printf("%s\n", f.no_trunc ? c.id.c_str() : c.id.substr(0, 12).c_str());
         return 0;
     }
-    // One row per container with docker's field names, for the table and for --format.
     std::vector<json> items;
-    for (const auto& c : shown) {
-        items.push_back({{"ID", f.no_trunc ? c.id : c.id.substr(0, 12)},
-                         {"Image", c.spec.image.empty() ? c.spec.rootfs : c.spec.image},
-                         {"Command", command_text(c, f.no_trunc)}, {"CreatedAt", c.created},
-                         {"RunningFor", ago(c.created)}, {"Ports", ""}, {"State", to_string(c.state.status)},
-                         {"Status", c.status_text()}, {"Names", c.name}, {"Labels", labels_text(c.request.Config.Labels)},
-                         {"_Label", c.request.Config.Labels}});
-        for (const auto& fill : ps_fillers()) fill(c, items.back());
-    }
+    for (const auto& c : shown) items.push_back(ps_row(c, f.no_trunc));
     render::print_list(f.format.empty() ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
                                         : f.format,
                        items,
@@ -181,6 +164,30 @@ json inspect_document(const Container& c) {
 
 }  // namespace
 
+std::vector<Container> list_containers(const PsQuery& q) {
+    std::vector<Container> shown;
+    // docker: a status filter lists every state, as -a does; the others only narrow.
+    bool every = q.all || q.last >= 0 || q.filters.has("status");
+    for (const auto& c : ContainerStore(state_root()).list()) {
+        if (!every && !c.running()) continue;
+        if (!matches(c, q.filters)) continue;
+        if (q.last >= 0 && static_cast<int>(shown.size()) >= q.last) break;
+        shown.push_back(c);
+    }
+    return shown;
+}
+
+json ps_row(const Container& c, bool no_trunc) {
+    json row = {{"ID", no_trunc ? c.id : c.id.substr(0, 12)},
+                {"Image", c.spec.image.empty() ? c.spec.rootfs : c.spec.image},
+                {"Command", command_text(c, no_trunc)}, {"CreatedAt", c.created},
+                {"RunningFor", ago(c.created)}, {"Ports", ""}, {"State", to_string(c.state.status)},
+                {"Status", c.status_text()}, {"Names", c.name}, {"Labels", labels_text(c.request.Config.Labels)},
+                {"_Label", c.request.Config.Labels}};
+    for (const auto& fill : ps_fillers()) fill(c, row);
+    return row;
+}
+
 json inspect_json(const Container& c) {
     json j = inspect_document(c);
     for (const auto& fill : inspect_fillers()) fill(c, j);  // chapter 5: its HostConfig fields
@@ -194,9 +201,9 @@ void add_ps_filler(std::function<void(const Container&, json&)> fill) { ps_fille
 void register_ps_commands() {
     auto declare_ps = [](CLI::App& c) -> cli::Action {
         auto f = std::make_shared<PsFlags>();
-        c.add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
+        c.add_flag("-a,--all", f->query.all, "Show all containers (default shows just running)");
         c.add_flag("-l,--latest", f->latest, "Show the latest created container (includes all states)");
-        c.add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
+        c.add_option("-n,--last", f->query.last, "Show n last created containers (includes all states)");
         c.add_flag("-q,--quiet", f->quiet, "Only display container IDs");
         c.add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
         c.add_option("-f,--filter", f->filters, "Filter output: status=, exited=, id=, name=, label=KEY[=VALUE], ancestor=")

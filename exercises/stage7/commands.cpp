@@ -406,13 +406,7 @@ void declare_network_commands() {
             if (!*force && !cli::confirm("WARNING! This will remove all custom networks not used by at least one container.\n"
                                          "Are you sure you want to continue?"))
                 return 0;
-            NetworkStore store;
-            std::vector<std::string> removed;
-            for (const auto& n : store.list())
-                if (n.name != "bridge" && n.leases().list().empty() && f.match_labels(n.labels)) {
-                    store.remove(n);
-                    removed.push_back(n.name);
-                }
+            std::vector<std::string> removed = prune_networks(f);
             if (!removed.empty()) printf("Deleted Networks:\n%s\n", join(removed, "\n").c_str());
             return 0;
         };
@@ -426,8 +420,7 @@ void declare_port_command() {
         c.add_option("PRIVATE_PORT", f->second, "PORT[/PROTO]: only this port's mapping");
         return [f] {
             stage4::Container c = stage4::ContainerStore(state_root()).find(f->first);
-            auto found = endpoint_of(c.id);
-            std::vector<PortMapping> ports = found ? found->second.ports : std::vector<PortMapping>{};
+            std::vector<PortMapping> ports = published_ports(c.id);
             if (!f->second.empty()) {
                 PortMapping want = parse_publish(f->second).at(0);
                 bool any = false;
@@ -450,6 +443,22 @@ void declare_port_command() {
 }
 
 }  // namespace
+
+std::vector<std::string> prune_networks(const Filters& filters) {
+    NetworkStore store;
+    std::vector<std::string> removed;
+    for (const auto& n : store.list())
+        if (n.name != "bridge" && n.leases().list().empty() && filters.match_labels(n.labels)) {
+            store.remove(n);
+            removed.push_back(n.name);
+        }
+    return removed;
+}
+
+std::vector<PortMapping> published_ports(const std::string& id) {
+    auto found = endpoint_of(id);
+    return found ? found->second.ports : std::vector<PortMapping>{};
+}
 
 void register_commands() {
     cli::extend("run", [](CLI::App& run) {

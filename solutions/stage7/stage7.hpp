@@ -291,6 +291,14 @@ void disconnect_container(const Network& n, const std::string& id);
 
 // ---- the container's side (attach.cpp, commands.cpp) -------------------------
 
+/// docker network prune: removes every user network no container is on that
+/// `filters` (label, label!) keep; returns their names. Prints nothing.
+std::vector<std::string> prune_networks(const Filters& filters = {});
+
+/// The ports container `id` publishes now (its first network's), host ports
+/// chosen: what `box port` prints. Empty if it does not run on a network.
+std::vector<PortMapping> published_ports(const std::string& id);
+
 /// Registers the network extension, run's flags, `network`, `port`, and
 /// what ps and inspect show.
 void register_commands();

@@ -41,7 +41,7 @@ size_t zombies(pid_t pid) {
 }  // namespace
 
 TEST_CASE("--init runs box's init as PID 1: it reaps orphans, passes signals on and exits as the command did",
-          "[stage4][init]") {
+          "[stage4][init][given]") {
     Sandbox sb;
     import_busybox(sb);
     // An orphan that ends, given to PID 1: `sleep` as PID 1 never waits for it.
@@ -77,7 +77,7 @@ TEST_CASE("--init runs box's init as PID 1: it reaps orphans, passes signals on 
 }
 
 TEST_CASE("--sysctl sets its namespaces' kernel parameters in the container, not the host's; others are refused",
-          "[stage4][sysctl]") {
+          "[stage4][sysctl][given]") {
     Sandbox sb;
     import_busybox(sb);
     std::string host_shmmax = read_host_file("/proc/sys/kernel/shmmax");

@@ -77,7 +77,7 @@ TEST_CASE("-v FILE:PATH binds one host file, over an image's file or a new one",
 }
 
 TEST_CASE("--mount binds, volumes and tmpfs as docker parses them; --volumes-from shares another container's",
-          "[stage4][volumes]") {
+          "[stage4][volumes][given]") {
     Sandbox sb;
     import_busybox(sb);
     std::string host = sb.dir() + "/site";
