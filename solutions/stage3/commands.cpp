@@ -465,6 +465,7 @@ json inspect_json(const StoredImage& img) {
 void register_commands() {
     register_run_image();
     register_registry_commands();
+    register_info_command();
 
     cli::define("import", "Import the contents from a tarball to create a filesystem image", [](CLI::App& c) -> cli::Action {
         struct Import { std::string file, ref, message; std::vector<std::string> changes; };

@@ -209,9 +209,11 @@ void add_info_filler(std::function<void(json& info)> fill);
 /// an overlay of the image's layers.
 void register_run_image();
 
-/// Registers `box pull`, `box push`, `box login`, `box logout`, `box search`
-/// and `box info` (the registry client, registry.cpp).
+/// Registers `box pull`, `box push`, `box login`, `box logout` and `box
+/// search` (the registry client, registry.cpp).
 void register_registry_commands();
+/// Registers `box info` and `box system info` (daemon.cpp).
+void register_info_command();
 
 /// Registers `box import`, `box load`, `box images`, `box tag`, `box rmi`,
 /// `box save`, `box history`, `box image inspect`, `box run IMAGE`, and the
