@@ -63,15 +63,15 @@ struct PortMapping {
 void to_json(nlohmann::json& j, const PortMapping& p);    ///< {host_ip, host_port, container_port, protocol}
 void from_json(const nlohmann::json& j, PortMapping& p);  ///< see to_json()
 
-/// Chapter 7: the network a container joins, and what it is known as there.
-/// One more network a container is on, beyond its --network's: an entry of
-/// the request's EndpointsConfig (`network connect` adds one).
+/// Chapter 7: one more network a container is on, beyond its --network's: an
+/// entry of the request's EndpointsConfig (`network connect` adds one).
 struct NetworkAttachment {
     std::string name;                  ///< the network's name or id
     std::vector<std::string> aliases;  ///< its names there (--alias of network connect)
     std::string ip;                    ///< its address there ("": the first free one)
 };
 
+/// Chapter 7: the network a container joins, and what it is known as there.
 struct NetworkSpec {
     /// --network as given, when not none or host: "bridge" (the default
     /// network), a user network's name or id, or container:NAME
