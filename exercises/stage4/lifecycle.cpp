@@ -36,14 +36,6 @@ namespace {
 
 constexpr int kRestart = 3;  // __cleanup's answer to the shim: start it again
 
-// Where box-shim is: beside the box binary that runs now.
-std::string self_path() {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n < 0) throw_errno("readlink /proc/self/exe", errno);
-    return std::string(buf, static_cast<size_t>(n));
-}
-
 void update_state(const ContainerStore& store, const std::string& id, const std::function<void(Container&)>& change) {
     FileLock lock(store.dir());
     Container c = store.find(id);
@@ -99,6 +91,13 @@ void check_healthcheck(const RequestHealthcheck& hc) {
 }
 
 }  // namespace
+
+std::string self_path() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n < 0) throw_errno("readlink /proc/self/exe", errno);
+    return std::string(buf, static_cast<size_t>(n));
+}
 
 void start_detached(const Container& c, int attach_socket) {
     int ready[2];

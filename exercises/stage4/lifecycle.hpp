@@ -33,6 +33,10 @@ std::vector<std::string> prune_containers(const Filters& filters = {});
 /// records nothing on bad input (a taken name, a bad policy or volume).
 Container create_container(const ContainerRequest& request);
 
+/// The box binary that runs now (/proc/self/exe): what box-shim and a
+/// container's health monitor are started from (box-shim lies beside it).
+std::string self_path();
+
 /// Starts container `c` under a new box-shim and returns once its command
 /// runs; throws box::Error (with the start's exit status) if it cannot start.
 /// `attach_socket` (if open) is handed to the shim as an attached box from the

@@ -211,11 +211,13 @@ public:
             stage4::write_etc_file(e_.hosts_file, hosts_);
             stage4::write_etc_file(dir + "/resolv.conf", resolv_conf(try_read_file("/etc/resolv.conf").value_or(""), net_spec_));
             // On a user network the peers learn its name (and it theirs, on every network it is on).
-            FileLock lock = networks_lock();
-            std::vector<Network> all = NetworkStore().list();
-            if (net_.name != "bridge") refresh_hosts(net_, all);
-            for (const auto& [n, e] : more_)
-                if (n.name != "bridge") refresh_hosts(n, all);
+            if (net_.name != "bridge" || !more_.empty()) {
+                FileLock lock = networks_lock();
+                std::vector<Network> all = NetworkStore().list();
+                if (net_.name != "bridge") refresh_hosts(net_, all);
+                for (const auto& [n, e] : more_)
+                    if (n.name != "bridge") refresh_hosts(n, all);
+            }
         }
     }
 

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cstring>
 #include <memory>
 
@@ -30,6 +29,7 @@
 #include "box/util.hpp"
 #include "exec.hpp"
 #include "health.hpp"
+#include "lifecycle.hpp"
 #include "supervise.hpp"
 
 namespace box::stage4 {
@@ -216,10 +216,7 @@ void start_health_monitor(const Container& c, pid_t init) {
     if (!health_settings(c.request)) return;
     Fd init_fd(pidfd_open(init));
     if (!init_fd) throw_errno("pidfd_open " + std::to_string(init), errno);
-    char self[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) throw_errno("readlink /proc/self/exe", errno);
-    self[n] = '\0';
+    std::string self = self_path();
     pid_t pid = ::fork();
     if (pid < 0) throw_errno("fork", errno);
     if (pid > 0) return;  // it goes on by itself: the container's end ends it
@@ -232,7 +229,7 @@ void start_health_monitor(const Container& c, pid_t init) {
     sys::close_fds_on_exec();
     ::fcntl(3, F_SETFD, 0);  // the pidfd crosses
     std::string root = state_root();
-    ::execl(self, self, "--root", root.c_str(), "__health", c.id.c_str(), "3", nullptr);
+    ::execl(self.c_str(), self.c_str(), "--root", root.c_str(), "__health", c.id.c_str(), "3", nullptr);
     _exit(127);
 }
 
