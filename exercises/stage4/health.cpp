@@ -203,6 +203,14 @@ std::optional<Health> read_health(const Container& c) {
     return health_from_json(j);
 }
 
+void restart_health(const Container& c) {
+    auto h = read_health(c);
+    if (!h) return;  // no health check
+    h->status = "starting";
+    h->failing_streak = 0;
+    write_file_atomic(c.dir + "/health.json", health_json(*h).dump(), 0644, false);
+}
+
 std::string health_word(const Container& c) {
     auto h = read_health(c);
     return h ? h->status : "none";
@@ -234,8 +242,9 @@ int health_monitor(const std::string& id, int init_fd) {
     Container c = store.find(id);
     auto settings = health_settings(c.request);
     if (!settings) return 0;
-    Health h;
-    write_file_atomic(c.dir + "/health.json", health_json(h).dump(), 0644, false);
+    Health h = read_health(c).value_or(Health{});  // its start made it "starting", with the last run's log
+    h.status = "starting";
+    h.failing_streak = 0;
     auto started = steady_clock::now();
     for (;;) {
         if (ended(init_fd, duration_cast<milliseconds>(settings->interval))) return 0;

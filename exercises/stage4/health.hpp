@@ -65,6 +65,10 @@ void record_probe(Health& h, const ProbeResult& result, int retries, bool in_sta
 /// "starting" when it has a health check and no result yet; none without one.
 std::optional<Health> read_health(const Container& c);
 
+/// At a start of container `c` (with a health check): its State.Health is
+/// "starting" again, FailingStreak 0, the last run's log kept (as docker's).
+void restart_health(const Container& c);
+
 /// docker ps's word for it: "healthy", "unhealthy", "starting", or "none".
 std::string health_word(const Container& c);
 

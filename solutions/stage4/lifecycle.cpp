@@ -159,7 +159,7 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         x.state.started_at = now_rfc3339();
         x.state.restart_count = c.state.restart_count;
         x.state.extensions = started.extensions.records();  // should this box be killed
-        ::unlink((x.dir + "/health.json").c_str());  // the last run's
+        restart_health(x);  // starting again, the last run's log kept
     });
     start_health_monitor(c, started.pid);
     starting.reset();
@@ -210,7 +210,7 @@ int start_helper(const std::string& id, int control_fd) {
             x.state.error.clear();
             x.state.extensions = started.extensions.records();  // for the shim's __cleanup to adopt
             ::unlink((x.dir + "/exit").c_str());
-            ::unlink((x.dir + "/health.json").c_str());  // the last run's
+            restart_health(x);  // starting again, the last run's log kept
         });
         started.extensions.each([](ContainerExtension& e) { e.release(); });  // the shim's __cleanup takes them over
         start_health_monitor(c, started.pid);  // it becomes the shim's, as the container does

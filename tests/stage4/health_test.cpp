@@ -84,6 +84,14 @@ TEST_CASE("a health check probes inside the container: starting, unhealthy after
     auto log = health_of(sb, "web")["Log"];
     CHECK(log.size() == 5);
     CHECK(log.back()["ExitCode"] == 0);
+    // A restart: "starting" again with a streak of 0, the last run's log kept (docker's way).
+    REQUIRE(sb.box({"exec", "web", "rm", "/tmp/ok"}).status == 0);
+    REQUIRE(eventually([&] { return health_of(sb, "web")["Status"] == "unhealthy"; }));
+    REQUIRE(sb.box({"restart", "-t", "0", "web"}).status == 0);
+    auto again = health_of(sb, "web");
+    CHECK(again["Status"] == "starting");
+    CHECK(again["FailingStreak"] == 0);
+    CHECK(again["Log"].size() == 5);
     auto bad = sb.box({"ps", "--filter", "health=sick"});
     REQUIRE_ONE_ERROR_LINE(bad, 1);
     CHECK(bad.err.find("Unrecognised filter value for health: sick") != std::string::npos);
