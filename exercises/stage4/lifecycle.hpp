@@ -80,7 +80,8 @@ void set_status(const ContainerStore& store, const Container& c, Status status);
 /// Records whether `stop`/`kill` ended container `c` (then --restart does not apply).
 void update_stopped_by_user(const ContainerStore& store, const Container& c, bool stopped);
 
-/// Registers run's -d/--name/--rm/--restart/-v/--detach-keys, `create`,
+/// Registers run's -d/--name/--rm/--restart/-v/--mount/--volumes-from/-l/
+/// --label-file/--stop-signal/--stop-timeout/--detach-keys, `create`,
 /// `start`, `stop`, `restart`, `kill`, `wait`, `rm`, `container prune`, and
 /// the shim's `__start` and `__cleanup`.
 void register_lifecycle_commands();

@@ -261,6 +261,8 @@ int launcher_file() {
 
 void exec_as_init(bool on) { launch_as_init = on; }
 
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
 int execve(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& envp,
            int report_fd) {
     auto pointers = [](const std::vector<std::string>& v) {

@@ -12,10 +12,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <memory>
 
@@ -24,6 +24,7 @@
 #include "box/error.hpp"
 #include "box/extension.hpp"
 #include "box/fd.hpp"
+#include "box/log.hpp"
 #include "box/sys.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
@@ -37,25 +38,12 @@ namespace {
 
 using namespace std::chrono;
 
-// The time now as docker writes a probe's Start and End: RFC 3339, nanoseconds.
-std::string now_nano() {
-    struct timespec ts;
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    ::gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-    return buf;
-}
-
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
 // Whether the process behind `pidfd` has ended, waiting up to `wait`.
 bool ended(int pidfd, milliseconds wait) {
     struct pollfd p = {pidfd, POLLIN, 0};
     int n;
-    while ((n = ::poll(&p, 1, static_cast<int>(wait.count()))) < 0 && errno == EINTR) {
+    int ms = static_cast<int>(std::min<long long>(wait.count(), INT_MAX));  // (days: as good as forever)
+    while ((n = ::poll(&p, 1, ms)) < 0 && errno == EINTR) {
     }
     return n > 0;
 }
@@ -118,7 +106,7 @@ Health health_from_json(const json& j) {
 ProbeResult run_probe(const Container& c, const std::vector<std::string>& command, nanoseconds timeout) {
     // BEGIN ADVANCED EXERCISE 14: run_probe()
     ProbeResult result;
-    result.start = now_nano();
+    result.start = now_rfc3339();
     int out[2], status_pipe[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw_errno("pipe", errno);
     Fd out_read(out[0]), out_write(out[1]);
@@ -135,7 +123,7 @@ ProbeResult run_probe(const Container& c, const std::vector<std::string>& comman
             ExecOptions o;
             o.args = command;
             pid_t probe = start_in(c, o);
-            Fd probe_fd(pidfd_open(probe));
+            Fd probe_fd(sys::pidfd_open(probe));
             if (probe_fd && !ended(probe_fd.get(), duration_cast<milliseconds>(timeout))) {
                 ::kill(probe, SIGKILL);  // ours, not yet reaped
                 ::waitpid(probe, nullptr, 0);
@@ -155,7 +143,7 @@ ProbeResult run_probe(const Container& c, const std::vector<std::string>& comman
     status_write.reset();
     // Its output until it has ended: a probe may leave a process behind
     // holding the pipe, so its end-of-file is not waited for.
-    Fd entering_fd(pidfd_open(entering));
+    Fd entering_fd(sys::pidfd_open(entering));
     LimitedOutput output;
     ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
     char buf[4096];
@@ -170,7 +158,7 @@ ProbeResult run_probe(const Container& c, const std::vector<std::string>& comman
     }
     std::string status;
     for (ssize_t n; (n = ::read(status_read.get(), buf, sizeof buf)) > 0;) status.append(buf, static_cast<size_t>(n));
-    result.end = now_nano();
+    result.end = now_rfc3339();
     if (starts_with(status, "E")) {
         result.exit_code = std::atoi(status.c_str() + 1);
         result.output = output.str();
@@ -220,14 +208,22 @@ std::string health_word(const Container& c) {
     return h ? h->status : "none";
 }
 
-void start_health_monitor(const Container& c, pid_t init) {
+void start_health_monitor(const Container& c, pid_t init) noexcept {
     if (!health_settings(c.request)) return;
-    Fd init_fd(pidfd_open(init));
-    if (!init_fd) throw_errno("pidfd_open " + std::to_string(init), errno);
-    std::string self = self_path();
-    pid_t pid = ::fork();
-    if (pid < 0) throw_errno("fork", errno);
-    if (pid > 0) return;  // it goes on by itself: the container's end ends it
+    // The container runs already: a monitor that cannot start is said, and
+    // the container goes on unprobed ("starting"), rather than left with
+    // nobody to supervise it by a start reported as failed.
+    Fd init_fd(sys::pidfd_open(init));
+    std::string self;
+    try {
+        self = self_path();
+    } catch (const std::exception& e) {
+        log::warn("no health monitor for " + c.name + ": " + e.what());
+        return;
+    }
+    pid_t pid = init_fd ? ::fork() : -1;
+    if (pid < 0) log::warn("no health monitor for " + c.name + ": " + strerror(errno));
+    if (pid != 0) return;  // it goes on by itself: the container's end ends it
     // A clean slate: no terminal, none of our descriptors, signals as new.
     ::setsid();
     int null = ::open("/dev/null", O_RDWR);
@@ -259,7 +255,12 @@ int health_monitor(const std::string& id, int init_fd) {
         }
         if (c.state.status == Status::Paused) continue;  // a frozen container is not probed
         auto probe_start = steady_clock::now();
-        ProbeResult result = run_probe(c, settings->command, settings->timeout);
+        ProbeResult result;
+        try {
+            result = run_probe(c, settings->command, settings->timeout);
+        } catch (const std::exception& e) {  // no pipe, no fork: a failed probe, and the next one later
+            result = {now_rfc3339(), now_rfc3339(), -1, e.what()};
+        }
         if (ended(init_fd, milliseconds(0))) return 0;  // a probe of a container that ended says nothing
         record_probe(h, result, settings->retries, probe_start - started < settings->start_period);
         write_file_atomic(c.dir + "/health.json", health_json(h).dump(), 0644, false);

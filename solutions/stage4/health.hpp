@@ -75,8 +75,9 @@ std::string health_word(const Container& c);
 /// Starts `box __health ID`, the container's monitor, if it has a health
 /// check: a process of its own (stdio /dev/null, its own session, nothing
 /// else of ours) that holds a pidfd of `init`, the container's first process
-/// (a child of the caller, not yet reaped), and ends when that ends.
-void start_health_monitor(const Container& c, pid_t init);
+/// (a child of the caller, not yet reaped), and ends when that ends. Never
+/// throws: the container runs already; a monitor that cannot start is logged.
+void start_health_monitor(const Container& c, pid_t init) noexcept;
 
 /// `box __health ID`: probes container `id` until its first process (pidfd
 /// `init_fd`) ends, writing DIR/health.json after each probe.

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "box/file_lock.hpp"
 #include "box/filters.hpp"
 #include "box/log.hpp"
+#include "box/sys.hpp"
 #include "box/util.hpp"
 #include "attach.hpp"
 #include "health.hpp"
@@ -54,7 +54,7 @@ ExitReport clean_up_resources(const Container& c, int status) {
 
 // Waits up to `timeout` for process `pid` to end (it need not be our child).
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    int pidfd = sys::pidfd_open(pid);
     if (pidfd < 0) return errno == ESRCH;
     struct pollfd p = {pidfd, POLLIN, 0};
     int n = ::poll(&p, 1, static_cast<int>(timeout.count()));

@@ -451,13 +451,28 @@ Sandbox::~Sandbox() {
     for (const auto& l : left)
         if (l.rfind("process ", 0) == 0) kill(std::stoi(l.substr(8)), SIGKILL);
     if (!left.empty()) std::this_thread::sleep_for(milliseconds(100));  // killed: out of their cgroups
+    std::vector<std::string> cgroups;
     for (const auto& l : left) {
         if (l.rfind("mount ", 0) == 0) umount2(l.substr(6).c_str(), MNT_DETACH);
-        if (l.rfind("cgroup ", 0) == 0) {  // the container's, then box's parent if now empty
-            std::string dir = l.substr(7);
-            rmdir(dir.c_str());
-            rmdir(dir.substr(0, dir.rfind('/')).c_str());
-        }
+        if (l.rfind("cgroup ", 0) == 0) cgroups.push_back(l.substr(7));
+    }
+    // A container's cgroup goes once its processes have: thawed first (a frozen
+    // process does not die: a test that failed with its container paused),
+    // every one killed, then removed as they leave it (retried for 2 s).
+    for (const auto& dir : cgroups) {
+        if (fs::exists(dir + "/freezer.state")) std::ofstream(dir + "/freezer.state") << "THAWED";
+        if (fs::exists(dir + "/cgroup.freeze")) std::ofstream(dir + "/cgroup.freeze") << "0";
+        std::ifstream procs(dir + "/cgroup.procs");
+        for (pid_t pid; procs >> pid;)
+            if (pid > 0) kill(pid, SIGKILL);  // a process of this test's container (its cgroup is new)
+    }
+    for (int i = 0; i < 40 && !cgroups.empty(); ++i) {
+        std::erase_if(cgroups, [](const std::string& dir) {
+            if (rmdir(dir.c_str()) != 0 && errno != ENOENT) return false;
+            rmdir(dir.substr(0, dir.rfind('/')).c_str());  // box's parent, if now empty
+            return true;
+        });
+        if (!cgroups.empty()) std::this_thread::sleep_for(milliseconds(50));
     }
     std::error_code ec;
     fs::remove_all(dir_, ec);

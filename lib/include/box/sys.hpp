@@ -63,6 +63,10 @@ void setresuid(uid_t uid);
 /// Brings a network interface up: ioctl(SIOCGIFFLAGS) then ioctl(SIOCSIFFLAGS)
 /// with IFF_UP added.
 void set_link_up(const std::string& ifname);
+/// pidfd_open(2): a descriptor of process `pid` (close-on-exec) that poll(2)
+/// finds readable once it has ended — for a process that is not our child
+/// too, and without the PID's reuse to fear. -1 with errno (ESRCH: gone).
+int pidfd_open(pid_t pid);
 /// close_range(3, ~0U, CLOSE_RANGE_CLOEXEC): every descriptor above stderr is
 /// closed by the next execve, so that none the caller of box held (a directory
 /// of the host, say: runc's CVE-2024-21626) reaches a container's command.
