@@ -1,6 +1,7 @@
 // Chapter 4: what a container's first process starts with, beyond its
-// command — `--init` (box's init as PID 1, reaping orphans, as docker's tini)
-// and `--sysctl` (kernel parameters of the container's own namespaces).
+// command — `--init` (box's init as PID 1, reaping orphans, as docker's tini),
+// `--sysctl` (kernel parameters of the container's own namespaces), and the
+// descriptor its output goes to when box reads it (a build step's pipe).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -46,10 +47,18 @@ void read_request(const ContainerRequest& r, ContainerSpec& spec) {
 
 class FirstProcessExtension : public ContainerExtension {
 public:
-    explicit FirstProcessExtension(const ContainerSpec& spec) : init_(spec.init), sysctls_(spec.sysctls) {}
+    explicit FirstProcessExtension(const ContainerSpec& spec)
+        : init_(spec.init), output_fd_(spec.output_fd), sysctls_(spec.sysctls) {}
 
     // The child's next execve is its command's: under box's init with --init.
-    void in_child_first(const NamespacePlan&) override { sys::exec_as_init(init_); }
+    // Its stdout and stderr are box's pipe, if box reads them: only the
+    // child's descriptors change, never box's own.
+    void in_child_first(const NamespacePlan&) override {
+        sys::exec_as_init(init_);
+        if (output_fd_ < 0) return;
+        if (::dup2(output_fd_, STDOUT_FILENO) < 0 || ::dup2(output_fd_, STDERR_FILENO) < 0)
+            throw_errno("dup2 of the output pipe", errno);
+    }
 
     // Through the container's own /proc (its namespaces' values), before
     // chapter 5 makes /proc/sys read-only (the Security phase comes after).
@@ -63,6 +72,7 @@ public:
 
 private:
     bool init_;
+    int output_fd_;
     std::map<std::string, std::string> sysctls_;
 };
 
@@ -71,7 +81,8 @@ private:
 void register_first_process() {
     add_request_reader(read_request);
     add_extension("first-process", ExtensionPhase::Mounts, [](const ExtensionContext& ctx) -> std::unique_ptr<ContainerExtension> {
-        if (ctx.mode != ExtensionMode::Create || (!ctx.spec.init && ctx.spec.sysctls.empty())) return nullptr;
+        if (ctx.mode != ExtensionMode::Create || (!ctx.spec.init && ctx.spec.sysctls.empty() && ctx.spec.output_fd < 0))
+            return nullptr;
         return std::make_unique<FirstProcessExtension>(ctx.spec);
     });
     cli::extend("run", [](CLI::App& r) {

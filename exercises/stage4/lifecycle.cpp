@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,63 @@ namespace box::stage4 {
 namespace {
 
 constexpr int kRestart = 3;  // __cleanup's answer to the shim: start it again
+
+// What a container writes into the pipe run_foreground() gave it, passed to
+// `sink` as it comes, by a thread of box's own while the main thread waits
+// for the container. The thread starts only once the container's command
+// runs: its first process has exec'd, so no box code runs in a child that a
+// lock held by this thread (malloc's) could block; and it inherits the
+// signals blocked for supervise(), which stay the signalfd's.
+class OutputReader {
+public:
+    OutputReader(Fd pipe, const OutputSink& sink) : pipe_(std::move(pipe)), sink_(sink) {
+        stop_ = Fd(::eventfd(0, EFD_CLOEXEC));
+        if (!stop_) throw_errno("eventfd", errno);
+        thread_ = std::thread([this] { loop(); });
+    }
+    // Called once the container's PID 1 has ended, and with it every process
+    // of its PID namespace: the thread passes on what the pipe still holds, and ends.
+    ~OutputReader() {
+        ::eventfd_write(stop_.get(), 1);  // cannot fail: the counter is far from full
+        thread_.join();
+    }
+    OutputReader(const OutputReader&) = delete;
+    OutputReader& operator=(const OutputReader&) = delete;
+
+private:
+    void pass(const char* data, ssize_t n) {
+        try {
+            sink_(std::string_view(data, static_cast<size_t>(n)));
+        } catch (...) {  // the sink's trouble is not the container's: it runs on
+        }
+    }
+    void loop() {
+        char buf[16384];
+        for (;;) {
+            struct pollfd fds[2] = {{pipe_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (fds[0].revents) {
+                ssize_t n = ::read(pipe_.get(), buf, sizeof buf);
+                if (n > 0) pass(buf, n);
+                if (n > 0 || (n < 0 && errno == EINTR)) continue;
+                return;  // every writer is gone
+            }
+            if (fds[1].revents) {
+                // What is left, without waiting for a writer that outlived it.
+                ::fcntl(pipe_.get(), F_SETFL, O_NONBLOCK);
+                for (ssize_t n; (n = ::read(pipe_.get(), buf, sizeof buf)) > 0;) pass(buf, n);
+                return;
+            }
+        }
+    }
+
+    Fd pipe_, stop_;
+    const OutputSink& sink_;
+    std::thread thread_;
+};
 
 void update_state(const ContainerStore& store, const std::string& id, const std::function<void(Container&)>& change) {
     FileLock lock(store.dir());
@@ -130,12 +188,22 @@ void start_detached(const Container& c, int attach_socket) {
     throw error_from_message(answer, "start");  // as the container's start reported it
 }
 
-int run_foreground(const ContainerStore& store, const Container& c) {
+int run_foreground(const ContainerStore& store, const Container& c, const OutputSink& output) {
     stage1::SignalForwarder signals;
     stage1::StartedContainer started;
     std::optional<FileLock> starting = starting_lock(c);
+    ContainerSpec spec = c.spec;
+    Fd output_read, output_write;
+    if (output) {  // the command's stdout and stderr: one pipe, so their order is kept
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe", errno);
+        output_read = Fd(p[0]);
+        output_write = Fd(p[1]);
+        spec.output_fd = p[1];
+    }
     try {
-        started = stage1::start_container(c.spec);
+        started = stage1::start_container(spec);
+        output_write.reset();  // the container's now
     } catch (const Error& e) {
         update_state(store, c.id, [&](Container& x) {
             x.state.exit_code = e.status();
@@ -160,8 +228,11 @@ int run_foreground(const ContainerStore& store, const Container& c) {
         restart_health(x);  // starting again, the last run's log kept
     });
     start_health_monitor(c, started.pid);
+    std::optional<OutputReader> reader;
+    if (output) reader.emplace(std::move(output_read), output);  // after the last fork
     starting.reset();
     ExitReport report{stage1::supervise(started.pid, signals, std::move(started.terminal), c.spec.interactive)};
+    reader.reset();  // all it wrote, passed on
     started.extensions.each([&](ContainerExtension& e) { e.after_exit(report); });
     started.extensions.clear();  // the cgroup goes now
     int status = report.status;

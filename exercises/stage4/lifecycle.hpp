@@ -2,8 +2,10 @@
 // (used by the commands in commands.cpp and exec.cpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "box/file_lock.hpp"
@@ -42,9 +44,15 @@ std::string self_path();
 /// `attach_socket` (if open) is handed to the shim as an attached box from the
 /// first byte on (run -it, start -a): nothing the container writes is missed.
 void start_detached(const Container& c, int attach_socket = -1);
+/// Where a container's output goes when box reads it: called with each piece
+/// as it comes (from a thread of box's, while run_foreground() waits).
+using OutputSink = std::function<void(std::string_view)>;
+
 /// Starts container `c` with this box as its supervisor, waits for it, records
-/// its end (and removes it with --rm); returns its exit status.
-int run_foreground(const ContainerStore& store, const Container& c);
+/// its end (and removes it with --rm); returns its exit status. The command's
+/// stdout and stderr are box's own, or, with `output`, one pipe whose bytes
+/// `output` gets in the order written (a build step's; box's fds stay as they are).
+int run_foreground(const ContainerStore& store, const Container& c, const OutputSink& output = {});
 /// `box __start ID`, run by the shim: starts the container, records it as
 /// running, sends "P<pid>" (and the terminal) over `control_fd`, and exits,
 /// leaving the container to the shim.

@@ -1,6 +1,7 @@
 // Chapter 6: the build — the Dockerfile's stages in order, each instruction a
 // step that starts from the one before, the cache consulted before each
-// step that has to do work, and docker classic builder's output.
+// step that has to do work, and what it reports as events (output.cpp's
+// views print them).
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -59,9 +60,8 @@ std::vector<stage3::StoredLayer> image_layers(const stage3::ImageStore& images, 
 
 class Builder {
 public:
-    Builder(const BuildOptions& o, Context& ctx) : o_(o), ctx_(ctx), images_(state_root()), cache_(state_root()) {
-        tty_ = !o.quiet && (o.progress == "tty" || (o.progress == "auto" && ::isatty(STDOUT_FILENO)));
-        started_ = build_started_ = std::chrono::steady_clock::now();
+    Builder(const BuildOptions& o, Context& ctx, BuildEvents events)
+        : o_(o), ctx_(ctx), events_(std::move(events)), images_(state_root()), cache_(state_root()) {
         for (const auto& a : o.build_args) {
             size_t eq = a.find('=');
             if (eq == std::string::npos) {  // `--build-arg NAME`: the value from box's environment
@@ -95,19 +95,26 @@ public:
         total_ = end;
         for (size_t i = 0; i < end; ++i) {
             const auto& n = nodes[i];
-            if (stages_.empty() && n.keyword != "from") {
-                if (n.keyword != "arg") throw Error(where(ctx_, n), "no build stage in context: " + to_upper(n.keyword) + " before any FROM");
-                print_step(i, n);
-                declare_args(n, global_args_, /*global*/ true);
-                finish_line(false);
-                continue;
+            if (stages_.empty() && n.keyword != "from" && n.keyword != "arg")
+                throw Error(where(ctx_, n), "no build stage in context: " + to_upper(n.keyword) + " before any FROM");
+            std::string text = n.original.substr(0, n.original.find('\n'));  // a heredoc's first line
+            BuildEvent started(BuildEvent::Kind::Step, text);
+            started.index = i + 1;
+            started.total = total_;
+            emit(started);
+            try {
+                if (n.keyword == "from") {
+                    from(n);
+                } else if (stages_.empty()) {  // an ARG before the first FROM
+                    declare_args(n, global_args_, /*global*/ true);
+                    emit({BuildEvent::Kind::Done, ""});
+                } else {
+                    step(n, stages_.back());
+                }
+            } catch (const std::exception& e) {
+                emit({BuildEvent::Kind::Failed, e.what()});
+                throw;
             }
-            print_step(i, n);
-            if (n.keyword == "from") {
-                from(n);
-                continue;
-            }
-            step(n, stages_.back());
         }
         BuildState& last = stages_.back();
         if (!o_.labels.empty()) {
@@ -121,55 +128,24 @@ public:
         std::vector<std::string> unused;
         for (const auto& [k, v] : build_args_)
             if (!used_args_.count(k) && !kPredefinedArgs.count(k)) unused.push_back(k);
-        if (!unused.empty()) {
-            std::string warning = "[Warning] One or more build-args [" + join(unused) + "] were not consumed\n";
-            if (tty_) fputs(warning.c_str(), stdout);
-            say(warning);
-        }
+        if (!unused.empty())
+            emit({BuildEvent::Kind::Warning, "[Warning] One or more build-args [" + join(unused) + "] were not consumed"});
         std::string id = images_.add_built(last.result.layers, last.result.config, o_.tags);
-        say("Successfully built " + id.substr(7, 12) + "\n");
-        for (const auto& t : o_.tags) say("Successfully tagged " + parse_ref(t).familiar() + "\n");
-        if (tty_) {
-            printf(" => writing image %s\n", id.c_str());
-            for (const auto& t : o_.tags) printf(" => naming to %s\n", parse_ref(t).full().c_str());
-            std::chrono::duration<double> took = std::chrono::steady_clock::now() - build_started_;
-            printf("[+] Building %.1fs (%zu/%zu) FINISHED\n", took.count(), total_, total_);
-            fflush(stdout);
-        }
+        BuildEvent built{BuildEvent::Kind::Built, id};
+        for (const auto& t : o_.tags) built.tags.push_back(parse_ref(t).full());
+        emit(built);
         return id;
     }
 
 private:
-    // docker classic's lines (--progress plain): not with -q or the compact view.
-    void say(const std::string& text) {
-        if (o_.quiet || tty_) return;
-        fputs(text.c_str(), stdout);
-        fflush(stdout);
-    }
+    void emit(const BuildEvent& e) const { events_(e); }
 
-    void print_step(size_t i, const dockerfile::Node& n) {
-        std::string text = n.original;
-        size_t nl = text.find('\n');
-        if (nl != std::string::npos) text = text.substr(0, nl);  // a heredoc's first line
-        say("Step " + std::to_string(i + 1) + "/" + std::to_string(total_) + " : " + text + "\n");
-        if (!tty_) return;
-        // The compact view: one line per step, written when it starts and
-        // completed in place when it ends.
-        line_ = "[" + std::to_string(i + 1) + "/" + std::to_string(total_) + "] " + text;
-        if (line_.size() > 64) line_ = line_.substr(0, 61) + "...";
-        started_ = std::chrono::steady_clock::now();
-        if (!::isatty(STDOUT_FILENO)) return;  // written whole when the step ends
-        printf(" => %s", line_.c_str());
-        fflush(stdout);
-    }
-
-    // The compact view's line of the step that just ended: CACHED or its time.
-    void finish_line(bool hit) {
-        if (!tty_) return;
-        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
-        std::string text = (hit ? "CACHED " : "") + line_;
-        printf("%s => %-71s %5.1fs\n", ::isatty(STDOUT_FILENO) ? "\r" : "", text.c_str(), took.count());
-        fflush(stdout);
+    // A base image, pulled if the store lacks it (or with --pull); what the
+    // pull prints becomes Pull events.
+    stage3::StoredImage pull(const std::string& image) {
+        auto stream = event_stream(events_, BuildEvent::Kind::Pull);
+        stage3::pull_image(image, stream.get());
+        return images_.find(image);
     }
 
     // The value of an ARG: --build-arg, else its default, else (inside a
@@ -238,16 +214,12 @@ private:
                 } catch (const Error&) {
                 }
             }
-            if (!have) {
-                stage3::pull_image(image, o_.quiet ? stderr : stdout);
-                img = images_.find(image);
-            }
+            if (!have) img = pull(image);
             state.result.config = img.config;
             state.result.layers = image_layers(images_, img);
             state.key = img.id;
         }
-        say(" ---> " + step_id_of(state) + "\n");
-        finish_line(false);
+        emit({BuildEvent::Kind::Done, step_id_of(state)});
         stages_.push_back(state);
         // The base's ONBUILD triggers run now, as if written here; the new image has none.
         json& config = stages_.back().result.config["config"];
@@ -255,7 +227,8 @@ private:
         json triggers = config.value("OnBuild", json());
         if (triggers.is_array() && !triggers.empty()) {
             config["OnBuild"] = nullptr;
-            say("# Executing " + std::to_string(triggers.size()) + " build trigger" + (triggers.size() == 1 ? "" : "s") + "\n");
+            emit({BuildEvent::Kind::Note, "# Executing " + std::to_string(triggers.size()) + " build trigger" +
+                                              (triggers.size() == 1 ? "" : "s")});
             for (const auto& t : triggers) {
                 auto parsed = dockerfile::parse(t.get<std::string>(), "ONBUILD trigger");
                 for (const auto& trigger : parsed.root.children) step(trigger, stages_.back());
@@ -301,12 +274,12 @@ private:
     }
 
     void done(BuildState& state, const std::string& key, const StepResult& result, bool hit) {
-        if (hit) say(" ---> Using cache\n");
-        else cache_.put(key, result);
+        if (!hit) cache_.put(key, result);
         state.result = result;
         state.key = key;
-        say(" ---> " + step_id(result).substr(7, 12) + "\n");
-        finish_line(hit);
+        BuildEvent e{BuildEvent::Kind::Done, step_id(result).substr(7, 12)};
+        e.cached = hit;
+        emit(e);
     }
 
     void step(const dockerfile::Node& n, BuildState& state) {
@@ -353,7 +326,7 @@ private:
                 if (v && kPredefinedArgs.count(k) && !std::any_of(state.args.begin(), state.args.end(), [&](const auto& a) { return a.first == k; }))
                     run.env.push_back(k + "=" + *v);
             StepResult r = state.result;
-            add_layer(r, run_step(state, run, o_.quiet || tty_));
+            add_layer(r, run_step(state, run, events_));
             add_history(r, created_by, false);
             return done(state, key, r, false);
         }
@@ -392,8 +365,7 @@ private:
                 try {
                     img = images_.find(cs.from);
                 } catch (const Error&) {
-                    stage3::pull_image(cs.from, o_.quiet ? stderr : stdout);
-                    img = images_.find(cs.from);
+                    img = pull(cs.from);
                 }
                 dirs = images_.layer_dirs(img);
                 from_text = img.id;
@@ -448,13 +420,11 @@ private:
 
     const BuildOptions& o_;
     Context& ctx_;
+    BuildEvents events_;  // never empty: build() gives one that drops them
     stage3::ImageStore images_;
     BuildCache cache_;
     char escape_ = '\\';
     size_t total_ = 0;
-    bool tty_ = false;                                  // the compact view (--progress tty, or auto on a terminal)
-    std::string line_;                                  // its line of the step under way
-    std::chrono::steady_clock::time_point started_, build_started_;
     std::map<std::string, std::optional<std::string>> build_args_;
     std::set<std::string> used_args_;
     std::vector<std::pair<std::string, std::string>> global_args_;
@@ -463,10 +433,8 @@ private:
 
 }  // namespace
 
-std::string build(const BuildOptions& o) {
+std::string build(const BuildOptions& o, const BuildEvents& events) {
     for (const auto& t : o.tags) parse_ref(t);  // a bad name is refused before any work
-    if (o.progress != "auto" && o.progress != "plain" && o.progress != "tty" && o.progress != "quiet")
-        throw Error("build", "invalid --progress \"" + o.progress + "\": auto, plain, tty or quiet");
     Context ctx = open_context(o.context, o.file);
     struct Cleanup {
         std::string dir;
@@ -476,18 +444,19 @@ std::string build(const BuildOptions& o) {
         }
     } cleanup{ctx.temp};
     dockerfile::Dockerfile df = dockerfile::parse(ctx.dockerfile, ctx.file_name);
-    BuildOptions opts = o;
-    if (o.progress == "quiet") opts.quiet = true;
-    Builder builder(opts, ctx);
+    Builder builder(o, ctx, events ? events : [](const BuildEvent&) {});
     std::string id = builder.run(df);
     if (!o.iidfile.empty()) write_file_atomic(o.iidfile, id, 0644, false);
-    if (opts.quiet) printf("%s\n", id.c_str());
     return id;
 }
 
 void register_commands() {
     cli::define("build", "Build an image from a Dockerfile", [](CLI::App& c) -> cli::Action {
-        auto o = std::make_shared<BuildOptions>();
+        struct Flags : BuildOptions {
+            std::string progress = "auto";
+            bool quiet = false;
+        };
+        auto o = std::make_shared<Flags>();
         c.add_option("PATH|URL|-", o->context, "The build context: a directory, a tar's URL, or - (a tar or a Dockerfile on stdin)")
             ->required();
         c.add_option("-f,--file", o->file, "Name of the Dockerfile (default: PATH/Dockerfile; - for stdin)");
@@ -504,7 +473,15 @@ void register_commands() {
         return [o] {
             if (o->network != "host" && o->network != "none" && o->network != "default")
                 throw Error("build", "network mode \"" + o->network + "\" not supported by box build: use host or none");
-            build(*o);
+            if (o->progress != "auto" && o->progress != "plain" && o->progress != "tty" && o->progress != "quiet")
+                throw Error("build", "invalid --progress \"" + o->progress + "\": auto, plain, tty or quiet");
+            bool quiet = o->quiet || o->progress == "quiet";
+            bool terminal = ::isatty(STDOUT_FILENO);
+            BuildEvents view = quiet ? quiet_view()
+                               : o->progress == "tty" || (o->progress == "auto" && terminal) ? compact_view(stdout, terminal)
+                                                                                               : classic_view(stdout);
+            std::string id = build(*o, view);
+            if (quiet) printf("%s\n", id.c_str());
             return 0;
         };
     });

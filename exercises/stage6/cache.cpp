@@ -51,42 +51,41 @@ std::int64_t layer_size(const stage3::ImageStore& images, const std::string& dif
 
 }  // namespace
 
-BuildCache::BuildCache(std::string root) : dir_(std::move(root) + "/build-cache") {}
+BuildCache::BuildCache(std::string root)
+    : records_(RecordStore::by_name("build cache entry", std::move(root) + "/build-cache", "step.json")) {}
 
 std::optional<StepResult> BuildCache::find(const std::string& key, const stage3::ImageStore& images) const {
-    auto text = try_read_file(dir_ + "/" + digest_hex(key) + ".json");
-    if (!text) return std::nullopt;
     try {
-        json j = json::parse(*text);
+        json j = records_.read(digest_hex(key));
         StepResult r{j.at("config"), {}};
         for (const auto& l : j.at("layers")) {
             r.layers.push_back(layer_from(l));
             if (!images.has_layer(r.layers.back())) return std::nullopt;  // removed since: run the step again
         }
         return r;
-    } catch (const json::exception&) {
-        return std::nullopt;  // not one of ours: a miss, and put() replaces it
+    } catch (const std::exception&) {
+        return std::nullopt;  // none, or not one of ours: a miss, and put() replaces it
     }
 }
 
 void BuildCache::put(const std::string& key, const StepResult& result) const {
-    make_dirs(dir_);
     json layers = json::array();
     for (const auto& l : result.layers) layers.push_back(layer_json(l));
-    write_file_atomic(dir_ + "/" + digest_hex(key) + ".json", json{{"config", result.config}, {"layers", layers}}.dump(),
-                      0644, false);
+    json entry = {{"config", result.config}, {"layers", layers}};
+    std::string hex = digest_hex(key);
+    FileLock lock = records_.lock();
+    if (records_.id_of_name(hex).empty()) records_.create(hex, hex, entry, false);
+    else records_.write(hex, entry, false);
 }
 
 std::pair<int, std::int64_t> BuildCache::usage(const stage3::ImageStore& images) const {
     std::set<std::string> used = used_by_images(images), counted;
     int entries = 0;
     std::int64_t bytes = 0;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_, ec)) {
-        if (e.path().extension() != ".json") continue;
+    for (const auto& id : records_.ids()) {
         ++entries;
         try {
-            for (const auto& l : json::parse(read_file(e.path())).at("layers")) {
+            for (const auto& l : records_.read(id).at("layers")) {
                 std::string d = l.at("diff_id");
                 if (!used.count(d) && counted.insert(d).second) bytes += layer_size(images, d);
             }
@@ -102,9 +101,10 @@ std::int64_t BuildCache::prune(stage3::ImageStore& images) const {
     BlobStore blobs(images.blobs_dir());
     std::int64_t freed = 0;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    records_.repair();  // what a killed put or prune left
+    for (const auto& id : records_.ids()) {
         try {
-            for (const auto& l : json::parse(read_file(e.path())).at("layers")) {
+            for (const auto& l : records_.read(id).at("layers")) {
                 stage3::StoredLayer layer = layer_from(l);
                 if (used.count(layer.diff_id) || !removed.insert(layer.diff_id).second) continue;
                 freed += layer_size(images, layer.diff_id);
@@ -114,7 +114,7 @@ std::int64_t BuildCache::prune(stage3::ImageStore& images) const {
             }
         } catch (const std::exception&) {
         }
-        fs::remove(e.path(), ec);
+        records_.remove(id, id);
     }
     return freed;
 }

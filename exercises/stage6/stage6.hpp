@@ -9,20 +9,25 @@
 /// write files from the build context). Every step has a cache key; a step
 /// whose key is in the build cache is not run again.
 ///
-///     build.cpp    the build: stages, ARGs, the steps in order, the output
+///     build.cpp    the build: stages, ARGs, the steps in order, its events
 ///     context.cpp  the build context and .dockerignore
 ///     cache.cpp    the cache key of a step, the build cache on disk
 ///     steps.cpp    RUN, COPY/ADD, CMD/ENTRYPOINT/SHELL/HEALTHCHECK
+///     output.cpp   the views that print a build's events
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "box/dockerfile.hpp"
+#include "box/record_store.hpp"
 #include "box/shell_lexer.hpp"
 #include "stage3.hpp"
 
@@ -118,7 +123,9 @@ struct StepResult {
     std::vector<stage3::StoredLayer> layers;     ///< bottom first
 };
 
-/// The build cache, STATE/build-cache/KEY-HEX.json: a step's result by key.
+/// The build cache: a step's result by key, in lib's RecordStore keyed by
+/// name (STATE/build-cache/KEY-HEX/step.json), so that a killed box leaves
+/// whole entries or none.
 class BuildCache {
 public:
     /// The cache of state root `root`.
@@ -134,8 +141,57 @@ public:
     std::pair<int, std::int64_t> usage(const stage3::ImageStore& images) const;
 
 private:
-    std::string dir_;
+    RecordStore records_;
 };
+
+// ---- what a build reports (output.cpp) -----------------------------------------
+
+/// One thing a build reports as it goes. The build itself prints nothing:
+/// a view turns its events into output (docker classic's lines, the compact
+/// view, -q), and a program that builds (compose) may give its own.
+struct BuildEvent {
+    /// What happened.
+    enum class Kind {
+        Step,     ///< a step starts: `index` of `total`, `text` its instruction (a heredoc's first line)
+        Pull,     ///< `text`: what pulling a base image printed
+        Running,  ///< a RUN step's container runs: `text` is its id
+        Output,   ///< `text`: bytes the RUN step's command wrote, stdout and stderr in the order written
+        Removed,  ///< the RUN step's container is removed: `text` is its id
+        Done,     ///< the step ended: `text` the short id of what it left ("" for an ARG before FROM),
+                  ///< `cached` if the cache gave it (an ONBUILD trigger's steps end too, within FROM's)
+        Note,     ///< `text`: a line of docker classic's ("# Executing 1 build trigger")
+        Warning,  ///< `text`: a warning (a --build-arg no ARG used)
+        Failed,   ///< the step failed: `text` the error (the build then throws it)
+        Built,    ///< the image is stored: `text` its id, `tags` its names (full references)
+    };
+    /// An event of `kind` with `text`.
+    BuildEvent(Kind kind, std::string text = {}) : kind(kind), text(std::move(text)) {}
+    Kind kind;                      ///< what happened
+    std::string text;               ///< see Kind
+    size_t index = 0;               ///< Step: its number, from 1
+    size_t total = 0;               ///< Step: the number of steps
+    bool cached = false;            ///< Done: from the cache
+    std::vector<std::string> tags;  ///< Built
+};
+
+/// Where a build's events go (called on the build's thread, except Output:
+/// see run_step()); an empty one drops them.
+using BuildEvents = std::function<void(const BuildEvent&)>;
+
+/// docker classic builder's lines on `out` (--progress plain): "Step 2/5 :
+/// RUN ...", " ---> Running in ID", the step's output as it comes,
+/// " ---> Using cache", " ---> ID", "Successfully built ID", "Successfully tagged NAME".
+BuildEvents classic_view(FILE* out);
+/// The compact view on `out` (--progress tty, auto on a terminal): a line per
+/// step, "CACHED" or its time, written in place on a `terminal`; a RUN step's
+/// output only if it fails (on stderr).
+BuildEvents compact_view(FILE* out, bool terminal);
+/// -q: nothing but a failed RUN step's output and pulls' lines, on stderr
+/// (the command prints the image's id).
+BuildEvents quiet_view();
+/// A stdio stream whose writes become events of kind `kind` (what a pull
+/// prints, as Pull events), closed when the pointer goes.
+std::unique_ptr<FILE, int (*)(FILE*)> event_stream(const BuildEvents& events, BuildEvent::Kind kind);
 
 // ---- the steps (steps.cpp) --------------------------------------------------
 
@@ -177,11 +233,14 @@ RunStep run_command(const BuildState& state, const dockerfile::Node& node);
 /// chapter 4's create_container() on `state.result.layers` (HostConfig.BoxLayers),
 /// with the config's User and WorkingDir and chapter 5's protections —
 /// waits for it, and turns what it changed into a layer (chapter 4's
-/// write_layer(), stored with ImageStore::add_layer()). The container is
-/// removed whatever happens. A non-zero exit throws box::Error `The command
-/// 'CMD' returned a non-zero code: N` (exit status 1 of box) and stores
-/// nothing. Returns the new layer.
-stage3::StoredLayer run_step(const BuildState& state, const RunStep& step, bool quiet);
+/// write_layer(), stored with ImageStore::add_layer()). Reports a Running
+/// event with the container's id once made, its output as Output events
+/// (run_foreground()'s output sink: called from another thread while this
+/// one waits), and a Removed event once the layer is stored. The container
+/// is removed whatever happens. A non-zero exit throws box::Error `The
+/// command 'CMD' returned a non-zero code: N` (exit status 1 of box) and
+/// stores nothing. Returns the new layer.
+stage3::StoredLayer run_step(const BuildState& state, const RunStep& step, const BuildEvents& events);
 
 /// COPY or ADD `node`: what a copy reads from where to where.
 struct CopyStep {
@@ -246,7 +305,7 @@ stage3::StoredLayer copy_step(const BuildState& state, const CopyStep& step, con
 
 // ---- the build (build.cpp) --------------------------------------------------
 
-/// `box build`'s flags.
+/// What a build is asked for (`box build`'s flags, but for how it shows progress).
 struct BuildOptions {
     std::string context = ".";             ///< PATH | URL | -
     std::string file;                      ///< -f
@@ -256,15 +315,13 @@ struct BuildOptions {
     std::string target;                    ///< --target
     std::string iidfile;                   ///< --iidfile
     std::string network = "host";          ///< --network
-    std::string progress = "auto";         ///< --progress: auto, plain, tty, quiet
     bool no_cache = false;                 ///< --no-cache
     bool pull = false;                     ///< --pull
-    bool quiet = false;                    ///< -q
 };
 
-/// Builds the image the options ask for; prints docker classic builder's
-/// lines (or, with -q, the image id alone); returns the image id.
-std::string build(const BuildOptions& options);
+/// Builds the image the options ask for, reporting to `events`; returns the
+/// image id. Throws box::Error (after a Failed event, if a step failed).
+std::string build(const BuildOptions& options, const BuildEvents& events);
 
 /// Registers `box build`, `box builder prune` and the Build Cache row of `box system df`.
 void register_commands();

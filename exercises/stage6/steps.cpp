@@ -152,45 +152,6 @@ void drop_mountpoints(const std::string& upper, const std::vector<std::string>& 
     if (in_lowers("/etc")) ::rmdir((upper + "/etc").c_str());  // fails unless empty: then it is a change
 }
 
-// Points stdout and stderr at a temporary file while it lives (a -q build
-// shows a RUN step's output only if the step fails).
-class Hush {
-public:
-    explicit Hush(bool on) {
-        if (!on) return;
-        file_ = ::tmpfile();
-        if (!file_) return;
-        fflush(stdout);
-        fflush(stderr);
-        saved_out_ = ::dup(STDOUT_FILENO);
-        saved_err_ = ::dup(STDERR_FILENO);
-        ::dup2(fileno(file_), STDOUT_FILENO);
-        ::dup2(fileno(file_), STDERR_FILENO);
-    }
-    // Puts stdout and stderr back; with `show`, copies what was written to stderr.
-    void end(bool show) {
-        if (!file_) return;
-        fflush(stdout);
-        fflush(stderr);
-        ::dup2(saved_out_, STDOUT_FILENO);
-        ::dup2(saved_err_, STDERR_FILENO);
-        ::close(saved_out_);
-        ::close(saved_err_);
-        if (show) {
-            rewind(file_);
-            char buf[4096];
-            for (size_t n; (n = fread(buf, 1, sizeof buf, file_)) > 0;) fwrite(buf, 1, n, stderr);
-        }
-        fclose(file_);
-        file_ = nullptr;
-    }
-    ~Hush() { end(false); }
-
-private:
-    FILE* file_ = nullptr;
-    int saved_out_ = -1, saved_err_ = -1;
-};
-
 // A layer tar of upper directory `upper`, stored in the image store.
 stage3::StoredLayer store_upper(const std::string& upper) {
     std::string tar = scratch_dir("layer") ;
@@ -214,7 +175,7 @@ std::vector<std::string> layer_dirs(const BuildState& state) {
 
 }  // namespace
 
-stage3::StoredLayer run_step(const BuildState& state, const RunStep& step, bool quiet) {
+stage3::StoredLayer run_step(const BuildState& state, const RunStep& step, const BuildEvents& events) {
     std::vector<std::string> lowers = layer_dirs(state);
     if (lowers.empty()) throw Error("RUN", "the image has no files to run a command in (FROM scratch)");
     const json config = state.result.config.value("config", json::object());

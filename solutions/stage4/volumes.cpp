@@ -1,7 +1,8 @@
 // Chapter 4: volumes (数据卷) — host directories mounted into a container:
 // `-v /host/dir:/path[:ro]` (a bind mount), `-v name:/path` (a named volume,
 // STATE/volumes/NAME/_data, kept until `box volume rm`), `-v /path` and the
-// image's VOLUMEs (anonymous volumes, named by 64 hex digits).
+// image's VOLUMEs (anonymous volumes, named by 64 hex digits). Volumes are
+// records of lib's RecordStore keyed by name (STATE/volumes/NAME/volume.json).
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -30,7 +31,15 @@ namespace fs = std::filesystem;
 namespace box::stage4 {
 namespace {
 
-std::string volumes_dir() { return state_root() + "/volumes"; }
+RecordStore volume_records() { return RecordStore::by_name("volume", state_root() + "/volumes", "volume.json"); }
+
+json new_record(const Labels& labels) { return {{"CreatedAt", now_rfc3339()}, {"Labels", labels}}; }
+
+// What a killed box left: a create's empty directory goes, a remove's is
+// finished; a volume's files whose record is lost are a volume again.
+void repair_volumes() {
+    volume_records().repair([](const std::string&) { return new_record({}); });
+}
 
 }  // namespace
 
@@ -110,30 +119,27 @@ void check_volume_name(const std::string& name) {
         throw Error("invalid volume name \"" + name + "\"", "use [a-zA-Z0-9][a-zA-Z0-9_.-] (at least two characters)");
 }
 
-std::string volume_path(const std::string& name) { return volumes_dir() + "/" + name + "/_data"; }
+std::string volume_path(const std::string& name) { return volume_records().path(name) + "/_data"; }
 
 std::string create_volume(const std::string& name, const Labels& labels) {
     check_volume_name(name);
-    FileLock lock(volumes_dir());
-    std::string dir = volumes_dir() + "/" + name;
-    if (!is_directory(dir + "/_data")) {  // an existing volume is kept as it is, as docker's
-        make_dirs(dir + "/_data");
-        write_file_atomic(dir + "/volume.json", json{{"CreatedAt", now_rfc3339()}, {"Labels", labels}}.dump());
-    }
+    RecordStore records = volume_records();
+    FileLock lock = records.lock();
+    if (!records.id_of_name(name).empty()) return name;  // an existing volume is kept as it is, as docker's
+    make_dirs(volume_path(name));
+    records.create(name, name, new_record(labels), true);  // the record last: now it exists
     return name;
 }
 
 std::vector<std::string> list_volumes() {
-    std::vector<std::string> out;
-    if (!is_directory(volumes_dir())) return out;
-    for (const auto& e : fs::directory_iterator(volumes_dir()))
-        if (e.is_directory() && exists(e.path().string() + "/_data")) out.push_back(e.path().filename());
+    std::vector<std::string> out = volume_records().ids();
     std::sort(out.begin(), out.end());
     return out;
 }
 
 std::vector<json> list_volumes(const Filters& f) {
     f.check_values("dangling", {"true", "false", "1", "0"});
+    repair_volumes();
     bool dangling_wanted = f.has("dangling") && (f.values("dangling").back() == "true" || f.values("dangling").back() == "1");
     std::vector<json> out;
     for (const auto& name : list_volumes()) {
@@ -149,6 +155,7 @@ std::vector<json> list_volumes(const Filters& f) {
 }
 
 std::vector<std::string> prune_volumes(const Filters& f) {
+    repair_volumes();
     std::vector<std::string> removed;
     for (const auto& name : list_volumes()) {
         if (!volume_users(name).empty()) continue;
@@ -160,26 +167,29 @@ std::vector<std::string> prune_volumes(const Filters& f) {
 }
 
 json inspect_volume(const std::string& name) {
-    std::string dir = volumes_dir() + "/" + name;
-    if (!is_directory(dir + "/_data")) throw Error("No such volume: " + name, "see 'box volume ls'");
-    json meta = json::parse(try_read_file(dir + "/volume.json").value_or("{}"), nullptr, false);
+    RecordStore records = volume_records();
+    records.find(name, "see 'box volume ls'");
+    json meta = json::object();
+    try {
+        meta = records.read(name);
+    } catch (const Error&) {  // not JSON: the volume still is, without its labels
+    }
     if (!meta.is_object()) meta = json::object();
     json labels = meta.value("Labels", json::object());
     return {{"CreatedAt", meta.value("CreatedAt", "")},
             {"Driver", "local"},
             {"Labels", labels.is_object() ? labels : json::object()},
-            {"Mountpoint", dir + "/_data"},
+            {"Mountpoint", volume_path(name)},
             {"Name", name},
             {"Options", json::object()},
             {"Scope", "local"}};
 }
 
 void remove_volume(const std::string& name) {
-    inspect_volume(name);  // it exists
-    FileLock lock(volumes_dir());
-    std::error_code ec;
-    fs::remove_all(volumes_dir() + "/" + name, ec);
-    if (ec) throw Error("remove volume " + name, ec.message());
+    RecordStore records = volume_records();
+    FileLock lock = records.lock();
+    records.find(name, "see 'box volume ls'");
+    records.remove(name, name);
 }
 
 VolumeMount parse_volume(const std::string& text) {

@@ -165,3 +165,35 @@ TEST_CASE("cp copies both ways and resolves the container's symlinks inside it",
     REQUIRE_ONE_ERROR_LINE(sb.box({"cp", "files:/no/such/file", out}), 1);
     CHECK(sb.box({"rm", "-f", id}).status == 0);
 }
+
+TEST_CASE("volumes a killed box left half-made: a create's directory is no volume and goes, a remove's is finished, "
+          "a volume whose record is lost keeps its files",
+          "[stage4][volumes][given]") {
+    Sandbox sb;
+    std::string volumes = sb.dir() + "/state/volumes";
+    CHECK(sb.box({"volume", "create", "kept"}).status == 0);
+    std::ofstream(volumes + "/kept/_data/file") << "precious";
+    CHECK(sb.box({"volume", "create", "lost"}).status == 0);
+    std::ofstream(volumes + "/lost/_data/file") << "still here";
+    // As a create, a remove and a disk problem cut short would leave them.
+    fs::create_directories(volumes + "/cut/_data");
+    fs::create_directories(volumes + "/.removing-gone-0123abcd/_data");
+    std::ofstream(volumes + "/.removing-gone-0123abcd/_data/f") << "x";
+    fs::remove(volumes + "/lost/volume.json");
+    auto r = sb.box({"volume", "inspect", "cut"});
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("No such volume: cut") != std::string::npos);
+    REQUIRE_ONE_ERROR_LINE(sb.box({"volume", "create", "../escape"}), 1);
+    r = sb.box({"volume", "inspect", "../volumes/kept"});
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("No such volume") != std::string::npos);
+
+    CHECK(lines(sb.box({"volume", "ls", "-q"}).out) == std::vector<std::string>{"kept", "lost"});
+    CHECK_FALSE(fs::exists(volumes + "/cut"));
+    CHECK_FALSE(fs::exists(volumes + "/.removing-gone-0123abcd"));
+    CHECK(read_host_file(volumes + "/lost/_data/file") == "still here");
+    CHECK(read_host_file(volumes + "/kept/_data/file") == "precious");
+    CHECK(sb.box({"volume", "rm", "kept", "lost"}).status == 0);
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+    CHECK_FALSE(fs::exists(volumes + "/kept"));
+}

@@ -363,6 +363,46 @@ TEST_CASE("A failing RUN reports its exit code and leaves no container, mount, l
     CHECK(sb.leftovers().empty());
 }
 
+TEST_CASE("What a build shows: a RUN's stdout and stderr as written, within its step; -q and the compact view show "
+          "only a failed step's, on stderr",
+          "[stage6][output]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string ctx = make_context(sb, {{"Dockerfile", "FROM busybox\nRUN echo one; echo two >&2; echo three\n"}});
+
+    // docker's classic builder: both streams of the step, in the order the
+    // command wrote them, on stdout between its container's two lines.
+    auto r = build(sb, ctx, {"--progress", "plain", "--no-cache"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    std::smatch m;
+    CHECK(std::regex_search(r.out, m, std::regex(" ---> Running in ([0-9a-f]{12})\none\ntwo\nthree\n"
+                                                 "Removing intermediate container ([0-9a-f]{12})\n")));
+    CHECK(m.size() == 3);
+    if (m.size() == 3) CHECK(m[1] == m[2]);
+    CHECK(r.err.find("two") == std::string::npos);
+
+    // -q: the image id alone; nothing of a step that succeeded.
+    r = build(sb, ctx, {"-q", "--no-cache"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(std::regex_match(r.out, std::regex("sha256:[0-9a-f]{64}\n")));
+    CHECK(r.err.empty());
+
+    // A failed step's output, on stderr before the error, with -q and in the compact view.
+    std::string failing = make_context(sb, {{"Dockerfile", "FROM busybox\nRUN echo visible; echo on-err >&2; exit 4\n"}});
+    for (auto flags : {std::vector<std::string>{"-q"}, std::vector<std::string>{"--progress", "tty"}}) {
+        r = build(sb, failing, flags);
+        BOX_SHOW(r);
+        CHECK(r.status == 1);
+        CHECK(r.err.find("visible\non-err\n") != std::string::npos);
+        CHECK(lines(r.err).back() == "box: The command '/bin/sh -c echo visible; echo on-err >&2; exit 4' returned a non-zero code: 4");
+        CHECK(r.out.find("visible") == std::string::npos);
+    }
+    CHECK(container_dirs(sb) == 0);
+    CHECK(sb.leftovers().empty());
+}
+
 TEST_CASE("Bad Dockerfiles and bad flags get one error line naming the file and line", "[stage6][errors]") {
     Sandbox sb;
     import_busybox(sb);

@@ -85,7 +85,8 @@ inline size_t state_entries(const Sandbox& sb, const std::string& sub) {
     std::string dir = sb.dir() + "/state/" + sub;
     if (!std::filesystem::exists(dir)) return 0;
     size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename() != ".lock") ++n;  // a store's lock is no entry
     return n;
 }
 

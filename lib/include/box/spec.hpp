@@ -169,6 +169,9 @@ struct ContainerSpec {
     bool keep_rootfs = false;       ///< chapter 4: the container is kept: its writable layer outlives a run
     bool init = false;              ///< chapter 4: --init, box's init as PID 1 (sys::exec_as_init)
     std::map<std::string, std::string> sysctls;  ///< chapter 4: --sysctl, namespaced kernel parameters
+    /// chapter 4: a descriptor of box's that becomes the command's stdout and
+    /// stderr (a build step's pipe), -1 for box's own; never stored
+    int output_fd = -1;
     SecuritySpec security;          ///< chapter 5: capabilities, seccomp, masks, devices, ...
     NetworkSpec net;                ///< chapter 7: the network, ports, names (with NetworkMode::Bridge)
 };
