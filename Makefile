@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
-STAGES   := 1 2 3 4 5 6 7
+STAGES   := 1 2 3 4 5 6 7 8
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
@@ -45,6 +45,7 @@ tool:
 
 build: tool
 	@ln -sfn $(BUILD)/box box
+	@if [ -e $(BUILD)/box-compose ]; then ln -sfn $(BUILD)/box-compose box-compose; else rm -f box-compose; fi
 	@echo "./box -> $(BUILD)/box (stage $(STAGE), from $(FROM)$(if $(SOLVED), solved $(SOLVED)))"
 
 $(addprefix stage,$(STAGES)):

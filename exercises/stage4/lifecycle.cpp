@@ -192,17 +192,20 @@ int run_foreground(const ContainerStore& store, const Container& c, const Output
     stage1::SignalForwarder signals;
     stage1::StartedContainer started;
     std::optional<FileLock> starting = starting_lock(c);
-    ContainerSpec spec = c.spec;
+    const ContainerSpec* spec = &c.spec;
+    ContainerSpec with_output;
     Fd output_read, output_write;
     if (output) {  // the command's stdout and stderr: one pipe, so their order is kept
         int p[2];
         if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe", errno);
         output_read = Fd(p[0]);
         output_write = Fd(p[1]);
-        spec.output_fd = p[1];
+        with_output = c.spec;
+        with_output.output_fd = p[1];
+        spec = &with_output;
     }
     try {
-        started = stage1::start_container(spec);
+        started = stage1::start_container(*spec);
         output_write.reset();  // the container's now
     } catch (const Error& e) {
         update_state(store, c.id, [&](Container& x) {

@@ -193,8 +193,6 @@ void resolve_network(ContainerSpec& spec) {
     if (!spec.net.aliases.empty() && n.name == "bridge")
         throw Error("network-scoped alias is supported only for containers in user defined networks",
                     "create one: box network create NAME");
-    if (!spec.net.links.empty() && n.name != "bridge")
-        throw Error("conflicting options", "--link is for the default bridge network (a user network resolves names)");
     for (auto& a : spec.net.more) {  // its other networks: there, and named as the store names them
         try {
             a.name = NetworkStore().find(a.name == "default" ? "bridge" : a.name).name;

@@ -1,0 +1,275 @@
+// Stage 8, black-box: projects of busybox services brought up and down by
+// ./box compose, checked in what box's listings, the containers and the
+// kernel show.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace boxtest;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The busybox two-service app: an httpd, and a client that fetches its page
+// by the service's name, an alias and a link alias.
+const char* kApp = R"(
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80 -h /www
+    volumes: ["./www:/www:ro", "logs:/logs"]
+    networks:
+      default:
+        aliases: [site]
+    labels:
+      tier: front
+  client:
+    image: busybox
+    depends_on: [web]
+    links: ["web:linked"]
+    command: sh -c 'for n in web site linked; do wget -qO- http://$$n/ || exit 1; done'
+volumes:
+  logs:
+)";
+
+std::vector<std::string> names_of(const Sandbox& sb, const std::vector<std::string>& list_args) {
+    return lines(sb.box(list_args).out);
+}
+
+}  // namespace
+
+TEST_CASE("up -d of a two-service app: the client reaches the httpd by service name, alias and link; everything "
+          "is labelled; down leaves nothing",
+          "[stage8][up]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string dir = make_project(sb, "app", {{"compose.yaml", kApp}, {"www/index.html", "hello from web\n"}});
+    ProjectGuard guard{sb, dir};
+    auto r = compose(sb, dir, {"up", "-d"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find(" Network app_default  Created") != std::string::npos);
+    CHECK(r.err.find(" Container app-web-1  Started") != std::string::npos);
+    CHECK(r.err.find(" Container app-web-1  Started") < r.err.find(" Container app-client-1  Started"));
+
+    // The client ran to its end and fetched the page three times.
+    auto client = sb.box({"wait", "app-client-1"});
+    CHECK(trim(client.out) == "0");
+    CHECK(sb.box({"logs", "app-client-1"}).out == "hello from web\nhello from web\nhello from web\n");
+
+    // Labels on everything, found by box's own listings.
+    json web = inspect_container(sb, "app-web-1");
+    CHECK(web["Config"]["Labels"]["com.docker.compose.project"] == "app");
+    CHECK(web["Config"]["Labels"]["com.docker.compose.service"] == "web");
+    CHECK(web["Config"]["Labels"]["com.docker.compose.container-number"] == "1");
+    CHECK(web["Config"]["Labels"]["com.docker.compose.project.working_dir"] == dir);
+    CHECK(web["Config"]["Labels"]["tier"] == "front");
+    CHECK(web["State"]["Running"] == true);
+    CHECK(names_of(sb, {"ps", "-q", "--filter", "label=com.docker.compose.project=app"}).size() == 1);
+    CHECK(names_of(sb, {"network", "ls", "-q", "--filter", "label=com.docker.compose.network=default"}).size() == 1);
+    CHECK(names_of(sb, {"volume", "ls", "-q", "--filter", "label=com.docker.compose.project=app"}) == std::vector<std::string>{"app_logs"});
+
+    // ps: the project's containers with their service.
+    std::string ps = compose_ok(sb, dir, {"ps", "-a"});
+    CHECK(ps.rfind("NAME", 0) == 0);
+    CHECK(ps.find("app-web-1") != std::string::npos);
+    CHECK(ps.find("app-client-1") != std::string::npos);
+    CHECK(lines(compose_ok(sb, dir, {"ps", "--services"})) == std::vector<std::string>{"web"});
+    CHECK(compose_ok(sb, dir, {"logs", "client"}).find("client-1  | hello from web") != std::string::npos);
+
+    // down: containers and the network go; the volume stays without -v, goes with it.
+    r = compose(sb, dir, {"down"});
+    BOX_SHOW(r);
+    CHECK(r.status == 0);
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(names_of(sb, {"network", "ls", "-q", "--filter", "label=com.docker.compose.project=app"}).empty());
+    CHECK(names_of(sb, {"volume", "ls", "-q"}) == std::vector<std::string>{"app_logs"});
+    CHECK(compose(sb, dir, {"down", "-v"}).status == 0);
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("up again changes nothing; a changed service is recreated, alone, keeping its volumes; orphans are "
+          "reported, then removed",
+          "[stage8][reconcile]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string yaml = R"(
+services:
+  keeper:
+    image: busybox
+    command: sleep 300
+    volumes: ["data:/data", "/scratch"]
+  other:
+    image: busybox
+    command: sleep 300
+volumes:
+  data:
+)";
+    std::string dir = make_project(sb, "rc", {{"compose.yaml", yaml}});
+    ProjectGuard guard{sb, dir};
+    compose_ok(sb, dir, {"up", "-d"});
+    std::string keeper = inspect_container(sb, "rc-keeper-1")["Id"], other = inspect_container(sb, "rc-other-1")["Id"];
+    REQUIRE(sb.box({"exec", "rc-keeper-1", "sh", "-c", "echo named > /data/f; echo anon > /scratch/f"}).status == 0);
+
+    // Unchanged: the same containers, still running.
+    auto r = compose(sb, dir, {"up", "-d"});
+    BOX_SHOW(r);
+    CHECK(r.err.find(" Container rc-keeper-1  Running") != std::string::npos);
+    CHECK(inspect_container(sb, "rc-keeper-1")["Id"] == keeper);
+    CHECK(inspect_container(sb, "rc-other-1")["Id"] == other);
+
+    // keeper's command changes: it alone is made anew, its volumes' files still there.
+    std::ofstream(dir + "/compose.yaml") << std::regex_replace(yaml, std::regex("sleep 300\n    volumes"), "sleep 301\n    volumes");
+    r = compose(sb, dir, {"up", "-d"});
+    BOX_SHOW(r);
+    CHECK(r.err.find(" Container rc-keeper-1  Recreate") != std::string::npos);
+    json now = inspect_container(sb, "rc-keeper-1");
+    CHECK(now["Id"] != keeper);
+    CHECK(now["Config"]["Cmd"] == json({"sleep", "301"}));
+    CHECK(inspect_container(sb, "rc-other-1")["Id"] == other);
+    CHECK(sb.box({"exec", "rc-keeper-1", "cat", "/data/f", "/scratch/f"}).out == "named\nanon\n");
+    CHECK(sb.box({"ps", "-aq"}).out.size() == 2 * 13);  // the old container is gone
+
+    // --force-recreate makes new ones anyway; --no-recreate keeps them.
+    compose_ok(sb, dir, {"up", "-d", "--force-recreate", "other"});
+    std::string other2 = inspect_container(sb, "rc-other-1")["Id"];
+    CHECK(other2 != other);
+
+    // other leaves the file: an orphan, reported; --remove-orphans removes it.
+    std::ofstream(dir + "/compose.yaml") << std::regex_replace(yaml, std::regex("  other:\n    image: busybox\n    command: sleep 300\n"), "");
+    r = compose(sb, dir, {"up", "-d"});
+    BOX_SHOW(r);
+    CHECK(r.err.find("Found orphan containers ([rc-other-1])") != std::string::npos);
+    CHECK(inspect_container(sb, "rc-other-1")["Id"] == other2);
+    compose_ok(sb, dir, {"up", "-d", "--remove-orphans"});
+    CHECK(sb.box({"inspect", "rc-other-1"}).status != 0);
+
+    // --scale: numbered containers, and back down.
+    compose_ok(sb, dir, {"up", "-d", "--scale", "keeper=2"});
+    CHECK(inspect_container(sb, "rc-keeper-2")["Config"]["Labels"]["com.docker.compose.container-number"] == "2");
+    compose_ok(sb, dir, {"up", "-d"});
+    CHECK(sb.box({"inspect", "rc-keeper-2"}).status != 0);
+    compose_ok(sb, dir, {"down", "-v"});
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("up attached shows each line prefixed with its container; --exit-code-from returns that service's status",
+          "[stage8][attach]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string dir = make_project(sb, "att", {{"compose.yaml", R"(
+services:
+  server:
+    image: busybox
+    command: sh -c 'echo serving; sleep 30'
+  client:
+    image: busybox
+    depends_on: [server]
+    command: sh -c 'echo asking; exit 3'
+)"}});
+    ProjectGuard guard{sb, dir};
+    auto r = compose(sb, dir, {"up", "--exit-code-from", "client", "-t", "1"});
+    BOX_SHOW(r);
+    CHECK(r.status == 3);
+    CHECK(r.out.find("client-1  | asking\n") != std::string::npos);
+    CHECK(r.out.find("server-1  | serving\n") != std::string::npos);
+    CHECK(r.out.find("client-1 exited with code 3") != std::string::npos);
+    // Aborting stopped the server too.
+    CHECK(inspect_container(sb, "att-server-1")["State"]["Running"] == false);
+}
+
+TEST_CASE("depends_on conditions: a dependency that must complete, and one that must be healthy, are waited "
+          "for; a failing one stops up",
+          "[stage8][depends]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string dir = make_project(sb, "dep", {{"compose.yaml", R"(
+services:
+  migrate:
+    image: busybox
+    command: sh -c 'sleep 1; echo done > /shared/migrated'
+    volumes: ["shared:/shared"]
+  db:
+    image: busybox
+    command: sh -c 'sleep 1; touch /ready; sleep 300'
+    healthcheck:
+      test: ["CMD", "test", "-f", "/ready"]
+      interval: 200ms
+      retries: 50
+  app:
+    image: busybox
+    command: sh -c 'cat /shared/migrated; sleep 300'
+    volumes: ["shared:/shared"]
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+      db: {condition: service_healthy}
+volumes:
+  shared:
+)"}});
+    ProjectGuard guard{sb, dir};
+    auto r = compose(sb, dir, {"up", "-d"}, RunOptions{"", std::chrono::seconds(60), {}});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find(" Container dep-db-1  Healthy") != std::string::npos);
+    CHECK(r.err.find(" Container dep-migrate-1  Exited") != std::string::npos);
+    CHECK(inspect_container(sb, "dep-app-1")["State"]["Running"] == true);
+    for (int i = 0; i < 50 && sb.box({"logs", "dep-app-1"}).out.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(sb.box({"logs", "dep-app-1"}).out == "done\n");  // it started after migrate had finished
+    compose_ok(sb, dir, {"down", "-v", "-t", "0"});
+
+    // A dependency that fails: up stops with docker compose's words; its dependant is never made.
+    std::ofstream(dir + "/compose.yaml") << R"(
+services:
+  migrate:
+    image: busybox
+    command: sh -c 'exit 4'
+  app:
+    image: busybox
+    command: sleep 300
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+)";
+    r = compose(sb, dir, {"up", "-d"});
+    BOX_SHOW(r);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("service \"migrate\" didn't complete successfully: exit 4") != std::string::npos);
+    CHECK(sb.box({"inspect", "dep-app-1"}).status != 0);
+    compose_ok(sb, dir, {"down", "-v"});
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("box-compose is box compose; config prints the model; a bad file makes nothing", "[stage8][cli]") {
+    Sandbox sb;
+    std::string dir = make_project(sb, "cli", {{"docker-compose.yml", "version: '3'\nservices:\n  web:\n    image: busybox:${TAG:-1.36}\n    ports: ['8080:80']\n"}});
+    std::vector<std::string> argv = sb.box_argv({"-f", dir + "/docker-compose.yml", "config"});
+    argv[0] = fs::path(argv[0]).parent_path().string() + "/box-compose";
+    auto r = run(argv);
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("image: busybox:1.36") != std::string::npos);
+    CHECK(r.out.find("published: \"8080\"") != std::string::npos);
+    CHECK(r.out.find("target: 80") != std::string::npos);
+    CHECK(r.err.find("`version` is obsolete") != std::string::npos);
+    CHECK(compose_ok(sb, dir, {"config", "--services"}) == "web\n");
+    CHECK(compose_ok(sb, dir, {"version"}).rfind("box compose version ", 0) == 0);
+
+    // A file error: one line, exit 1, nothing made.
+    std::ofstream(dir + "/docker-compose.yml") << "services:\n  web:\n    image: busybox\n    colour: red\n";
+    r = compose(sb, dir, {"up", "-d"});
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(r.err.find("services.web additional property colour is not allowed (line 4)") != std::string::npos);
+    r = compose(sb, dir, {"-p", "Not Valid", "ps"});
+    REQUIRE_ONE_ERROR_LINE(r, 1);
+    CHECK(sb.box({"network", "ls", "-q", "--filter", "label=com.docker.compose.project"}).out.empty());
+    CHECK(sb.leftovers().empty());
+}
