@@ -1,6 +1,7 @@
 // Chapter 8: `box compose` — its global flags (which files, which project)
 // and its commands, each a few lines over the functions of this stage and
 // those `box run`, `box ps` and `box logs` use.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,10 +14,12 @@
 #include "box/render.hpp"
 #include "box/util.hpp"
 #include "box/yaml.hpp"
+#include "exec.hpp"
 #include "lifecycle.hpp"
 #include "logs.hpp"
 #include "ps.hpp"
 #include "stage3.hpp"
+#include "stage7.hpp"
 #include "stage8.hpp"
 
 namespace box::stage8 {
@@ -300,6 +303,167 @@ void register_commands() {
                     say(x, "Removing");
                     stage4::remove_container(stage4::ContainerStore(state_root()), x.id, false, each->volumes);
                     say(x, "Removed");
+                }
+                return 0;
+            };
+        });
+
+        // exec, run: a command in a service's container, or in a new one-off container
+        struct Exec {
+            bool no_tty = false, detach = false, privileged = false, rm = false, no_deps = false, service_ports = false;
+            int index = 1;
+            std::vector<std::string> env, publish;
+            std::string user, workdir, name, entrypoint;
+        };
+        auto xo = std::make_shared<Exec>();
+        auto* ex = c.add_subcommand("exec", "Execute a command in a running container");
+        ex->prefix_command();
+        ex->add_flag("-T,--no-TTY", xo->no_tty, "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
+        ex->add_flag("-d,--detach", xo->detach, "Detached mode: run command in the background");
+        ex->add_flag("--privileged", xo->privileged, "Give extended privileges to the process");
+        ex->add_option("-e,--env", xo->env, "Set environment variables")->allow_extra_args(false);
+        ex->add_option("-u,--user", xo->user, "Run the command as this user");
+        ex->add_option("-w,--workdir", xo->workdir, "Path to workdir directory for this command");
+        ex->add_option("--index", xo->index, "Index of the container if service has multiple replicas")->capture_default_str();
+        ex->callback([=] {
+            *chosen = [=] {
+                auto rest = ex->remaining();
+                if (rest.size() < 2) throw Error("exec", "usage: box compose exec [OPTIONS] SERVICE COMMAND [ARGS...]");
+                Project p = load();
+                std::string want = container_name(p, rest[0], xo->index);
+                std::vector<Container> mine = of_services(p, {rest[0]}, false);
+                auto it = std::find_if(mine.begin(), mine.end(), [&](const Container& x) { return x.name == want; });
+                if (it == mine.end()) throw Error("service \"" + rest[0] + "\" is not running", "start it with 'box compose up -d'");
+                stage4::ExecOptions o;
+                o.args.assign(rest.begin() + 1, rest.end());
+                o.env = xo->env;
+                o.user = xo->user;
+                o.workdir = xo->workdir;
+                o.detach = xo->detach;
+                o.privileged = xo->privileged;
+                o.interactive = !xo->detach;
+                o.tty = !xo->no_tty && !xo->detach && ::isatty(STDIN_FILENO);
+                return stage4::exec_in(*it, o);
+            };
+        });
+        auto* run = c.add_subcommand("run", "Run a one-off command on a service");
+        run->prefix_command();
+        run->add_flag("--rm", xo->rm, "Automatically remove the container when it exits");
+        run->add_flag("-d,--detach", xo->detach, "Run container in background and print container ID");
+        run->add_flag("-T,--no-TTY", xo->no_tty, "Disable pseudo-TTY allocation (default: a TTY when stdin is one)");
+        run->add_flag("--no-deps", xo->no_deps, "Don't start linked services");
+        run->add_flag("--service-ports", xo->service_ports, "Run command with the service's ports published");
+        run->add_option("-e,--env", xo->env, "Set environment variables")->allow_extra_args(false);
+        run->add_option("-p,--publish", xo->publish, "Publish a container's port(s) to the host")->allow_extra_args(false);
+        run->add_option("--name", xo->name, "Assign a name to the container");
+        run->add_option("--entrypoint", xo->entrypoint, "Override the entrypoint of the image");
+        run->add_option("-u,--user", xo->user, "Run as specified username or uid");
+        run->add_option("-w,--workdir", xo->workdir, "Working directory inside the container");
+        run->callback([=] {
+            *chosen = [=] {
+                auto rest = run->remaining();
+                if (rest.empty()) throw Error("run", "usage: box compose run [OPTIONS] SERVICE [COMMAND] [ARGS...]");
+                Project p = load();
+                const std::string service = rest[0];
+                if (!p.model["services"].contains(service)) throw Error("no such service: " + service, "see 'box compose config --services'");
+                // Its dependencies first (up -d of them), unless --no-deps; then its own image.
+                UpOptions deps;
+                deps.detach = true;
+                for (const auto& [dep, how] : member(p.model["services"][service], "depends_on").items())
+                    if (p.model["services"].contains(dep)) deps.services.push_back(dep);
+                if (!xo->no_deps && !deps.services.empty()) stage8::up(p, deps);
+                prepare(p, {service}, UpOptions{});
+                ContainerRequest r = service_request(p, service, 1);
+                r.Name = xo->name.empty() ? p.name + "-" + service + "-run-" + random_hex(12) : xo->name;
+                r.Config.Labels[label::kOneoff] = "True";
+                if (rest.size() > 1) r.Config.Cmd.assign(rest.begin() + 1, rest.end());
+                if (!xo->entrypoint.empty()) r.Config.Entrypoint = std::vector<std::string>{xo->entrypoint};
+                for (const auto& e : xo->env) r.Config.Env.push_back(e);
+                if (!xo->user.empty()) r.Config.User = xo->user;
+                if (!xo->workdir.empty()) r.Config.WorkingDir = xo->workdir;
+                if (!xo->service_ports) r.HostConfig.PortBindings.clear();
+                for (const auto& spec : xo->publish) {  // -p [IP:][HOST:]CONTAINER[/PROTO]
+                    std::string port = spec, proto = "tcp";
+                    if (size_t slash = port.rfind('/'); slash != std::string::npos) proto = port.substr(slash + 1), port = port.substr(0, slash);
+                    auto parts = split(port, ':');
+                    RequestPortBinding b;
+                    if (parts.size() == 3) b = {parts[0], parts[1]};
+                    else if (parts.size() == 2) b.HostPort = parts[0];
+                    r.HostConfig.PortBindings[parts.back() + "/" + proto].push_back(b);
+                }
+                r.HostConfig.AutoRemove = xo->rm;
+                r.HostConfig.RestartPolicy.Name = "no";
+                r.Config.Tty = !xo->no_tty && !xo->detach && ::isatty(STDIN_FILENO);
+                r.Config.OpenStdin = !xo->detach;
+                Container x = stage4::create_container(r);
+                stage4::ContainerStore store(state_root());
+                if (xo->detach) {
+                    stage4::start_detached(x);
+                    printf("%s\n", x.name.c_str());
+                    return 0;
+                }
+                return stage4::run_foreground(store, x);
+            };
+        });
+
+        // port, top, kill
+        struct Port { std::string protocol = "tcp"; int index = 1; };
+        auto pt = std::make_shared<Port>();
+        auto port_args = std::make_shared<std::vector<std::string>>();
+        auto* port = c.add_subcommand("port", "Print the public port for a port binding");
+        port->add_option("--protocol", pt->protocol, "tcp or udp")->capture_default_str();
+        port->add_option("--index", pt->index, "Index of the container if service has multiple replicas")->capture_default_str();
+        port->add_option("SERVICE PRIVATE_PORT", *port_args, "The service and its port")->expected(2);
+        port->callback([=] {
+            *chosen = [=] {
+                Project p = load();
+                std::string want = container_name(p, (*port_args)[0], pt->index);
+                auto port_number = parse_number<int>((*port_args)[1]);
+                if (!port_number) throw Error("invalid port \"" + (*port_args)[1] + "\"", "a number");
+                for (const auto& x : of_services(p, {(*port_args)[0]}, false)) {
+                    if (x.name != want) continue;
+                    for (const auto& m : stage7::published_ports(x.id))
+                        if (m.container_port == *port_number && m.protocol == pt->protocol) {
+                            printf("%s:%d\n", m.host_ip.empty() ? "0.0.0.0" : m.host_ip.c_str(), m.host_port);
+                            return 0;
+                        }
+                    throw Error("no port " + (*port_args)[1] + "/" + pt->protocol + " for container " + x.name, "see 'box compose ps'");
+                }
+                throw Error("service \"" + (*port_args)[0] + "\" is not running", "start it with 'box compose up -d'");
+            };
+        });
+        auto top_names = std::make_shared<std::vector<std::string>>();
+        auto* top = c.add_subcommand("top", "Display the running processes");
+        top->add_option("SERVICE", *top_names, "Services");
+        top->callback([=] {
+            *chosen = [=] {
+                Project p = load();
+                int status = 0;
+                for (const auto& x : of_services(p, *top_names, false)) {
+                    printf("%s\n", x.name.c_str());
+                    fflush(stdout);
+                    status |= stage4::top(x, {});
+                    printf("\n");
+                }
+                return status;
+            };
+        });
+        struct Kill { std::string signal = "SIGKILL"; std::vector<std::string> names; };
+        auto kl = std::make_shared<Kill>();
+        auto* kill = c.add_subcommand("kill", "Force stop service containers");
+        kill->add_option("-s,--signal", kl->signal, "SIGNAL to send to the container")->capture_default_str();
+        kill->add_option("SERVICE", kl->names, "Services");
+        kill->callback([=] {
+            *chosen = [=] {
+                int sig = stage4::parse_signal(kl->signal);
+                Project p = load();
+                stage4::ContainerStore store(state_root());
+                for (const auto& x : of_services(p, kl->names, false)) {
+                    say(x, "Killing");
+                    if (sig == SIGKILL || sig == SIGTERM) stage4::update_stopped_by_user(store, x, true);
+                    // SIGKILL ends it for sure: return once its end is recorded, as docker's kill does.
+                    if (stage4::signal_container(x, sig) && sig == SIGKILL) stage4::wait_container(store, x.id);
+                    say(x, "Killed");
                 }
                 return 0;
             };

@@ -203,6 +203,11 @@ std::vector<stage4::Container> project_containers(const std::string& project, bo
 /// service_image()), showing the build's compact view on stderr.
 void build_image(const Project& p, const std::string& name);
 
+/// What the containers of `services` need before they are made: the
+/// project's networks they are on and its volumes (made if missing), and
+/// their images (built or pulled as up's `o` says).
+void prepare(const Project& p, const std::vector<std::string>& services, const UpOptions& o);
+
 /// Brings the project up as `o` asks: its networks and volumes, images
 /// (pulled or built), then each service's containers in start order —
 /// created, recreated or started as the reconcile decides, each service only

@@ -367,6 +367,12 @@ int show_logs(const Project& p, const std::vector<Container>& started, const sta
     return status;
 }
 
+void prepare(const Project& p, const std::vector<std::string>& services, const UpOptions& o) {
+    make_networks(p, services);
+    make_volumes(p);
+    for (const auto& name : services) get_image(p, name, o);
+}
+
 std::vector<Container> project_containers(const std::string& project, bool oneoff) {
     stage4::PsQuery q;
     q.all = true;
@@ -395,9 +401,7 @@ int up(const Project& p, const UpOptions& o) {
         warn_orphans(orphans);
     }
 
-    make_networks(p, order);
-    make_volumes(p);
-    for (const auto& name : order) get_image(p, name, o);
+    prepare(p, order, o);
 
     std::vector<Container> attached;
     for (const auto& name : order) {

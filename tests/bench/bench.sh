@@ -61,6 +61,15 @@
 # and docker-publish's. `make bench` runs this script in a network namespace of its
 # own (unshare -n): the bridges and rules of box and podman vanish with it; a docker
 # engine outside it cannot be reached on 127.0.0.1 (docker-publish reports so).
+# At stage >= 8 (box has `compose`), a compose table, COMPOSE_RUNS runs after 1 warmup:
+#   box-compose-up     `BOX compose up --exit-code-from client` of a busybox app (an
+#                      httpd, and a client that fetches its page by service name and
+#                      exits) until the client is done (`down -t 0` between runs, not timed)
+#   box-compose-noop   `BOX compose up -d` of a 10-service project already up (nothing to do)
+#   docker-compose-up, docker-compose-noop   the same with docker-compose, if a docker
+#                      engine answers
+# with targets box-compose-up <= 0.15 x docker-compose-up and box-compose-noop <= 0.1 x
+# docker-compose-noop (podman-compose is not a row: here it could not resolve a service name).
 # Targets: box median <= 0.5 x crun median; box+limits median <= 0.5 x crun+limits
 # median; box+limits at most 1 ms above box-stage1 (the cost of limits);
 # box-image median <= 0.5 x crun-image median; pull throughput >= 1.0 x skopeo's;
@@ -91,6 +100,7 @@ PULL_RUNS=${BENCH_PULL_RUNS:-5}             # pulls of the ~107 MB image, per to
 PUBLISH_RUNS=${BENCH_PUBLISH_RUNS:-20}      # run -d -p to the first HTTP answer, per engine
 PAIRED_RUNS=${BENCH_PAIRED_RUNS:-$((2 * RUNS))}  # pairs of runs for the targets "X adds <= N ms"
 BUILD_RUNS=${BENCH_BUILD_RUNS:-10}          # builds of each kind, per tool
+COMPOSE_RUNS=${BENCH_COMPOSE_RUNS:-10}      # compose up of each kind, per tool
 LIMITS=(-m 64m --pids-limit 100)            # box's limits; bundle-limits has the same
 TMP=$(mktemp -d /tmp/box-bench.XXXXXX)      # every state dir and the OCI bundles live here
 ID=box-bench-$$                             # container ids: unique to this script run
@@ -490,6 +500,44 @@ publish_bench() {
   $p rm -f "$c" >/dev/null 2>&1 || true
   [[ $name == docker-publish ]] && docker rmi busybox:latest >/dev/null 2>&1 || true
 }
+# compose_bench NAME: box-compose-{up,noop} or docker-compose-{up,noop} (see the top),
+# on the image busybox that box-image imported (docker: loaded from its saved tar).
+compose_bench() {
+  local name=$1 c dir=$TMP/compose-${1%-*} project=bench$$
+  case $name in
+    box-*) c="$(printf '%q --root %q compose -p %s' "$BOX" "$TMP/box-image-state" "$project")" ;;
+    docker-*)
+      command -v docker-compose >/dev/null || { echo "not installed" >"$TMP/$name.err"; return 0; }
+      command -v docker >/dev/null && docker info >/dev/null 2>&1 ||
+        { echo "no docker engine answers" >"$TMP/$name.err"; return 0; }
+      docker image inspect busybox:latest >/dev/null 2>&1 || docker load -i "$TMP/busybox.tar" >/dev/null 2>&1
+      c="docker-compose -p $project" ;;
+  esac
+  mkdir -p "$dir"
+  if [[ $name == *-up ]]; then
+    cat >"$dir/docker-compose.yml" <<'YAML'
+services:
+  web:
+    image: busybox:latest
+    command: httpd -f -p 80 -h /etc
+  client:
+    image: busybox:latest
+    depends_on: [web]
+    command: sh -c 'for i in $$(seq 100); do wget -q -O /dev/null http://web/hostname && exit 0; usleep 20000; done; exit 1'
+YAML
+    local cmd="cd $dir && $c up --exit-code-from client -t 0 >/dev/null 2>&1"
+    if ! bash -c "$cmd" 2>"$TMP/$name.err"; then
+      echo "up --exit-code-from client failed" >>"$TMP/$name.err"; bash -c "cd $dir && $c down -t 0" >/dev/null 2>&1; return 0
+    fi
+    hyperfine --shell=bash --warmup 1 --runs "$COMPOSE_RUNS" --style none --export-json "$TMP/$name.json" \
+      --prepare "cd $dir && $c down -t 0 >/dev/null 2>&1 || true" -- "$cmd" >/dev/null 2>"$TMP/$name.err" || true
+  else
+    { echo "services:"; for i in $(seq 10); do printf '  s%d:\n    image: busybox:latest\n    command: sleep 600\n' "$i"; done; } >"$dir/docker-compose.yml"
+    bash -c "cd $dir && $c up -d" >/dev/null 2>"$TMP/$name.err" || { bash -c "cd $dir && $c down -t 0" >/dev/null 2>&1; return 0; }
+    measure_loop "$name" "$COMPOSE_RUNS" "cd $dir && $c up -d >/dev/null 2>&1" || true
+  fi
+  bash -c "cd $dir && $c down -t 0" >/dev/null 2>&1 || true
+}
 # build_bench: the build table's rows (see the top), on the image busybox that box-image
 # imported and the peers loaded; BUILD_RUNS runs of each after 1 warmup.
 build_bench() {
@@ -648,6 +696,11 @@ if [[ -n $networks ]]; then
   in_own_cgroups publish_bench box-publish || exit 1
   publish_bench podman-publish
   publish_bench docker-publish
+fi
+[[ $("$BOX" --help 2>&1 || true) == *' compose '* ]] && composes=1 || composes=
+if [[ -n $composes ]]; then
+  for r in box-compose-up box-compose-noop; do in_own_cgroups compose_bench "$r" || exit 1; done
+  for r in docker-compose-up docker-compose-noop; do compose_bench "$r"; done
 fi
 
 # The peers share one OCI bundle: `spec` defaults, /bin/true, the same rootfs; the
@@ -878,4 +931,29 @@ elif ! measured skopeo-pull; then echo "target: $what: SKIP (skopeo-pull not mea
 else
   printf 'target: %s (%.1f MB/s vs %.1f MB/s): %s\n' "$what" "$(mbps box-pull)" "$(mbps skopeo-pull)" \
     "$(verdict "$(ms box-pull median) <= $(ms skopeo-pull median)")"
+fi
+if [[ -n $composes ]]; then
+  printf '\ncompose: up = `compose up --exit-code-from client` of an httpd and a client that fetches it by\n'
+  printf 'service name (down between runs, not timed); noop = `compose up -d` of 10 services already up;\n'
+  printf '%s runs after 1 warmup\n' "$COMPOSE_RUNS"
+  printf '%-20s %10s %10s %10s %10s  %s\n' row median_ms mean_ms min_ms max_ms 'box/row (medians)'
+  for r in box-compose-up docker-compose-up box-compose-noop docker-compose-noop; do
+    ref=box-compose-up; [[ $r == *noop ]] && ref=box-compose-noop
+    if measured "$r" && measured "$ref"; then
+      printf '%-20s %10.2f %10.2f %10.2f %10.2f  %5.2f\n' "$r" "$(ms "$r" median)" "$(ms "$r" mean)" \
+        "$(ms "$r" min)" "$(ms "$r" max)" "$(jq -n "$(ms "$ref" median) / $(ms "$r" median)")"
+    else
+      printf '%-20s %s\n' "$r" "$(grep -v '^$' "$TMP/$r.err" 2>/dev/null | tail -n1 || echo failed)"
+    fi
+  done
+  for pair in "box-compose-up docker-compose-up 0.15" "box-compose-noop docker-compose-noop 0.1"; do
+    set -- $pair
+    what="$1 median <= $3 x $2 median"
+    if ! measured "$1" || ! measured "$2"; then
+      echo "target: $what: SKIP ($2: $(tail -n1 "$TMP/$2.err" 2>/dev/null))"
+    else
+      printf 'target: %s (%.2f ms vs %.2f ms): %s\n' "$what" "$(ms "$1" median)" "$(jq -n "$3 * $(ms "$2" median)")" \
+        "$(verdict "$(ms "$1" median) <= $3 * $(ms "$2" median)")"
+    fi
+  done
 fi

@@ -273,3 +273,49 @@ TEST_CASE("box-compose is box compose; config prints the model; a bad file makes
     CHECK(sb.box({"network", "ls", "-q", "--filter", "label=com.docker.compose.project"}).out.empty());
     CHECK(sb.leftovers().empty());
 }
+
+TEST_CASE("exec, run, port, top and kill act on a service's containers; one-off containers are labelled and go "
+          "with down",
+          "[stage8][commands]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string dir = make_project(sb, "cmds", {{"compose.yaml", R"(
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80
+    ports: ["127.0.0.1::80"]
+    environment: {GREETING: hi}
+)"}});
+    ProjectGuard guard{sb, dir};
+    compose_ok(sb, dir, {"up", "-d"});
+    // exec: in the running container, with its environment.
+    CHECK(compose_ok(sb, dir, {"exec", "-T", "web", "sh", "-c", "echo $GREETING"}) == "hi\n");
+    auto r = compose(sb, dir, {"exec", "-T", "web", "sh", "-c", "exit 4"});
+    CHECK(r.status == 4);
+    // port: the host port the kernel forwards to the container's 80.
+    std::string port = trim(compose_ok(sb, dir, {"port", "web", "80"}));
+    CHECK(std::regex_match(port, std::regex("127\\.0\\.0\\.1:[0-9]+")));
+    CHECK(inspect_container(sb, "cmds-web-1")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == port.substr(port.find(':') + 1));
+    // run: a new container of the service, its status returned; --rm leaves nothing.
+    r = compose(sb, dir, {"run", "--rm", "-T", "web", "sh", "-c", "echo one-off $GREETING; exit 5"});
+    BOX_SHOW(r);
+    CHECK(r.status == 5);
+    CHECK(r.out == "one-off hi\n");
+    CHECK(lines(sb.box({"ps", "-aq"}).out).size() == 1);
+    r = compose(sb, dir, {"run", "-d", "web", "sleep", "60"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    std::string oneoff = trim(r.out);
+    CHECK(oneoff.rfind("cmds-web-run-", 0) == 0);
+    CHECK(inspect_container(sb, oneoff)["Config"]["Labels"]["com.docker.compose.oneoff"] == "True");
+    // top: the service's processes; kill: SIGKILL by default.
+    CHECK(compose_ok(sb, dir, {"top", "web"}).find("httpd") != std::string::npos);
+    compose_ok(sb, dir, {"kill", "web"});
+    json web = inspect_container(sb, "cmds-web-1");
+    CHECK(web["State"]["Running"] == false);
+    CHECK(web["State"]["ExitCode"] == 137);
+    compose_ok(sb, dir, {"down", "-t", "0"});
+    CHECK(sb.box({"ps", "-aq"}).out.empty());
+    CHECK(sb.leftovers().empty());
+}
