@@ -67,9 +67,11 @@ using Lookup = std::function<std::optional<std::string>(const std::string& name)
 /// NAME is set and not empty, else "", `${NAME+word}` if set; `${NAME:?msg}`
 /// throws box::Error `required variable NAME is missing a value: msg` if unset
 /// or empty, `${NAME?msg}` if unset. A word may hold references of its own.
-/// An unset NAME with no default is "" and adds its name to `unset` (the
-/// caller warns once per name). Anything else after `$` (a `$` alone, `${}`,
-/// an unclosed `${`) throws `Invalid template: "TEXT"`.
+/// An unset NAME referenced without an operator (`$NAME`, `${NAME}`) is ""
+/// and adds its name to `unset`, at each such reference (the caller warns
+/// once per name); the operator forms add nothing. Anything else after `$`
+/// (a `$` alone, `${}`, an unclosed `${`, a `:` with no operator after it)
+/// throws `Invalid template: "TEXT"`, TEXT the whole text given.
 std::string interpolate(const std::string& text, const Lookup& lookup, std::vector<std::string>& unset);
 
 /// `doc` with interpolate() applied to every string value (keys stay as
@@ -134,7 +136,7 @@ std::string normalise_project_name(const std::string& name);
 /// names' order. A dependency that is not a service throws box::Error
 /// `service "A" depends on undefined service "B"` (unless its `required` is
 /// false: then it is ignored); a cycle throws `dependency cycle detected: A
-/// -> B -> A`, starting from the first service (by name) on it.
+/// -> B -> A`: the walk's path from the service met again, then that service.
 std::vector<std::string> start_order(const json& services);
 
 // ---- a service's containers (service.cpp) --------------------------------------
