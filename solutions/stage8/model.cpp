@@ -25,7 +25,8 @@ const std::set<std::string> kUnsupportedService = {
     "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "credential_spec", "develop",
     "device_cgroup_rules", "domainname", "extends", "external_links", "gpus", "group_add", "ipc", "isolation",
     "label_file", "logging", "mac_address", "mem_reservation", "mem_swappiness", "memswap_limit", "models",
-    "oom_kill_disable", "oom_score_adj", "pid", "platform", "post_start", "pre_stop", "provider", "runtime", "secrets",
+    "oom_kill_disable", "oom_score_adj", "pid", "platform", "post_start", "pre_start", "pre_stop", "provider",
+    "pull_refresh_after", "runtime", "secrets",
     "shm_size", "storage_opt", "userns_mode", "uts", "use_api_socket", "devices", "network_mode"};
 
 // What one file's checks need: where it is, and the lines for messages.

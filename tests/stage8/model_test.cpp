@@ -287,4 +287,31 @@ TEST_CASE("compose-go's loader files: cycles and an empty file are refused with 
     std::string with_version = error_for("compose-test-with-version.yaml");
     INFO(with_version);
     CHECK(with_version.empty());  // `version` is obsolete: a warning, not an error
+
+    // Every key the specification's schema has is one box knows: used, or refused as
+    // "not supported" — never "additional property" (box's own key lists, kept in step).
+    json schema = json::parse(box::read_file(kit_root() + "/../shared/conformance/compose-go/schema/compose-spec.json"));
+    const json& defs = schema.contains("$defs") ? schema["$defs"] : schema["definitions"];
+    auto check_keys = [&](const json& properties, const std::function<std::string(const std::string&)>& file_with) {
+        for (const auto& [key, unused] : properties.items()) {
+            std::string dir = make_project(sb, random_name("key-", 6), {{"compose.yaml", file_with(key)}});
+            std::string error = error_of([&] { load(dir); });
+            INFO(key << ": " << error);
+            CHECK(error.find("additional property") == std::string::npos);
+        }
+    };
+    check_keys(schema["properties"], [](const std::string& k) { return k + ": null\nservices: {}\n"; });
+    check_keys(defs["service"]["properties"], [](const std::string& k) {
+        return "services:\n  s:\n    image: busybox\n    " + k + ": null\n";
+    });
+    for (const char* section : {"network", "volume"})
+        check_keys(defs[section]["properties"], [&](const std::string& k) {
+            return std::string(section) + "s:\n  x:\n    " + k + ": null\nservices: {}\n";
+        });
+    check_keys(defs["healthcheck"]["properties"], [](const std::string& k) {
+        return "services:\n  s:\n    image: busybox\n    healthcheck:\n      " + k + ": null\n";
+    });
+    check_keys(defs["deployment"]["properties"], [](const std::string& k) {
+        return "services:\n  s:\n    image: busybox\n    deploy:\n      " + k + ": null\n";
+    });
 }
