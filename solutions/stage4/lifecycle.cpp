@@ -333,17 +333,33 @@ int cleanup_helper(const std::string& id, int wait_status) {
 void stop_container(const ContainerStore& store, const std::string& ref, std::optional<int> grace) {
     // BEGIN ADVANCED EXERCISE 11: stop_container()
     Container c = store.find(ref);
+    // The container as it is now, or none if its end removed it (--rm) meanwhile: stopped.
+    auto now_or_gone = [&]() -> std::optional<Container> {
+        try {
+            return store.find(c.id);
+        } catch (const Error&) {  // its record goes first when it is removed, then its directory
+            if (!std::filesystem::exists(c.dir + "/config.json")) return std::nullopt;
+            throw;
+        }
+    };
     // Not told: the container's own --stop-timeout (-1: no limit), else 10 s; and its --stop-signal.
     int grace_seconds = grace ? *grace : c.request.Config.StopTimeout.value_or(10);
     int stop_signal = c.request.Config.StopSignal.empty() ? SIGTERM : parse_signal(c.request.Config.StopSignal);
     if (c.running()) {
-        update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
+        try {
+            update_state(store, c.id, [](Container& x) { x.state.stopped_by_user = true; });
+        } catch (const Error&) {
+            if (!now_or_gone()) return;
+            throw;
+        }
         {
             // A `box __start` in progress holds this lock until the container
             // runs and is recorded; one after it sees stopped_by_user and does
             // not start a --restart's next run.
             FileLock starting = starting_lock(c);
-            c = store.find(c.id);  // as it is now: it may have ended, or be between two runs
+            auto now = now_or_gone();  // as it is now: it may have ended, or be between two runs
+            if (!now) return;
+            c = *now;
             if (c.state.status == Status::Restarting && c.state.pid <= 0 &&
                 process_alive(c.state.supervisor, c.state.supervisor_start))
                 ::kill(c.state.supervisor, SIGKILL);  // only the shim waits, between two runs
@@ -361,13 +377,13 @@ void stop_container(const ContainerStore& store, const std::string& ref, std::op
         // Until its supervisor (the shim's __cleanup, or a foreground box) has
         // recorded the end, the container is "running" to everyone else.
         for (int i = 0; i < 200; ++i) {
-            if (!std::filesystem::exists(c.dir)) return;  // a --rm container: its end removed it
-            Container now = store.find(c.id);
-            if (!now.running() || !process_alive(now.state.supervisor, now.state.supervisor_start)) break;
-            wait_gone(now.state.supervisor, std::chrono::milliseconds(50));
+            auto now = now_or_gone();
+            if (!now) return;  // a --rm container: its end removed it
+            if (!now->running() || !process_alive(now->state.supervisor, now->state.supervisor_start)) break;
+            wait_gone(now->state.supervisor, std::chrono::milliseconds(50));
         }
     }
-    if (std::filesystem::exists(c.dir)) clean_up_leftovers(store, store.find(c.id));
+    if (auto now = now_or_gone()) clean_up_leftovers(store, *now);
     // END EXERCISE
 }
 
