@@ -357,10 +357,14 @@ std::vector<std::string> volume_users(const std::string& name) {
     return ids;
 }
 
-void remove_anonymous_volumes(const Container& c) {
+bool is_anonymous_volume(const std::string& name) {
     static const std::regex anonymous("[0-9a-f]{64}");
+    return std::regex_match(name, anonymous);
+}
+
+void remove_anonymous_volumes(const Container& c) {
     for (const auto& m : c.spec.mounts)
-        if (m.type == "volume" && std::regex_match(m.name, anonymous) && volume_users(m.name).empty() &&
+        if (m.type == "volume" && is_anonymous_volume(m.name) && volume_users(m.name).empty() &&
             is_directory(volume_path(m.name)))
             remove_volume(m.name);
 }

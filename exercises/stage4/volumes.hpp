@@ -44,6 +44,8 @@ void fill_volumes(ContainerSpec& spec, const RequestHostConfig& host, const json
 /// Makes the named and anonymous volumes of `spec`, and the host directories of
 /// its binds, that do not exist yet.
 void create_volumes(const ContainerSpec& spec);
+/// Whether volume `name` is an anonymous one (`-v /path`, an image's VOLUME): 64 hex digits.
+bool is_anonymous_volume(const std::string& name);
 /// The ids of the containers that use volume `name`.
 std::vector<std::string> volume_users(const std::string& name);
 /// Removes the anonymous volumes of (removed) container `c` that no other uses.

@@ -15,13 +15,13 @@ Error invalid(const std::string& text) { return Error("Invalid template: \"" + t
 
 }  // namespace
 
-std::string interpolate(const std::string& text, const Lookup& lookup, std::vector<std::string>& unset) {
+std::string interpolate(const std::string& text, const EnvLookup& lookup, std::vector<std::string>& unset) {
     // EXERCISE 3: write interpolate() — see chapters/08-compose/README.md, exercise 3.
     // Replace the line below with your code.
     box::not_implemented("interpolate()", "chapters/08-compose", 3);
 }
 
-json interpolate_all(const json& doc, const Lookup& lookup, std::vector<std::string>& unset) {
+json interpolate_all(const json& doc, const EnvLookup& lookup, std::vector<std::string>& unset) {
     std::function<json(const json&, const std::string&)> walk = [&](const json& v, const std::string& path) -> json {
         if (v.is_string()) {
             try {

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -43,11 +42,6 @@ void say(const std::string& kind, const std::string& name, const std::string& wh
 }
 
 stage4::ContainerStore containers() { return stage4::ContainerStore(state_root()); }
-
-std::string label_of(const Container& c, const char* key) {
-    auto it = c.request.Config.Labels.find(key);
-    return it == c.request.Config.Labels.end() ? "" : it->second;
-}
 
 int number_of(const Container& c) { return parse_number<int>(label_of(c, label::kNumber)).value_or(0); }
 
@@ -220,9 +214,8 @@ void wait_for_dependencies(const Project& p, const std::string& name) {
 ContainerRequest request_for(const Project& p, const std::string& name, int number, const Container* old) {
     ContainerRequest r = service_request(p, name, number);
     if (!old) return r;
-    static const std::regex anonymous("[0-9a-f]{64}");
     for (const auto& m : old->spec.mounts) {
-        if (m.type != "volume" || !std::regex_match(m.name, anonymous)) continue;
+        if (m.type != "volume" || !stage4::is_anonymous_volume(m.name)) continue;
         bool taken = std::any_of(r.HostConfig.Binds.begin(), r.HostConfig.Binds.end(), [&](const std::string& b) {
             return split(b, ':').size() > 1 && split(b, ':')[1] == m.destination;
         });
@@ -294,6 +287,15 @@ int show_logs(const Project& p, const std::vector<Container>& started, const sta
     pthread_sigmask(SIG_BLOCK, &signals, &old);
     Fd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
     std::vector<std::thread> threads;
+    struct Joined {  // the followers end with their containers; the mask is put back whatever happens
+        std::vector<std::thread>& threads;
+        sigset_t old;
+        ~Joined() {
+            for (auto& t : threads)
+                if (t.joinable()) t.join();
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        }
+    } joined{threads, old};
     for (size_t i = 0; i < started.size(); ++i) {
         threads.emplace_back([&, i] {
             const Container& c = started[i];
@@ -347,13 +349,18 @@ int show_logs(const Project& p, const std::vector<Container>& started, const sta
             // Which ended: say so, as docker compose does, and act on it.
             for (const auto& c : started) {
                 if (!up) break;
-                Container now = containers().find(c.id);
-                if (now.running() || reported.count(c.id)) continue;
+                std::optional<Container> now;
+                try {
+                    now = containers().find(c.id);
+                } catch (const Error&) {  // removed meanwhile (`box rm -f` elsewhere): it ended
+                }
+                if ((now && now->running()) || reported.count(c.id)) continue;
                 reported.insert(c.id);
+                int code = now ? now->state.exit_code : 137;
                 std::lock_guard<std::mutex> hold(out);
-                printf("%s exited with code %d\n", short_name(c).c_str(), now.state.exit_code);
+                printf("%s exited with code %d\n", short_name(c).c_str(), code);
                 fflush(stdout);
-                if (!o.exit_code_from.empty() && label_of(c, label::kService) == o.exit_code_from) status = now.state.exit_code;
+                if (!o.exit_code_from.empty() && label_of(c, label::kService) == o.exit_code_from) status = code;
                 if ((o.abort_on_exit || !o.exit_code_from.empty()) && !aborting) {
                     aborting = true;
                     fprintf(stderr, "Aborting on container exit...\n");
@@ -362,8 +369,6 @@ int show_logs(const Project& p, const std::vector<Container>& started, const sta
             if (aborting) stop_all();
         }
     }
-    for (auto& t : threads) t.join();
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return status;
 }
 

@@ -27,10 +27,7 @@ namespace {
 
 using stage4::Container;
 
-std::string service_of(const Container& c) {
-    auto it = c.request.Config.Labels.find(label::kService);
-    return it == c.request.Config.Labels.end() ? "" : it->second;
-}
+std::string service_of(const Container& c) { return label_of(c, label::kService); }
 
 // The project's containers of `services` (all if none), in start order.
 std::vector<Container> of_services(const Project& p, const std::vector<std::string>& services, bool all) {
@@ -46,6 +43,14 @@ std::vector<Container> of_services(const Project& p, const std::vector<std::stri
         out.insert(out.end(), mine.begin(), mine.end());
     }
     return out;
+}
+
+// Container `index` of service `service`, running; throws box::Error if it is not.
+Container running_container(const Project& p, const std::string& service, int index) {
+    std::string want = container_name(p, service, index);
+    for (const auto& x : of_services(p, {service}, false))
+        if (x.name == want) return x;
+    throw Error("service \"" + service + "\" is not running", "start it with 'box compose up -d'");
 }
 
 void say(const Container& c, const char* what) { fprintf(stderr, " Container %s  %s\n", c.name.c_str(), what); }
@@ -329,11 +334,7 @@ void register_commands() {
             *chosen = [=] {
                 auto rest = ex->remaining();
                 if (rest.size() < 2) throw Error("exec", "usage: box compose exec [OPTIONS] SERVICE COMMAND [ARGS...]");
-                Project p = load();
-                std::string want = container_name(p, rest[0], xo->index);
-                std::vector<Container> mine = of_services(p, {rest[0]}, false);
-                auto it = std::find_if(mine.begin(), mine.end(), [&](const Container& x) { return x.name == want; });
-                if (it == mine.end()) throw Error("service \"" + rest[0] + "\" is not running", "start it with 'box compose up -d'");
+                Container target = running_container(load(), rest[0], xo->index);
                 stage4::ExecOptions o;
                 o.args.assign(rest.begin() + 1, rest.end());
                 o.env = xo->env;
@@ -343,7 +344,7 @@ void register_commands() {
                 o.privileged = xo->privileged;
                 o.interactive = !xo->detach;
                 o.tty = !xo->no_tty && !xo->detach && ::isatty(STDIN_FILENO);
-                return stage4::exec_in(*it, o);
+                return stage4::exec_in(target, o);
             };
         });
         auto* run = c.add_subcommand("run", "Run a one-off command on a service");
@@ -416,20 +417,15 @@ void register_commands() {
         port->add_option("SERVICE PRIVATE_PORT", *port_args, "The service and its port")->expected(2);
         port->callback([=] {
             *chosen = [=] {
-                Project p = load();
-                std::string want = container_name(p, (*port_args)[0], pt->index);
                 auto port_number = parse_number<int>((*port_args)[1]);
                 if (!port_number) throw Error("invalid port \"" + (*port_args)[1] + "\"", "a number");
-                for (const auto& x : of_services(p, {(*port_args)[0]}, false)) {
-                    if (x.name != want) continue;
-                    for (const auto& m : stage7::published_ports(x.id))
-                        if (m.container_port == *port_number && m.protocol == pt->protocol) {
-                            printf("%s:%d\n", m.host_ip.empty() ? "0.0.0.0" : m.host_ip.c_str(), m.host_port);
-                            return 0;
-                        }
-                    throw Error("no port " + (*port_args)[1] + "/" + pt->protocol + " for container " + x.name, "see 'box compose ps'");
-                }
-                throw Error("service \"" + (*port_args)[0] + "\" is not running", "start it with 'box compose up -d'");
+                Container x = running_container(load(), (*port_args)[0], pt->index);
+                for (const auto& m : stage7::published_ports(x.id))
+                    if (m.container_port == *port_number && m.protocol == pt->protocol) {
+                        printf("%s:%d\n", m.host_ip.empty() ? "0.0.0.0" : m.host_ip.c_str(), m.host_port);
+                        return 0;
+                    }
+                throw Error("no port " + (*port_args)[1] + "/" + pt->protocol + " for container " + x.name, "see 'box compose ps'");
             };
         });
         auto top_names = std::make_shared<std::vector<std::string>>();

@@ -15,7 +15,7 @@ Error invalid(const std::string& text) { return Error("Invalid template: \"" + t
 
 }  // namespace
 
-std::string interpolate(const std::string& text, const Lookup& lookup, std::vector<std::string>& unset) {
+std::string interpolate(const std::string& text, const EnvLookup& lookup, std::vector<std::string>& unset) {
     // BEGIN EXERCISE 3: interpolate()
     std::string out;
     size_t i = 0;
@@ -87,7 +87,7 @@ std::string interpolate(const std::string& text, const Lookup& lookup, std::vect
     // END EXERCISE
 }
 
-json interpolate_all(const json& doc, const Lookup& lookup, std::vector<std::string>& unset) {
+json interpolate_all(const json& doc, const EnvLookup& lookup, std::vector<std::string>& unset) {
     std::function<json(const json&, const std::string&)> walk = [&](const json& v, const std::string& path) -> json {
         if (v.is_string()) {
             try {

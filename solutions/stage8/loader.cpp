@@ -110,7 +110,7 @@ Project load_project(const LoadOptions& o) {
         for (const auto& [k, v] : parse_dotenv(*text, f, from_shell)) p.env[k] = v;
     }
     for (const auto& [k, v] : shell) p.env[k] = v;
-    Lookup lookup = [&](const std::string& name) -> std::optional<std::string> {
+    EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
         auto it = p.env.find(name);
         if (it == p.env.end()) return std::nullopt;
         return it->second;

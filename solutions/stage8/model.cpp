@@ -34,7 +34,6 @@ struct Checker {
     const std::string& source;
     const std::string& dir;
     const std::map<std::string, int>& lines;
-    std::vector<std::string>& warnings;
 
     // `line_of`: the path whose line the message gives (default: `path`'s).
     [[noreturn]] void fail(const std::string& path, const std::string& why, const std::string& line_of = "") const {
@@ -564,7 +563,7 @@ struct Checker {
 
 json normalise(const json& doc, const std::string& source, const std::string& dir,
                const std::map<std::string, int>& lines, std::vector<std::string>& warnings) {
-    Checker check{source, dir, lines, warnings};
+    Checker check{source, dir, lines};
     if (doc.is_null()) throw Error(source, "empty compose file");
     check.keys(doc, "(root)", {"version", "name", "services", "networks", "volumes"}, kUnsupportedTop);
     if (doc.contains("version"))
@@ -599,7 +598,7 @@ void merge_models(json& base, const json& over) {
             else into = v;
         }
     static const std::set<std::string> replaced = {"command", "entrypoint", "image", "build", "healthcheck", "networks", "deploy"};
-    static const std::set<std::string> merged_maps = {"environment", "labels", "sysctls", "depends_on", "ulimits", "extra_hosts_map"};
+    static const std::set<std::string> merged_maps = {"environment", "labels", "sysctls", "depends_on", "ulimits"};
     for (const auto& [name, s] : member(over, "services").items()) {
         json& into = base["services"][name];
         if (!into.is_object()) {

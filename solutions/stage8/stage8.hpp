@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "box/dotenv.hpp"
 #include "box/request.hpp"
 #include "logs.hpp"
 #include "stage4.hpp"
@@ -55,10 +56,13 @@ inline const json& member(const json& j, const std::string& key) {
     return it != j.end() && it->is_object() ? *it : empty;
 }
 
-// ---- interpolation (interpolate.cpp) ----------------------------------------
+/// Container `c`'s label `key` (label::...), or "".
+inline std::string label_of(const stage4::Container& c, const std::string& key) {
+    auto it = c.request.Config.Labels.find(key);
+    return it == c.request.Config.Labels.end() ? "" : it->second;
+}
 
-/// A variable's value, or nothing if it is not set.
-using Lookup = std::function<std::optional<std::string>(const std::string& name)>;
+// ---- interpolation (interpolate.cpp) ----------------------------------------
 
 /// Exercise 3: `text` with every variable reference replaced, as the Compose
 /// specification says: `$$` is one `$`; `$NAME` and `${NAME}` its value
@@ -72,11 +76,11 @@ using Lookup = std::function<std::optional<std::string>(const std::string& name)
 /// once per name); the operator forms add nothing. Anything else after `$`
 /// (a `$` alone, `${}`, an unclosed `${`, a `:` with no operator after it)
 /// throws `Invalid template: "TEXT"`, TEXT the whole text given.
-std::string interpolate(const std::string& text, const Lookup& lookup, std::vector<std::string>& unset);
+std::string interpolate(const std::string& text, const EnvLookup& lookup, std::vector<std::string>& unset);
 
 /// `doc` with interpolate() applied to every string value (keys stay as
 /// written); an error names the value's path ("services.web.image").
-json interpolate_all(const json& doc, const Lookup& lookup, std::vector<std::string>& unset);
+json interpolate_all(const json& doc, const EnvLookup& lookup, std::vector<std::string>& unset);
 
 // ---- the model (model.cpp) -----------------------------------------------------
 
