@@ -90,8 +90,11 @@ json interpolate_all(const json& doc, const EnvLookup& lookup, std::vector<std::
 /// absolute context, ports, volumes, networks, depends_on, environment,
 /// labels... each in one shape. `dir` is the project directory (relative
 /// paths are from there); `lines` (from yaml_to_json) are for messages.
+/// `env_file` is only listed (path, required): load_project() reads the files.
+/// Not `interpolated` (config --no-interpolate), a string value holding a
+/// `$` is kept as written where a typed value or a form would be checked.
 json normalise(const json& doc, const std::string& source, const std::string& dir,
-               const std::map<std::string, int>& lines, std::vector<std::string>& warnings);
+               const std::map<std::string, int>& lines, std::vector<std::string>& warnings, bool interpolated = true);
 
 /// Merges `over` (a later -f file, normalised) into `base` as the Compose
 /// specification says: mappings key by key, a service's command, entrypoint
@@ -109,6 +112,7 @@ struct LoadOptions {
     std::vector<std::string> env_files;  ///< --env-file (instead of PROJECT_DIR/.env)
     std::vector<std::string> profiles;   ///< --profile (and COMPOSE_PROFILES)
     std::string cwd;                     ///< where discovery starts ("": the working directory)
+    bool interpolate = true;             ///< false: `${VAR}` kept as written (config --no-interpolate)
 };
 
 /// A loaded project: what every compose command works on.
@@ -122,10 +126,13 @@ struct Project {
 
 /// Reads the project the options name: finds the files (compose.yaml,
 /// compose.yml, docker-compose.yaml, docker-compose.yml in the directory or
-/// its parents, with their override file), reads .env, interpolates, checks
-/// and normalises each file, merges them, and works out the name (-p >
-/// COMPOSE_PROJECT_NAME > `name:` > the directory's name). Services of
-/// profiles not enabled are left out. Warnings go to stderr. Throws box::Error.
+/// its parents, with their override file), reads .env (or --env-file, or
+/// COMPOSE_ENV_FILES: each file seeing the shell's variables, then the files'
+/// before it), interpolates, checks and normalises each file, merges them,
+/// reads each service's env_file into its environment (as compose-go does
+/// after its merge), and works out the name (-p > COMPOSE_PROJECT_NAME >
+/// `name:`, normalised > the directory's name). Services of profiles not
+/// enabled are left out. Warnings go to stderr. Throws box::Error.
 Project load_project(const LoadOptions& options);
 
 /// compose-go's normalisation of a project name: lower case, only

@@ -175,26 +175,47 @@ void register_commands() {
 
         // config
         auto* config = c.add_subcommand("config", "Parse, resolve and render compose file in canonical format");
-        struct Config { bool services = false, volumes = false, quiet = false; std::string format = "yaml"; };
+        struct Config { bool services = false, volumes = false, quiet = false, no_interpolate = false; std::string format = "yaml"; };
         auto co = std::make_shared<Config>();
         config->add_flag("--services", co->services, "Print the service names, one per line");
         config->add_flag("--volumes", co->volumes, "Print the volume names, one per line");
         config->add_flag("-q,--quiet", co->quiet, "Only validate the configuration, don't print anything");
+        config->add_flag("--no-interpolate", co->no_interpolate, "Don't interpolate environment variables");
         config->add_option("--format", co->format, "Format the output: yaml or json")->capture_default_str();
         config->callback([=] {
             *chosen = [=] {
+                lo->interpolate = !co->no_interpolate;
                 Project p = load();
                 if (co->quiet) return 0;
                 if (co->services) {
                     for (const auto& name : start_order(p.model["services"])) printf("%s\n", name.c_str());
-                } else if (co->volumes) {
+                    return 0;
+                }
+                if (co->volumes) {
                     for (const auto& [key, v] : p.model["volumes"].items()) printf("%s\n", key.c_str());
-                } else if (co->format == "json") {
-                    printf("%s\n", p.model.dump(2).c_str());
-                } else if (co->format == "yaml") {
-                    fputs(json_to_yaml(p.model).c_str(), stdout);
-                } else {
+                    return 0;
+                }
+                if (co->format != "yaml" && co->format != "json")
                     throw Error("unsupported format \"" + co->format + "\"", "yaml or json");
+                // As docker compose prints it: each network and volume with the
+                // name it has on the engine, empty sections left out, env_file
+                // already read into environment; and, interpolated, every `$`
+                // doubled so that the output reads back as the same model.
+                json shown = p.model;
+                for (const char* section : {"networks", "volumes"}) {
+                    for (auto& [key, item] : shown[section].items()) {
+                        std::string name = section == std::string("networks") ? network_name(p, key) : volume_name(p, key);
+                        if (!item.is_object()) item = json::object();
+                        item["name"] = name;
+                    }
+                    if (shown[section].empty()) shown.erase(section);
+                }
+                if (!co->no_interpolate)
+                    for (auto& [name, s] : shown["services"].items()) s.erase("env_file");
+                std::string text = co->format == "json" ? shown.dump(2) + "\n" : json_to_yaml(shown);
+                for (char ch : text) {
+                    if (ch == '$' && !co->no_interpolate) fputc('$', stdout);
+                    fputc(ch, stdout);
                 }
                 return 0;
             };

@@ -62,6 +62,49 @@ void check_project_name(const std::string& name) {
                     "with a letter or number");
 }
 
+// Service `s`'s environment as compose-go's WithServicesEnvironmentResolved
+// makes it once the files are merged: a `- KEY` without a value takes the
+// project's value if it has one; then each env_file in turn (a missing one is
+// an error unless `required: false`), its bare `KEY` lines and `${VAR}`
+// looked up in the project's variables, then the service's environment, then
+// what the files before it set; `environment:` wins over the files.
+// Without `read_files` (config --no-interpolate, compose-go's model), only the
+// first step.
+void resolve_environment(json& s, const std::map<std::string, std::string>& project_env, bool read_files) {
+    json given = s.value("environment", json::object());
+    for (auto& [k, v] : given.items())
+        if (auto it = project_env.find(k); v.is_null() && it != project_env.end()) v = it->second;
+    if (!read_files || !s.contains("env_file")) {
+        if (!given.empty()) s["environment"] = given;
+        return;
+    }
+    DotenvVars vars;
+    for (const auto& [k, v] : given.items())
+        if (v.is_string()) vars.emplace_back(k, v.get<std::string>());
+    EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
+        if (auto it = project_env.find(name); it != project_env.end()) return it->second;
+        if (auto it = given.find(name); it != given.end() && it->is_string()) return it->get<std::string>();
+        return std::nullopt;
+    };
+    for (const auto& f : s["env_file"]) {
+        std::string path = f["path"];
+        auto text = try_read_file(path);
+        if (!text) {
+            if (f["required"] == false) continue;
+            throw Error("env file " + path + " not found", "stat " + path + ": no such file or directory");
+        }
+        try {
+            parse_dotenv_into(vars, *text, path, lookup);
+        } catch (const Error& e) {
+            throw Error("failed to read " + path, e.reason());
+        }
+    }
+    json env = json::object();
+    for (const auto& [k, v] : vars) env[k] = v;
+    for (const auto& [k, v] : given.items()) env[k] = v;
+    if (!env.empty()) s["environment"] = env;
+}
+
 }  // namespace
 
 std::string normalise_project_name(const std::string& name) {
@@ -101,14 +144,27 @@ Project load_project(const LoadOptions& o) {
         if (it == shell.end()) return std::nullopt;
         return it->second;
     };
-    std::vector<std::string> env_files;
-    for (const auto& f : o.env_files) env_files.push_back(absolute_from(cwd, f));
-    if (o.env_files.empty() && fs::is_regular_file(p.dir + "/.env")) env_files.push_back(p.dir + "/.env");
+    // --env-file, else COMPOSE_ENV_FILES (comma-separated), else PROJECT_DIR/.env if there.
+    std::vector<std::string> env_files, named = o.env_files;
+    if (named.empty())
+        if (const char* env = ::getenv("COMPOSE_ENV_FILES"))
+            for (const auto& f : split(env, ','))
+                if (!f.empty()) named.push_back(f);
+    for (const auto& f : named) env_files.push_back(absolute_from(cwd, f));
+    if (named.empty() && fs::is_regular_file(p.dir + "/.env")) env_files.push_back(p.dir + "/.env");
+    // Each file sees the shell's variables, then those of the files before it
+    // (compose-go's GetEnvFromFile).
+    DotenvVars from_files;
     for (const auto& f : env_files) {
         auto text = try_read_file(f);
         if (!text) throw Error("couldn't find env file: " + f, "name an existing file with --env-file");
-        for (const auto& [k, v] : parse_dotenv(*text, f, from_shell)) p.env[k] = v;
+        try {
+            parse_dotenv_into(from_files, *text, f, from_shell);
+        } catch (const Error& e) {
+            throw Error("failed to read " + f, e.reason());
+        }
     }
+    p.env.insert(from_files.begin(), from_files.end());
     for (const auto& [k, v] : shell) p.env[k] = v;
     EnvLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
         auto it = p.env.find(name);
@@ -132,8 +188,8 @@ Project load_project(const LoadOptions& o) {
         json doc = yaml_to_json(text, source, &lines);
         if (doc.is_null()) throw Error(source, "empty compose file");
         if (!doc.is_object()) throw Error("validating " + source, "(root) must be a mapping");
-        doc = interpolate_all(doc, lookup, unset);
-        json model = normalise(doc, source, p.dir, lines, warnings);
+        if (o.interpolate) doc = interpolate_all(doc, lookup, unset);
+        json model = normalise(doc, source, p.dir, lines, warnings, o.interpolate);
         if (p.model.is_null()) p.model = model;
         else merge_models(p.model, model);
         p.files.push_back(f == "-" ? cwd + "/-" : f);
@@ -144,16 +200,18 @@ Project load_project(const LoadOptions& o) {
             std::cerr << "WARN[0000] The \"" << name << "\" variable is not set. Defaulting to a blank string.\n";
     for (const auto& w : warnings) std::cerr << "WARN[0000] " << w << "\n";
 
-    // The name: -p, COMPOSE_PROJECT_NAME, `name:`, the directory's.
+    // The name: -p, COMPOSE_PROJECT_NAME, `name:`, the directory's. Those
+    // given are checked; the file's and the directory's are normalised (as
+    // compose-go does: `name: My_App` is my_app).
+    std::string from_file = normalise_project_name(p.model.value("name", ""));
     if (!o.project_name.empty()) {
         check_project_name(o.project_name);
         p.name = o.project_name;
     } else if (auto env = lookup("COMPOSE_PROJECT_NAME"); env && !env->empty()) {
         check_project_name(*env);
         p.name = *env;
-    } else if (p.model.contains("name") && !p.model["name"].get<std::string>().empty()) {
-        check_project_name(p.model["name"]);
-        p.name = p.model["name"];
+    } else if (!from_file.empty()) {
+        p.name = from_file;
     } else {
         p.name = normalise_project_name(fs::path(p.dir).filename().string());
         if (p.name.empty())
@@ -173,6 +231,7 @@ Project load_project(const LoadOptions& o) {
                   std::any_of(profiles.begin(), profiles.end(), [&](const json& x) { return enabled.count(x.get<std::string>()) > 0; });
         it = on ? std::next(it) : services.erase(it);
     }
+    for (auto& [name, s] : services.items()) resolve_environment(s, p.env, o.interpolate);
     // What only the merged files can say: each service has an image or a
     // build, and names only volumes and networks the project defines.
     for (const auto& [name, s] : services.items()) {
@@ -181,7 +240,9 @@ Project load_project(const LoadOptions& o) {
         };
         if (!s.contains("image") && !s.contains("build")) throw invalid("has neither an image nor a build context specified");
         for (const auto& v : s.value("volumes", json::array()))
-            if (v["type"] == "volume" && v.contains("source") && !p.model["volumes"].contains(v["source"].get<std::string>()))
+            if (v.is_object() && v["type"] == "volume" && v.contains("source") &&
+                !p.model["volumes"].contains(v["source"].get<std::string>()) &&
+                (o.interpolate || v["source"].get<std::string>().find('$') == std::string::npos))
                 throw invalid("refers to undefined volume " + v["source"].get<std::string>());
         for (const auto& [net, unused] : member(s, "networks").items())
             if (net != "default" && !p.model["networks"].contains(net)) throw invalid("refers to undefined network " + net);
@@ -204,7 +265,9 @@ Project load_project(const LoadOptions& o) {
             if (!s.contains("depends_on")) s["depends_on"] = json::object();
             if (!s["depends_on"].contains(ref)) s["depends_on"][ref] = {{"condition", "service_started"}, {"required", true}};
         }
-    start_order(services);  // an undefined dependency or a cycle is the file's error, before anything is made
+    // An undefined dependency or a cycle is the file's error, before anything
+    // is made (uninterpolated, `required: ${X}` has no value to decide with).
+    if (o.interpolate) start_order(services);
     return p;
 }
 

@@ -5,7 +5,6 @@
 #include <regex>
 #include <set>
 
-#include "box/dotenv.hpp"
 #include "box/error.hpp"
 #include "box/shell_lexer.hpp"
 #include "box/units.hpp"
@@ -29,11 +28,20 @@ const std::set<std::string> kUnsupportedService = {
     "pull_refresh_after", "runtime", "secrets",
     "shm_size", "storage_opt", "userns_mode", "uts", "use_api_socket", "devices", "network_mode"};
 
-// What one file's checks need: where it is, and the lines for messages.
+// What one file's checks need: where it is, the lines for messages, and
+// whether its variables were interpolated.
 struct Checker {
     const std::string& source;
     const std::string& dir;
     const std::map<std::string, int>& lines;
+    bool interpolated;
+
+    // Read without interpolation (config --no-interpolate), a value holding a
+    // `$` reference has no type yet: it is kept as written, unchecked, as
+    // compose-go's schema takes a string in any such place.
+    bool kept(const json& v) const {
+        return !interpolated && v.is_string() && v.get_ref<const std::string&>().find('$') != std::string::npos;
+    }
 
     // `line_of`: the path whose line the message gives (default: `path`'s).
     [[noreturn]] void fail(const std::string& path, const std::string& why, const std::string& line_of = "") const {
@@ -55,7 +63,8 @@ struct Checker {
         if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
         fail(path, "must be a string");
     }
-    bool boolean(const json& v, const std::string& path) const {
+    json boolean(const json& v, const std::string& path) const {
+        if (kept(v)) return v;
         if (v.is_boolean()) return v.get<bool>();
         if (v.is_string()) {  // interpolated: "${DEBUG:-false}"
             std::string s = to_lower(v.get<std::string>());
@@ -64,13 +73,15 @@ struct Checker {
         }
         fail(path, "must be a boolean");
     }
-    long long integer(const json& v, const std::string& path) const {
+    json integer(const json& v, const std::string& path) const {
+        if (kept(v)) return v;
         if (v.is_number_integer()) return v.get<long long>();
         if (v.is_string())
             if (auto n = parse_number<long long>(v.get<std::string>())) return *n;
         fail(path, "must be an integer");
     }
-    double number(const json& v, const std::string& path) const {
+    json number(const json& v, const std::string& path) const {
+        if (kept(v)) return v;
         if (v.is_number()) return v.get<double>();
         if (v.is_string()) {
             try {
@@ -84,6 +95,7 @@ struct Checker {
     }
     std::string duration(const json& v, const std::string& path) const {
         std::string s = text(v, path);
+        if (kept(v)) return s;
         try {
             parse_duration(s, path);
         } catch (const Error& e) {
@@ -145,12 +157,18 @@ struct Checker {
             fail(path, "additional property " + k + " is not allowed", path + "." + k);
         }
     }
+    // `path` from the project directory, without a trailing `/` (compose-go's
+    // filepath.Join: `build: .` is the directory itself, not "DIR/").
     std::string absolute(const std::string& path) const {
         std::string p = path;
         if (p == "~" || starts_with(p, "~/")) p = (getenv("HOME") ? getenv("HOME") : "/root") + p.substr(1);
-        return fs::path(p).is_absolute() ? fs::path(p).lexically_normal().string()
-                                         : (fs::path(dir) / p).lexically_normal().string();
+        fs::path full = (fs::path(p).is_absolute() ? fs::path(p) : fs::path(dir) / p).lexically_normal();
+        std::string out = full.string();
+        while (out.size() > 1 && out.back() == '/') out.pop_back();
+        return out;
     }
+
+    std::string env_file_path(const std::string& path) const { return interpolated || path.find('$') == std::string::npos ? absolute(path) : path; }
 
     json build(const json& v, const std::string& path) const {
         json out = json::object();
@@ -162,7 +180,8 @@ struct Checker {
         keys(v, path, {"context", "dockerfile", "args", "target", "labels", "network", "no_cache", "pull"},
              {"dockerfile_inline", "ssh", "secrets", "cache_from", "cache_to", "extra_hosts", "isolation", "platforms",
               "privileged", "shm_size", "tags", "ulimits", "additional_contexts", "entitlements", "provenance", "sbom"});
-        out["context"] = absolute(v.contains("context") ? text(v["context"], path + ".context") : ".");
+        std::string context = v.contains("context") ? text(v["context"], path + ".context") : ".";
+        out["context"] = kept(v.value("context", json())) ? context : absolute(context);
         out["dockerfile"] = v.contains("dockerfile") ? text(v["dockerfile"], path + ".dockerfile") : "Dockerfile";
         if (v.contains("args")) out["args"] = mapping(v["args"], path + ".args");
         if (v.contains("target")) out["target"] = text(v["target"], path + ".target");
@@ -176,6 +195,12 @@ struct Checker {
     // ports: "8080:80", "127.0.0.1:8080:80/udp", "80", "9090-9091:8080-8081", 80, or the long form.
     void ports(const json& v, const std::string& path, json& out) const {
         if (!v.is_array()) fail(path, "must be a list");
+        // A short form with a reference cannot be read before interpolation:
+        // compose-go then keeps the whole list as written.
+        if (std::any_of(v.begin(), v.end(), [&](const json& p) { return kept(p); })) {
+            out = v;
+            return;
+        }
         for (size_t i = 0; i < v.size(); ++i) {
             std::string at = path + "." + std::to_string(i);
             const json& p = v[i];
@@ -259,14 +284,14 @@ struct Checker {
                 if (m.contains("tmpfs")) {
                     keys(m["tmpfs"], at + ".tmpfs", {"size", "mode"});
                     vol["tmpfs"] = json::object();
-                    if (m["tmpfs"].contains("size")) {
-                        const json& size = m["tmpfs"]["size"];
-                        vol["tmpfs"]["size"] = size.is_number_integer() ? size.get<long long>()
-                                                                         : parse_bytes(text(size, at + ".tmpfs.size"), "size");
-                    }
+                    if (m["tmpfs"].contains("size")) vol["tmpfs"]["size"] = bytes(m["tmpfs"]["size"], at + ".tmpfs.size");
                     if (m["tmpfs"].contains("mode")) vol["tmpfs"]["mode"] = integer(m["tmpfs"]["mode"], at + ".tmpfs.mode");
                 }
             } else {
+                if (kept(m)) {  // "${SRC}:/data": its parts are known once interpolated
+                    out.push_back(m);
+                    continue;
+                }
                 std::string spec = text(m, at);
                 auto parts = split(spec, ':');
                 if (parts.size() == 1) {
@@ -289,13 +314,12 @@ struct Checker {
                     fail(at, "is not a volume: use SOURCE:TARGET[:MODE] or TARGET");
                 }
             }
-            std::string type = vol["type"];
-            if (type != "bind" && type != "volume" && type != "tmpfs") unsupported(at + ".type " + type);
-            std::string target = vol["target"];
-            if (target.empty() || target[0] != '/') fail(at, "target must be an absolute path: " + target);
+            std::string type = vol["type"], target = vol["target"];
+            if (!kept(vol["type"]) && type != "bind" && type != "volume" && type != "tmpfs") unsupported(at + ".type " + type);
+            if (!kept(vol["target"]) && (target.empty() || target[0] != '/')) fail(at, "target must be an absolute path: " + target);
             if (type == "bind") {
                 if (!vol.contains("source")) fail(at, "source is required for a bind mount");
-                vol["source"] = absolute(vol["source"]);
+                if (!kept(vol["source"])) vol["source"] = absolute(vol["source"]);
             }
             out.push_back(vol);
         }
@@ -337,8 +361,8 @@ struct Checker {
             std::string at = path + "." + name;
             keys(d, at, {"condition", "required", "restart"});
             json e = {{"condition", d.contains("condition") ? text(d["condition"], at + ".condition") : "service_started"},
-                      {"required", d.contains("required") ? boolean(d["required"], at + ".required") : true}};
-            if (!conditions.count(e["condition"])) fail(at + ".condition", "must be one of service_started, service_healthy, service_completed_successfully");
+                      {"required", d.contains("required") ? boolean(d["required"], at + ".required") : json(true)}};
+            if (!kept(e["condition"]) && !conditions.count(e["condition"])) fail(at + ".condition", "must be one of service_started, service_healthy, service_completed_successfully");
             if (d.contains("restart")) e["restart"] = boolean(d["restart"], at + ".restart");
             out[name] = e;
         }
@@ -380,7 +404,8 @@ struct Checker {
         }
         return out;
     }
-    long long bytes(const json& v, const std::string& path) const {
+    json bytes(const json& v, const std::string& path) const {
+        if (kept(v)) return v;
         if (v.is_number_integer()) return v.get<long long>();
         try {
             return parse_bytes(text(v, path), path);
@@ -406,7 +431,8 @@ struct Checker {
         if (s.contains("build")) out["build"] = build(s["build"], at("build"));
         for (const char* k : {"command", "entrypoint"})
             if (s.contains(k)) out[k] = command(s[k], at(k));
-        json env = json::object();
+        // env_file: the files, read once the files are merged (the loader's
+        // resolve_environment(), as compose-go does it after its merge).
         if (s.contains("env_file")) {
             json files = json::array();
             const json& ef = s["env_file"];
@@ -414,28 +440,19 @@ struct Checker {
                 for (size_t i = 0; i < ef.size(); ++i) {
                     std::string p = at("env_file") + "." + std::to_string(i);
                     keys(ef[i], p, {"path", "required", "format"});
-                    json f = {{"path", absolute(text(ef[i].value("path", json()), p + ".path"))},
-                              {"required", ef[i].contains("required") ? boolean(ef[i]["required"], p + ".required") : true}};
+                    json f = {{"path", env_file_path(text(ef[i].value("path", json()), p + ".path"))},
+                              {"required", ef[i].contains("required") ? boolean(ef[i]["required"], p + ".required") : json(true)}};
                     files.push_back(f);
                 }
             } else {
-                for (const auto& f : strings(ef, at("env_file"))) files.push_back({{"path", absolute(f)}, {"required", true}});
-            }
-            for (const auto& f : files) {
-                auto content = try_read_file(f["path"]);
-                if (!content) {
-                    if (f["required"]) fail(at("env_file"), "names a file that is not there: " + f["path"].get<std::string>());
-                    continue;
-                }
-                for (const auto& [k, val] : parse_dotenv(*content, f["path"])) env[k] = val;
+                for (const auto& f : strings(ef, at("env_file"))) files.push_back({{"path", env_file_path(f)}, {"required", true}});
             }
             out["env_file"] = files;
         }
         if (s.contains("environment")) {
-            const json given = mapping(s["environment"], at("environment"));
-            for (const auto& [k, val] : given.items()) env[k] = val;
+            json env = mapping(s["environment"], at("environment"));
+            if (!env.empty()) out["environment"] = env;
         }
-        if (!env.empty()) out["environment"] = env;
         if (s.contains("ports")) {
             json ports_out = json::array();
             ports(s["ports"], at("ports"), ports_out);
@@ -449,7 +466,7 @@ struct Checker {
         if (s.contains("restart")) {
             std::string r = text(s["restart"], at("restart"));
             static const std::regex policy("no|always|unless-stopped|on-failure(:[0-9]+)?");
-            if (!std::regex_match(r, policy)) fail(at("restart"), "must be no, always, on-failure[:N] or unless-stopped");
+            if (!kept(s["restart"]) && !std::regex_match(r, policy)) fail(at("restart"), "must be no, always, on-failure[:N] or unless-stopped");
             out["restart"] = r;
         }
         for (const char* k : {"container_name", "hostname", "working_dir", "user", "stop_signal", "pull_policy", "cpuset"})
@@ -487,7 +504,7 @@ struct Checker {
                     keys(u, p, {"soft", "hard"});
                     limits[k] = {{"soft", integer(u.value("soft", json(0)), p + ".soft")}, {"hard", integer(u.value("hard", json(0)), p + ".hard")}};
                 } else {
-                    long long n = integer(u, p);
+                    json n = integer(u, p);
                     limits[k] = {{"soft", n}, {"hard", n}};
                 }
             }
@@ -500,7 +517,7 @@ struct Checker {
         if (s.contains("scale")) out["scale"] = integer(s["scale"], at("scale"));
         if (out.contains("pull_policy")) {
             static const std::set<std::string> policies = {"always", "never", "missing", "if_not_present", "build"};
-            if (!policies.count(out["pull_policy"])) fail(at("pull_policy"), "must be always, never, missing or build");
+            if (!kept(out["pull_policy"]) && !policies.count(out["pull_policy"])) fail(at("pull_policy"), "must be always, never, missing or build");
         }
         return out;
     }
@@ -513,7 +530,7 @@ struct Checker {
         if (n.contains("name")) out["name"] = text(n["name"], path + ".name");
         if (n.contains("driver")) {
             std::string d = text(n["driver"], path + ".driver");
-            if (d != "bridge") unsupported(path + ".driver " + d);
+            if (d != "bridge" && !kept(n["driver"])) unsupported(path + ".driver " + d);
             out["driver"] = d;
         }
         if (n.contains("external")) out["external"] = boolean(n["external"], path + ".external");
@@ -550,7 +567,7 @@ struct Checker {
         if (v.contains("name")) out["name"] = text(v["name"], path + ".name");
         if (v.contains("driver")) {
             std::string d = text(v["driver"], path + ".driver");
-            if (d != "local") unsupported(path + ".driver " + d);
+            if (d != "local" && !kept(v["driver"])) unsupported(path + ".driver " + d);
             out["driver"] = d;
         }
         if (v.contains("external")) out["external"] = boolean(v["external"], path + ".external");
@@ -562,8 +579,8 @@ struct Checker {
 }  // namespace
 
 json normalise(const json& doc, const std::string& source, const std::string& dir,
-               const std::map<std::string, int>& lines, std::vector<std::string>& warnings) {
-    Checker check{source, dir, lines};
+               const std::map<std::string, int>& lines, std::vector<std::string>& warnings, bool interpolated) {
+    Checker check{source, dir, lines, interpolated};
     if (doc.is_null()) throw Error(source, "empty compose file");
     check.keys(doc, "(root)", {"version", "name", "services", "networks", "volumes"}, kUnsupportedTop);
     if (doc.contains("version"))
