@@ -261,6 +261,14 @@ int start_helper(const std::string& id, int control_fd) {
     // prune meanwhile waits, and then finds it running (see starting_lock).
     FileLock starting = starting_lock(store.find(id));
     Container c = store.find(id);
+    if ((c.state.status == Status::Running || c.state.status == Status::Paused) &&
+        process_alive(c.state.pid, c.state.pid_start)) {
+        // Started while we waited for the lock, by a start whose box was
+        // killed before it could see so, say: nothing to do, as `docker
+        // start` of a running container. The shim, told "A", lets its caller go.
+        shim.send("A");
+        return 0;
+    }
     if (c.state.status == Status::Restarting && c.state.stopped_by_user) {
         // Stopped between two runs of --restart: no next run. The shim, told
         // no pid, ends.

@@ -12,6 +12,10 @@ namespace box::stage4 {
 /// Freezes (or thaws) every process of running container `c` with its
 /// cgroup's freezer; returns once they are. Throws box::Error.
 void set_frozen(const Container& c, bool frozen);
+/// `box pause` (frozen) or `box unpause` of container `c`: refused with
+/// docker's words if it is already so, else frozen or thawed and its status
+/// recorded in `store`. Throws box::Error.
+void pause_container(ContainerStore& store, const Container& c, bool frozen);
 /// The CPU time container `c` used so far, in nanoseconds (from its cgroup).
 std::int64_t cpu_usage_ns(const Container& c);
 /// One row of `box stats`: CONTAINER ID, NAME, CPU %, MEM USAGE / LIMIT,

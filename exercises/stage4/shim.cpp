@@ -163,6 +163,8 @@ void prepare_client(int fd) {
 }
 
 class Shim {
+    static constexpr int kAlreadyRunning = -2;  // run_once(): started by another shim meanwhile
+
 public:
     Shim(const Paths& p, int log, int sigchld, const sigset_t& unblock, int ready)
         : p_(p), log_(log), sigchld_(sigchld), unblock_(unblock), ready_(ready) {}
@@ -174,11 +176,11 @@ public:
 
     // Runs the container until --restart says no more; returns the shim's exit status.
     int run() {
-        listener_ = listen_for_attach(p_.dir);
         int delay_ms = 100;
         for (;;) {
             std::string error;
             int status = run_once(error);
+            if (status == kAlreadyRunning) return 0;  // another shim has it
             if (status < 0) {
                 fail(error);
                 finish(-1);
@@ -220,7 +222,8 @@ private:
     // One run of the container: starts it through `box __start`, tells `ready`
     // (then closes it) that it runs, relays its output until it has been
     // reaped, and returns its wait status; or -1 with `error` set if it could
-    // not start.
+    // not start; or kAlreadyRunning (`ready` told "ok") if `__start` found it
+    // started meanwhile by another shim — whose attach socket stays its own.
     int run_once(std::string& error) {
         int in[2], out[2], err[2];
         if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
@@ -235,8 +238,11 @@ private:
         ::close(err[1]);
         container_ = -1;
         box::Fd terminal;
+        bool already = false;
         while (auto m = mine.receive()) {
-            if (m->text[0] == 'P') {
+            if (m->text == "A") {
+                already = true;
+            } else if (m->text[0] == 'P') {
                 container_ = std::atoi(m->text.c_str() + 1);
                 terminal = std::move(m->fd);
             } else {
@@ -244,6 +250,14 @@ private:
             }
         }
         int helper_status = wait_for(helper);
+        if (already) {
+            ::close(in[1]);
+            ::close(out[0]);
+            ::close(err[0]);
+            if (ready_ >= 0 && ::write(ready_, "ok", 2) < 0) {
+            }
+            return kAlreadyRunning;
+        }
         if (container_ <= 0) {
             if (error.empty())
                 error = box::error_message(
@@ -252,6 +266,13 @@ private:
             ::close(out[0]);
             ::close(err[0]);
             return -1;
+        }
+        // Attached boxes may come from now on (once: --restart's next runs keep it).
+        if (listener_ < 0) {
+            try {
+                listener_ = listen_for_attach(p_.dir);
+            } catch (const box::Error&) {  // no attaching, but the container it runs stays supervised
+            }
         }
         if (ready_ >= 0) {  // `box run -d` may print the id and go
             if (::write(ready_, "ok", 2) < 0) {

@@ -9,14 +9,18 @@
 #include <memory>
 
 #include "box/cli.hpp"
+#include "box/digest.hpp"
 #include "box/error.hpp"
 #include "box/filters.hpp"
+#include "box/reference.hpp"
 #include "box/render.hpp"
+#include "box/units.hpp"
 #include "box/util.hpp"
 #include "box/yaml.hpp"
 #include "exec.hpp"
 #include "lifecycle.hpp"
 #include "logs.hpp"
+#include "pause.hpp"
 #include "ps.hpp"
 #include "stage3.hpp"
 #include "stage7.hpp"
@@ -65,6 +69,7 @@ void register_commands() {
         c.add_option("--project-directory", lo->project_directory, "Alternate working directory (default: the first file's)");
         c.add_option("--env-file", lo->env_files, "Alternate environment files (instead of PROJECT_DIR/.env)")->allow_extra_args(false);
         c.add_option("--profile", lo->profiles, "Enable a profile")->allow_extra_args(false);
+        c.set_version_flag("-v,--version", std::string("box compose version ") + BOX_VERSION);
         c.require_subcommand(1);
         auto chosen = std::make_shared<std::function<int()>>();
         auto load = [lo] { return load_project(*lo); };
@@ -481,6 +486,139 @@ void register_commands() {
                     // SIGKILL ends it for sure: return once its end is recorded, as docker's kill does.
                     if (stage4::signal_container(x, sig) && sig == SIGKILL) stage4::wait_container(store, x.id);
                     say(x, "Killed");
+                }
+                return 0;
+            };
+        });
+
+        // pause, unpause: the freezer of each running container.
+        for (bool frozen : {true, false}) {
+            auto names = std::make_shared<std::vector<std::string>>();
+            auto* cmd = c.add_subcommand(frozen ? "pause" : "unpause", frozen ? "Pause services" : "Unpause services");
+            cmd->add_option("SERVICE", *names, "Services");
+            cmd->callback([=] {
+                *chosen = [=] {
+                    Project p = load();
+                    stage4::ContainerStore store(state_root());
+                    for (const auto& x : of_services(p, *names, false)) {
+                        if ((x.state.status == stage4::Status::Paused) == frozen) continue;  // already so
+                        say(x, frozen ? "Pausing" : "Unpausing");
+                        stage4::pause_container(store, x, frozen);
+                        say(x, frozen ? "Paused" : "Unpaused");
+                    }
+                    return 0;
+                };
+            });
+        }
+
+        // images: the image of each of the project's containers.
+        struct Images { bool quiet = false; std::string format; std::vector<std::string> names; };
+        auto im = std::make_shared<Images>();
+        auto* images = c.add_subcommand("images", "List images used by the created containers");
+        images->add_flag("-q,--quiet", im->quiet, "Only display IDs");
+        images->add_option("--format", im->format, "Format the output: table (default) or json");
+        images->add_option("SERVICE", im->names, "Services");
+        images->callback([=] {
+            *chosen = [=] {
+                Project p = load();
+                stage3::ImageStore store(state_root());
+                std::vector<json> rows;
+                std::vector<std::string> ids;
+                for (const auto& x : of_services(p, im->names, true)) {
+                    json row = {{"ContainerName", x.name}, {"Repository", "<none>"}, {"Tag", "<none>"}, {"ID", x.image_id}, {"Size", 0}};
+                    try {
+                        stage3::StoredImage image = store.find(x.image_id);
+                        row["Size"] = image.size;
+                        // The name the service asked for if the image still has it, else its first.
+                        std::string wanted = parse_ref(service_image(p, service_of(x))).full();
+                        std::string ref = std::count(image.refs.begin(), image.refs.end(), wanted) ? wanted
+                                          : image.refs.empty()                                   ? ""
+                                                                                                 : image.refs.front();
+                        if (!ref.empty()) {
+                            ImageRef r = parse_ref(ref);
+                            row["Repository"] = r.repository();
+                            row["Tag"] = r.tag;
+                        }
+                    } catch (const Error&) {  // removed since: docker shows the container with <none>
+                    }
+                    std::string hex = x.image_id.substr(x.image_id.find(':') + 1);
+                    if (!std::count(ids.begin(), ids.end(), hex)) ids.push_back(hex);
+                    rows.push_back(row);
+                }
+                if (im->quiet) {
+                    for (const auto& id : ids) printf("%s\n", id.c_str());
+                } else if (im->format == "json") {
+                    printf("%s\n", json(rows).dump().c_str());
+                } else if (im->format.empty() || im->format == "table") {
+                    std::vector<std::vector<std::string>> table = {{"CONTAINER", "REPOSITORY", "TAG", "IMAGE ID", "SIZE"}};
+                    for (const auto& r : rows)
+                        table.push_back({r["ContainerName"], r["Repository"], r["Tag"], short_id(r["ID"]), human_size(r["Size"])});
+                    render::print_table(table);
+                } else {
+                    throw Error("invalid --format \"" + im->format + "\"", "use table or json");
+                }
+                return 0;
+            };
+        });
+
+        // push: the images of services that build one and name it, as docker compose does.
+        auto push_names = std::make_shared<std::vector<std::string>>();
+        auto* push = c.add_subcommand("push", "Push service images");
+        push->add_option("SERVICE", *push_names, "Services");
+        push->callback([=] {
+            *chosen = [=] {
+                Project p = load();
+                for (const auto& name : start_order(p.model["services"])) {
+                    if (!push_names->empty() && !std::count(push_names->begin(), push_names->end(), name)) continue;
+                    const json& s = p.model["services"][name];
+                    if (!s.contains("build") || !s.contains("image")) {
+                        fprintf(stderr, " %s Skipped\n", name.c_str());
+                        continue;
+                    }
+                    fprintf(stderr, " %s Pushing\n", name.c_str());
+                    stage3::push_image(s["image"], stderr);
+                    fprintf(stderr, " %s Pushed\n", name.c_str());
+                }
+                return 0;
+            };
+        });
+
+        // ls: every project that has containers here, from their labels alone (no file is read).
+        struct Ls { bool all = false, quiet = false; std::string format; };
+        auto ls = std::make_shared<Ls>();
+        auto* lscmd = c.add_subcommand("ls", "List running compose projects");
+        lscmd->add_flag("-a,--all", ls->all, "Show all stopped Compose projects");
+        lscmd->add_flag("-q,--quiet", ls->quiet, "Only display project names");
+        lscmd->add_option("--format", ls->format, "Format the output: table (default) or json");
+        lscmd->callback([=] {
+            *chosen = [=] {
+                struct Seen { std::map<std::string, int> states; std::vector<std::string> files; };
+                std::map<std::string, Seen> projects;
+                for (const auto& x : stage4::ContainerStore(state_root()).list()) {
+                    std::string project = label_of(x, label::kProject);
+                    if (project.empty() || (!ls->all && !x.running())) continue;
+                    Seen& seen = projects[project];
+                    seen.states[stage4::to_string(x.state.status)]++;
+                    for (const auto& f : split(label_of(x, label::kConfigFiles), ','))
+                        if (!f.empty() && !std::count(seen.files.begin(), seen.files.end(), f)) seen.files.push_back(f);
+                }
+                std::vector<json> rows;
+                for (const auto& [name, seen] : projects) {
+                    std::string status;
+                    for (const auto& [state, n] : seen.states)
+                        status += (status.empty() ? "" : ", ") + state + "(" + std::to_string(n) + ")";
+                    rows.push_back({{"Name", name}, {"Status", status}, {"ConfigFiles", join(seen.files, ",")}});
+                }
+                if (ls->quiet) {
+                    for (const auto& r : rows) printf("%s\n", r["Name"].get<std::string>().c_str());
+                } else if (ls->format == "json") {
+                    printf("%s\n", json(rows).dump().c_str());
+                } else if (ls->format.empty() || ls->format == "table") {
+                    std::vector<std::vector<std::string>> table = {{"NAME", "STATUS", "CONFIG FILES"}};
+                    for (const auto& r : rows) table.push_back({r["Name"], r["Status"], r["ConfigFiles"]});
+                    render::print_table(table);
+                } else {
+                    throw Error("invalid --format \"" + ls->format + "\"", "use table or json");
                 }
                 return 0;
             };

@@ -363,8 +363,13 @@ int main(int argc, char** argv, int stage) {
     } catch (const CLI::CallForAllHelp&) {
         std::cout << app.help("", CLI::AppFormatMode::All);
         return 0;
-    } catch (const CLI::CallForVersion&) {
-        std::cout << app.version() << "\n";
+    } catch (const CLI::CallForVersion&) {  // the innermost command's (`box compose --version`'s), else box's
+        std::string version = app.version();
+        for (CLI::App* a = &app; !a->get_subcommands().empty();) {
+            a = a->get_subcommands().front();
+            if (!a->version().empty()) version = a->version();
+        }
+        std::cout << version << "\n";
         return 0;
     } catch (const CLI::ParseError& e) {
         std::string cmd = "box";

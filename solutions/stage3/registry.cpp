@@ -365,7 +365,9 @@ int cmd_pull(const std::string& name, bool all_tags) {
     return 0;
 }
 
-int cmd_push(const std::string& name) {
+}  // namespace
+
+void push_image(const std::string& name, FILE* out) {
     ImageRef ref = parse_ref(name);
     ImageStore store(state_root());
     StoredImage image = store.find(name);
@@ -375,7 +377,7 @@ int cmd_push(const std::string& name) {
     Registry reg(scheme_for(ref.domain == "docker.io" ? "registry-1.docker.io" : ref.domain) + "://" +
                      (ref.domain == "docker.io" ? "registry-1.docker.io" : ref.domain),
                  ref.path);
-    printf("The push refers to repository [%s]\n", ref.repository().c_str());
+    fprintf(out, "The push refers to repository [%s]\n", ref.repository().c_str());
     std::vector<Descriptor> all = manifest_layers(manifest);
     all.push_back({"", manifest["config"]["digest"], manifest["config"]["size"]});
     for (const auto& d : all) {
@@ -383,7 +385,7 @@ int cmd_push(const std::string& name) {
         head.method = "HEAD";
         head.url = reg.path("blobs", d.digest);
         if (reg.send(head).status == 200) {  // shared layers are sent once
-            printf("%s: Layer already exists\n", short_id(d.digest).c_str());
+            fprintf(out, "%s: Layer already exists\n", short_id(d.digest).c_str());
             continue;
         }
         // In another repository of this registry? Ask for a mount: 201 means
@@ -398,7 +400,7 @@ int cmd_push(const std::string& name) {
         start.url = "/v2/" + ref.path + "/blobs/uploads/" + (from.empty() ? "" : "?mount=" + d.digest + "&from=" + from);
         HttpResponse s = reg.send(start);
         if (!from.empty() && s.status == 201) {
-            printf("%s: Mounted from %s\n", short_id(d.digest).c_str(), from.c_str());
+            fprintf(out, "%s: Mounted from %s\n", short_id(d.digest).c_str(), from.c_str());
             remember_source(d.digest, host, ref.path);
             continue;
         }
@@ -409,13 +411,13 @@ int cmd_push(const std::string& name) {
         put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + d.digest;
         put.upload_file = blobs.path(d.digest);
         put.headers = {"Content-Type: application/octet-stream"};
-        Progress progress(short_id(d.digest), d.size, "Pushing");
+        Progress progress(short_id(d.digest), d.size, "Pushing", out);
         put.upload_progress = [&](std::int64_t sent) { progress.update(sent); };
         HttpResponse p = reg.send(put);
         progress.finish();
         if (p.status != 201) throw Error("push blob " + d.digest, registry_error(p));
         remember_source(d.digest, host, ref.path);
-        printf("%s: Pushed\n", short_id(d.digest).c_str());
+        fprintf(out, "%s: Pushed\n", short_id(d.digest).c_str());
     }
     HttpRequest put;
     put.method = "PUT";
@@ -424,7 +426,13 @@ int cmd_push(const std::string& name) {
     put.headers = {"Content-Type: " + manifest.value("mediaType", std::string(media::kManifest))};
     HttpResponse p = reg.send(put);
     if (p.status != 201) throw Error("push manifest of " + ref.familiar(), registry_error(p));
-    printf("%s: digest: %s size: %zu\n", ref.tag.c_str(), sha256_digest(manifest_text).c_str(), manifest_text.size());
+    fprintf(out, "%s: digest: %s size: %zu\n", ref.tag.c_str(), sha256_digest(manifest_text).c_str(), manifest_text.size());
+}
+
+namespace {
+
+int cmd_push(const std::string& name) {
+    push_image(name, stdout);
     return 0;
 }
 

@@ -195,6 +195,11 @@ json inspect_json(const StoredImage& image);
 /// "manifest for X not found") when no source has it.
 void pull_image(const std::string& name, FILE* out);
 
+/// Pushes image `name` to its registry as `box push` does (layers the
+/// registry has are skipped or mounted), the progress and the digest line
+/// on `out`. Throws box::Error with the registry's words.
+void push_image(const std::string& name, FILE* out);
+
 /// The daemon config, docker's daemon.json: /etc/box/config.json (or
 /// $BOX_CONFIG) as an object, {} if there is none; throws box::Error if it is
 /// not JSON. Chapter 3 reads registry-mirrors and insecure-registries from

@@ -63,6 +63,13 @@ std::vector<std::string> stats_row(const Container& c, double cpu_percent) {
 
 std::int64_t cpu_usage_ns(const Container& c) { return cgroup_of(c)->usage().cpu_usec.value_or(0) * 1000; }
 
+void pause_container(ContainerStore& store, const Container& c, bool frozen) {
+    if (frozen && c.state.status == Status::Paused) throw Error("Container " + c.id + " is already paused", "box unpause it");
+    if (!frozen && c.state.status != Status::Paused) throw Error("Container " + c.id + " is not paused", "nothing to do");
+    set_frozen(c, frozen);
+    set_status(store, c, frozen ? Status::Paused : Status::Running);
+}
+
 void register_pause_commands() {
     // pause / unpause: the cgroup freezer.
     for (bool frozen : {true, false}) {
@@ -75,13 +82,7 @@ void register_pause_commands() {
             return [refs, frozen] {
                 ContainerStore s(state_root());
                 return cli::for_each(*refs, [&](const std::string& ref) {
-                    Container ct = s.find(ref);
-                    if (frozen && ct.state.status == Status::Paused)
-                        throw Error("Container " + ct.id + " is already paused", "box unpause it");
-                    if (!frozen && ct.state.status != Status::Paused)
-                        throw Error("Container " + ct.id + " is not paused", "nothing to do");
-                    set_frozen(ct, frozen);
-                    set_status(s, ct, frozen ? Status::Paused : Status::Running);
+                    pause_container(s, s.find(ref), frozen);
                     printf("%s\n", ref.c_str());
                 });
             };

@@ -1,13 +1,17 @@
 // Stage 8, black-box: projects of busybox services brought up and down by
 // ./box compose, checked in what box's listings, the containers and the
 // kernel show.
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
 
+#include "../stage4/support.hpp"
 #include "support.hpp"
 
 using namespace boxtest;
@@ -318,4 +322,224 @@ services:
     compose_ok(sb, dir, {"down", "-t", "0"});
     CHECK(sb.box({"ps", "-aq"}).out.empty());
     CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("build and push send a service's image to its registry; images, pause, unpause and ls act on the "
+          "project; --version",
+          "[stage8][commands]") {
+    Sandbox sb;
+    import_busybox(sb);
+    auto registry = std::make_unique<TestRegistry>(sb);
+    std::string host = registry->host(), image = host + "/shop/app:1";
+    std::string dir = make_project(sb, "shop", {{"compose.yaml", R"(
+services:
+  app:
+    build: .
+    image: )" + image + R"(
+    command: sh -c 'while true; do echo tick; sleep 0.1; done'
+  db:
+    image: busybox
+    command: sleep 600
+)"}, {"Dockerfile", "FROM busybox\nRUN echo built-here > /built\n"}});
+    ProjectGuard guard{sb, dir};
+    compose_ok(sb, dir, {"build"});
+    auto r = compose(sb, dir, {"push"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find(" db Skipped") != std::string::npos);  // no build: nothing of the project's to push
+    // The registry has it: removed here, pulled back, it runs what was built.
+    REQUIRE(sb.box({"rmi", image}).status == 0);
+    REQUIRE(sb.box({"pull", image}).status == 0);
+    CHECK(sb.box({"run", "--rm", image, "cat", "/built"}).out == "built-here\n");
+
+    compose_ok(sb, dir, {"up", "-d"});
+    // images: one row per container, naming the image each runs.
+    std::string images = compose_ok(sb, dir, {"images"});
+    INFO(images);
+    CHECK(images.rfind("CONTAINER", 0) == 0);
+    CHECK(std::regex_search(images, std::regex("shop-app-1 +" + host + "/shop/app +1 +[0-9a-f]{12} ")));
+    CHECK(std::regex_search(images, std::regex("shop-db-1 +busybox +latest +[0-9a-f]{12} ")));
+    std::vector<std::string> ids = lines(compose_ok(sb, dir, {"images", "-q"}));
+    CHECK(ids.size() == 2);
+    std::string app_image = inspect_container(sb, "shop-app-1")["Image"];
+    CHECK(std::count(ids.begin(), ids.end(), app_image.substr(7)) == 1);
+
+    // pause: no line comes while the app is frozen; unpause: they come again.
+    auto ticks = [&] { return lines(sb.box({"logs", "shop-app-1"}).out).size(); };
+    REQUIRE(eventually([&] { return ticks() >= 2; }));
+    compose_ok(sb, dir, {"pause", "app"});
+    CHECK(inspect_container(sb, "shop-app-1")["State"]["Paused"] == true);
+    CHECK(inspect_container(sb, "shop-db-1")["State"]["Paused"] == false);
+    size_t frozen_at = ticks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(ticks() == frozen_at);
+    compose_ok(sb, dir, {"unpause"});
+    CHECK(eventually([&] { return ticks() > frozen_at + 2; }));
+
+    // ls: the project by its labels, from anywhere (no file read); -a counts stopped ones too.
+    std::string elsewhere = make_project(sb, "elsewhere", {});
+    std::string ls = compose_ok(sb, elsewhere, {"ls"});
+    INFO(ls);
+    CHECK(std::regex_search(ls, std::regex("\nshop +running\\(2\\) +" + dir + "/compose.yaml\n")));
+    CHECK(compose_ok(sb, elsewhere, {"ls", "-q"}) == "shop\n");
+    compose_ok(sb, dir, {"stop", "-t", "0", "db"});
+    CHECK(json::parse(compose_ok(sb, elsewhere, {"ls", "-a", "--format", "json"}))[0]["Status"] == "exited(1), running(1)");
+
+    CHECK(compose_ok(sb, dir, {"--version"}).rfind("box compose version ", 0) == 0);
+    compose_ok(sb, dir, {"down", "-t", "0"});
+    CHECK(compose_ok(sb, elsewhere, {"ls", "-a"}) == "NAME      STATUS    CONFIG FILES\n");
+    registry.reset();
+    CHECK(sb.leftovers() == std::vector<std::string>{});
+}
+
+TEST_CASE("a compose up or down killed at any moment leaves a project that the next up and down handle",
+          "[stage8][crash]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string dir = make_project(sb, "crash", {{"compose.yaml", R"(
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80
+    ports: ["127.0.0.1::80"]
+    volumes: ["data:/data"]
+  worker:
+    image: busybox
+    command: sleep 600
+    depends_on: [web]
+    networks: [default, back]
+  cache:
+    image: busybox
+    command: sleep 600
+    networks: [back]
+networks:
+  back:
+volumes:
+  data:
+)"}});
+    ProjectGuard guard{sb, dir};
+    auto kill_midway = [&](const std::string& args, long max_ms) {
+        std::vector<std::string> argv = sb.box_argv({"compose"});
+        Background box({"sh", "-c", "cd " + shell_words({dir}) + " && exec " + shell_words(argv) + " " + args});
+        long ms = random_int(0, max_ms);
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        ::kill(box.pid(), SIGKILL);
+        box.wait(std::chrono::seconds(5));
+        return ms;
+    };
+    for (int round = 0; round < 6; ++round) {
+        long at = kill_midway("up -d", 500);
+        INFO("round " << round << ": up -d killed after " << at << " ms");
+        auto r = compose(sb, dir, {"up", "-d"});
+        BOX_SHOW(r);
+        REQUIRE(r.status == 0);
+        CHECK(lines(sb.box({"ps", "-q", "--filter", "label=com.docker.compose.project=crash"}).out).size() == 3);
+        CHECK(lines(compose_ok(sb, dir, {"ps", "-q"})).size() == 3);
+        at = kill_midway("down -t 0", 300);
+        INFO("down killed after " << at << " ms");
+        r = compose(sb, dir, {"down", "-t", "0"});
+        BOX_SHOW(r);
+        REQUIRE(r.status == 0);
+        CHECK(sb.box({"ps", "-aq"}).out.empty());
+        CHECK(lines(sb.box({"network", "ls", "-q", "--filter", "label=com.docker.compose.project=crash"}).out).empty());
+        CHECK(sb.leftovers() == std::vector<std::string>{});
+    }
+    // The named volume outlived every round (down without -v), and goes with -v.
+    CHECK(lines(sb.box({"volume", "ls", "-q"}).out) == std::vector<std::string>{"crash_data"});
+    compose_ok(sb, dir, {"down", "-v"});
+    CHECK(sb.box({"volume", "ls", "-q"}).out.empty());
+}
+
+TEST_CASE("two projects with the same services keep apart; a recreated service is reached at its new container "
+          "by the same name",
+          "[stage8][reconcile]") {
+    Sandbox sb;
+    import_busybox(sb);
+    std::string yaml = R"(
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80 -h /www
+    volumes: ["./www:/www:ro"]
+  probe:
+    image: busybox
+    command: sleep 600
+    depends_on: [web]
+)";
+    std::string one = make_project(sb, "one", {{"compose.yaml", yaml}, {"www/index.html", "one\n"}});
+    std::string two = make_project(sb, "two", {{"compose.yaml", yaml}, {"www/index.html", "two\n"}});
+    ProjectGuard guard_one{sb, one}, guard_two{sb, two};
+    compose_ok(sb, one, {"up", "-d"});
+    compose_ok(sb, two, {"up", "-d"});
+    auto fetch = [&](const std::string& probe) {
+        auto r = sb.box({"exec", probe, "wget", "-qO-", "http://web/"});
+        return r.status == 0 ? r.out : "exit " + std::to_string(r.status) + ": " + r.err;
+    };
+    CHECK(fetch("one-probe-1") == "one\n");  // each project's `web` is its own
+    CHECK(fetch("two-probe-1") == "two\n");
+    std::string web_two = inspect_container(sb, "two-web-1")["Id"], probe_one = inspect_container(sb, "one-probe-1")["Id"];
+    std::string web_one = inspect_container(sb, "one-web-1")["Id"];
+
+    // one's web changes: it alone is recreated; probe (depends_on only) and project two stay.
+    std::ofstream(one + "/compose.yaml") << std::regex_replace(yaml, std::regex("-h /www"), "-h /www -c /dev/null");
+    auto r = compose(sb, one, {"up", "-d"});
+    BOX_SHOW(r);
+    REQUIRE(r.status == 0);
+    CHECK(inspect_container(sb, "one-web-1")["Id"] != web_one);
+    CHECK(inspect_container(sb, "one-probe-1")["Id"] == probe_one);
+    CHECK(inspect_container(sb, "two-web-1")["Id"] == web_two);
+    CHECK(eventually([&] { return fetch("one-probe-1") == "one\n"; }));  // the name follows the new container
+    CHECK(fetch("two-probe-1") == "two\n");
+    compose_ok(sb, one, {"down", "-t", "0"});
+    CHECK(inspect_container(sb, "two-web-1")["State"]["Running"] == true);
+    CHECK(lines(sb.box({"ps", "-q"}).out).size() == 2);
+}
+
+TEST_CASE("up that fails midway — an image no registry has, a port taken, a build that fails — says so in one "
+          "line, and down removes what it made",
+          "[stage8][faults]") {
+    Sandbox sb;
+    import_busybox(sb);
+    auto check_fails = [&](const std::string& name, const std::string& extra, const std::string& words,
+                           const std::map<std::string, std::string>& files = {}) {
+        std::map<std::string, std::string> all = files;
+        all["compose.yaml"] = "services:\n  first:\n    image: busybox\n    command: sleep 600\n" + extra;
+        std::string dir = make_project(sb, name, all);
+        ProjectGuard guard{sb, dir};
+        auto r = compose(sb, dir, {"up", "-d"});
+        INFO(name);
+        BOX_SHOW(r);
+        // up's progress lines, then one error line, its last, and exit 1.
+        CHECK(r.status == 1);
+        std::vector<std::string> err = lines(r.err);
+        REQUIRE(!err.empty());
+        CHECK(std::count_if(err.begin(), err.end(), [](const std::string& l) { return l.rfind("box: ", 0) == 0; }) == 1);
+        CHECK(err.back().rfind("box: ", 0) == 0);
+        CHECK(err.back().find(words) != std::string::npos);
+        r = compose(sb, dir, {"down", "-t", "0"});
+        BOX_SHOW(r);
+        CHECK(r.status == 0);
+        CHECK(sb.box({"ps", "-aq"}).out.empty());
+        CHECK(sb.box({"network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + name}).out.empty());
+        CHECK(sb.leftovers() == std::vector<std::string>{});
+    };
+    int closed = free_port();  // nothing listens there: no registry answers
+    check_fails("nopull", "  second:\n    image: 127.0.0.1:" + std::to_string(closed) + "/nowhere:1\n",
+                "127.0.0.1:" + std::to_string(closed));
+    // A port something on the host holds already.
+    int held = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(held, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(held, 1) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(held, reinterpret_cast<sockaddr*>(&a), &len);
+    std::string port = std::to_string(ntohs(a.sin_port));
+    check_fails("porttaken", "  second:\n    image: busybox\n    command: sleep 600\n    depends_on: [first]\n"
+                             "    ports: ['127.0.0.1:" + port + ":80']\n",
+                "port is already allocated");
+    ::close(held);
+    check_fails("badbuild", "  second:\n    build: ./app\n    depends_on: [first]\n", "returned a non-zero code: 3",
+                {{"app/Dockerfile", "FROM busybox\nRUN exit 3\n"}});
 }
