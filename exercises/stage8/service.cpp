@@ -5,6 +5,7 @@
 #include "box/error.hpp"
 #include "box/units.hpp"
 #include "box/util.hpp"
+#include "stage7.hpp"
 #include "stage8.hpp"
 
 namespace box::stage8 {
@@ -78,10 +79,9 @@ ContainerRequest service_request(const Project& p, const std::string& name, int 
     c.Labels[label::kWorkingDir] = p.dir;
     c.Labels[label::kConfigFiles] = join(p.files, ",");
     c.Labels[label::kVersion] = BOX_VERSION;
-    for (const auto& e : s.value("expose", json::array())) {
-        std::string port = e;
-        c.ExposedPorts[port.find('/') == std::string::npos ? port + "/tcp" : port] = json::object();
-    }
+    for (const auto& e : s.value("expose", json::array()))  // "9091-9092": each port, as --expose's
+        for (const auto& port : stage7::parse_publish(e.get<std::string>()))
+            c.ExposedPorts[std::to_string(port.container_port) + "/" + port.protocol] = json::object();
     if (s.contains("healthcheck")) {
         const json& hc = s["healthcheck"];
         RequestHealthcheck check;

@@ -142,6 +142,7 @@ services:
       - DEBUG=1
       - FROM_SHELL
     ports: ["8080:80", "127.0.0.1:5353:53/udp", "9000-9001:7000-7001", 443]
+    expose: ["9091-9092", "7000/udp"]
     volumes: ["./data:/data:ro", "cache:/cache", "/anonymous"]
     networks: [front]
     depends_on: [db]
@@ -200,6 +201,8 @@ networks:
     CHECK(r.HostConfig.PortBindings.at("53/udp").at(0).HostIp == "127.0.0.1");
     CHECK(r.HostConfig.PortBindings.at("53/udp").at(0).HostPort == "5353");
     CHECK(r.HostConfig.Binds == std::vector<std::string>{dir + "/data:/data:ro"});
+    for (const char* port : {"9091/tcp", "9092/tcp", "7000/udp", "80/tcp"}) CHECK(r.Config.ExposedPorts.count(port) == 1);
+    CHECK(r.Config.ExposedPorts.count("9091-9092/tcp") == 0);  // a range is each of its ports, as docker's
     REQUIRE(r.HostConfig.Mounts.size() == 2);
     CHECK(r.HostConfig.Mounts[0].Source == "my_app_cache");
     CHECK(r.HostConfig.Mounts[1].Source.empty());
