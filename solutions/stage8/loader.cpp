@@ -255,16 +255,24 @@ Project load_project(const LoadOptions& o) {
         } else if (s["networks"].contains("default") && !p.model["networks"].contains("default")) {
             p.model["networks"]["default"] = json::object();
         }
-    // volumes_from a service needs that service's container first: a dependency.
-    for (auto& [name, s] : services.items())
+    // volumes_from a service, or a link to one, needs that service's container
+    // first: a dependency (as compose-go's normalisation adds).
+    for (auto& [name, s] : services.items()) {
+        auto depend = [&](const std::string& ref) {
+            if (!s.contains("depends_on")) s["depends_on"] = json::object();
+            if (!s["depends_on"].contains(ref)) s["depends_on"][ref] = {{"condition", "service_started"}, {"required", true}};
+        };
         for (const auto& from : s.value("volumes_from", json::array())) {
             std::string ref = from;
             if (starts_with(ref, "container:")) continue;
             if (starts_with(ref, "service:")) ref = ref.substr(8);
-            ref = ref.substr(0, ref.find(':'));
-            if (!s.contains("depends_on")) s["depends_on"] = json::object();
-            if (!s["depends_on"].contains(ref)) s["depends_on"][ref] = {{"condition", "service_started"}, {"required", true}};
+            depend(ref.substr(0, ref.find(':')));
         }
+        for (const auto& link : s.value("links", json::array())) {  // SERVICE[:ALIAS]
+            std::string ref = link;
+            depend(ref.substr(0, ref.find(':')));
+        }
+    }
     // An undefined dependency or a cycle is the file's error, before anything
     // is made (uninterpolated, `required: ${X}` has no value to decide with).
     if (o.interpolate) start_order(services);
