@@ -405,7 +405,10 @@ void register_commands() {
                 r.Config.Labels[label::kOneoff] = "True";
                 if (rest.size() > 1) r.Config.Cmd.assign(rest.begin() + 1, rest.end());
                 if (!xo->entrypoint.empty()) r.Config.Entrypoint = std::vector<std::string>{xo->entrypoint};
-                for (const auto& e : xo->env) r.Config.Env.push_back(e);
+                for (const auto& e : xo->env) {  // `-e KEY`: the project's value (shell, --env-file, .env), if it has one
+                    auto it = e.find('=') == std::string::npos ? p.env.find(e) : p.env.end();
+                    r.Config.Env.push_back(it == p.env.end() ? e : e + "=" + it->second);
+                }
                 if (!xo->user.empty()) r.Config.User = xo->user;
                 if (!xo->workdir.empty()) r.Config.WorkingDir = xo->workdir;
                 if (!xo->service_ports) r.HostConfig.PortBindings.clear();

@@ -290,7 +290,7 @@ services:
     command: httpd -f -p 80
     ports: ["127.0.0.1::80"]
     environment: {GREETING: hi}
-)"}});
+)"}, {".env", "FROM_DOTENV=from-dotenv\n"}});
     ProjectGuard guard{sb, dir};
     compose_ok(sb, dir, {"up", "-d"});
     // exec: in the running container, with its environment.
@@ -307,6 +307,8 @@ services:
     CHECK(r.status == 5);
     CHECK(r.out == "one-off hi\n");
     CHECK(lines(sb.box({"ps", "-aq"}).out).size() == 1);
+    // -e KEY alone: the project's value (.env's here), as docker compose resolves it.
+    CHECK(compose_ok(sb, dir, {"run", "--rm", "-T", "-e", "FROM_DOTENV", "web", "sh", "-c", "echo $FROM_DOTENV"}) == "from-dotenv\n");
     r = compose(sb, dir, {"run", "-d", "web", "sleep", "60"});
     BOX_SHOW(r);
     REQUIRE(r.status == 0);
