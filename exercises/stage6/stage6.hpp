@@ -210,12 +210,13 @@ struct BuildState {
 /// config's Env (ENV wins over an ARG of the same name).
 shell::Env step_env(const BuildState& state);
 
-/// Exercise 3: CMD, ENTRYPOINT, SHELL, HEALTHCHECK or MAINTAINER on `state`.
-/// CMD and ENTRYPOINT take the exec form (JSON) as is and wrap the shell form
-/// in the stage's SHELL (`["/bin/sh", "-c", "TEXT"]`). An ENTRYPOINT clears
-/// an inherited Cmd unless this stage set one (state.cmd_set); a CMD sets
-/// cmd_set. SHELL needs the JSON form. MAINTAINER sets the config's author.
-/// Throws box::Error naming `what` for bad arguments.
+/// CMD, ENTRYPOINT, SHELL, HEALTHCHECK or MAINTAINER on `state`. The
+/// HEALTHCHECK and MAINTAINER part is given (MAINTAINER sets the config's
+/// author); exercise 3 is the rest: CMD and ENTRYPOINT take the exec form
+/// (JSON) as is and wrap the shell form in the stage's SHELL
+/// (`["/bin/sh", "-c", "TEXT"]`). An ENTRYPOINT clears an inherited Cmd
+/// unless this stage set one (state.cmd_set); a CMD sets cmd_set. SHELL
+/// needs the JSON form. Throws box::Error naming `what` for bad arguments.
 void set_command(BuildState& state, const dockerfile::Node& node, const std::string& what);
 
 /// How a RUN step runs: its command and the environment of the moment.

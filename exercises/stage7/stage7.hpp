@@ -145,7 +145,7 @@ inline constexpr const char* kDefaultBip = "10.87.0.1/16";
 /// What `network create` asks for.
 struct NetworkRequest {
     std::string name;     ///< its name
-    std::string subnet;   ///< --subnet ("": the next free 10.87.N.0/24)
+    std::string subnet;   ///< --subnet ("": the next free 10.86.N.0/24)
     std::string gateway;  ///< --gateway ("": the subnet's first address)
     bool internal = false;  ///< --internal
     Labels labels;          ///< --label K=V

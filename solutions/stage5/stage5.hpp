@@ -7,8 +7,9 @@
 /// (lib/'s confinement.hpp calls them; the devices and the masks are set up
 /// by the container's "security" extension):
 ///
-///     box, before clone:   resolve_capabilities(), seccomp_filter()
-///     box, after clone:    the devices cgroup: write_v1_rules() or device_program()
+///     box, before clone:   resolve_capabilities(), seccomp_filter(), the
+///                          devices cgroup: write_v1_rules() or device_program()
+///     child, first:        joins that devices cgroup (or is born in it)
 ///     child, before pivot: mask_paths(), --tmpfs, --read-only
 ///     child, still root:   setrlimit (--ulimit), limit_bounding_set(),
 ///                          load_filter() unless no_new_privs
@@ -77,13 +78,15 @@ CapSet resolve_capabilities(const SecuritySpec& security, CapSet available);
 /// Exercise 3: in the child, before set_identity(): drops every capability
 /// not in `keep` from the bounding set (prctl PR_CAPBSET_DROP: no execve can
 /// bring them back), then sets PR_SET_KEEPCAPS so that a switch to another
-/// user keeps the permitted set. Throws box::Error.
+/// user keeps the permitted set, then writes one trace::line() naming
+/// PR_CAPBSET_DROP and PR_SET_KEEPCAPS (the --explain test looks for both).
+/// Throws box::Error.
 void limit_bounding_set(CapSet keep);
 
 /// Exercise 4: in the child, after set_identity(): permitted and effective
 /// become `keep` if the process is `root` (uid 0) and empty otherwise (docker's
 /// rule for --user); inheritable and ambient become empty; PR_SET_KEEPCAPS
-/// is cleared. Throws box::Error.
+/// is cleared; then one trace::line() starting "capset(". Throws box::Error.
 void set_capabilities(CapSet keep, bool root);
 
 // ---- seccomp (seccomp.cpp) ------------------------------------------------
@@ -150,7 +153,7 @@ std::vector<sock_filter> seccomp_filter(const std::string& text, const std::stri
 
 /// Exercise 6: installs `program` as this process's seccomp filter
 /// (prctl PR_SET_SECCOMP): without no_new_privs it needs CAP_SYS_ADMIN.
-/// Throws box::Error.
+/// Then one trace::line() naming PR_SET_SECCOMP. Throws box::Error.
 void load_filter(const std::vector<sock_filter>& program);
 
 // ---- /proc, /sys and the root (paths.cpp) ---------------------------------

@@ -34,7 +34,7 @@ std::optional<Ip4> parse_ip(const std::string& text) {
 Subnet Subnet::parse(const std::string& cidr) {
     size_t slash = cidr.find('/');
     auto bad = [&](const std::string& why) { return Error("invalid subnet \"" + cidr + "\"", why); };
-    if (slash == std::string::npos) throw bad("expected ADDRESS/PREFIX, e.g. 10.87.5.0/24");
+    if (slash == std::string::npos) throw bad("expected ADDRESS/PREFIX, e.g. 192.168.100.0/24");
     auto ip = parse_ip(cidr.substr(0, slash));
     auto prefix = parse_number<int>(cidr.substr(slash + 1));
     if (!ip) throw bad("\"" + cidr.substr(0, slash) + "\" is not an IPv4 address");
