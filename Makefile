@@ -4,6 +4,12 @@ MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := help
 
 STAGES   := 1 2 3 4 5 6 7 8
+# A copy without solutions/ has only chapter 1 to run at first: its demo is stage 1's.
+ifneq ($(filter demo image,$(MAKECMDGOALS)),)
+  ifeq ($(wildcard solutions/stage1),)
+    STAGE ?= 1
+  endif
+endif
 STAGE    ?= $(lastword $(STAGES))
 # A student's copy of the kit may come without solutions/: build the exercises then.
 FROM     ?= $(if $(wildcard solutions/stage1),solutions,exercises)
@@ -18,30 +24,47 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: fuzz image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
+.PHONY: built-tool fuzz image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
 
 help:
 	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
-	@echo "make demo                 build, make the base rootfs, run a container"
+	@echo "make demo                 build the tool ./box points at (else the last stage), make the base rootfs, run a container"
 	@echo "make stageN [FROM=exercises] [SOLVED=1,2]   build the stage-N tool and point ./box at it"
 	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
 	@echo "make grade [FROM=PATH|exercises]            score a student tree, per stage"
 	@echo "make exercises [TRACK=basic|advanced]       regenerate exercises/ from solutions/ (committed: basic)"
 	@echo "make check-exercises                        exercises/ in sync; each region, stubbed alone, fails a test"
 	@echo "make exercise-stats                         lines a student writes, per stage and track"
-	@echo "make image                busybox:latest from the base rootfs (stage 3 on)"
+	@echo "make image                busybox:latest from the base rootfs, with the tool ./box points at (stage 3 on)"
 	@echo "make fuzz [FUZZ_SECONDS=60]                  fuzz the Dockerfile parser and lexer (clang, ASan+UBSan)"
 	@echo "make docs | bench | clean"
 
 deps:
 	bash tests/tools/deps.sh
 
-# tool: the build alone; build: the build, and ./box pointed at it.
+# tool: the build alone; build: the build, and ./box pointed at it. TARGET=box
+# builds only the tool and the programs it runs, not the tests (demo, image, rootfs).
+TARGET   ?=
 tool:
 	@mkdir -p build
 	@cmake -S . -B $(BUILD) -DBOX_STAGE=$(STAGE) -DBOX_FROM=$(FROM) -DBOX_SOLVED=$(SOLVED) $(CMAKE_FLAGS) >$(BUILD).log 2>&1 \
 	  || { cat $(BUILD).log; exit 1; }
-	@cmake --build $(BUILD) -j$(JOBS)
+	@cmake --build $(BUILD) -j$(JOBS) $(if $(TARGET),--target $(TARGET))
+
+# demo and image run the tool the student built last — the build ./box points at —
+# unless STAGE= or FROM= names another; without ./box, the default stage's.
+BOX_LINK := $(shell readlink box 2>/dev/null)
+ifneq ($(filter command environment,$(origin STAGE) $(origin FROM)),)
+  TOOL_BUILD := $(BUILD)
+else ifneq ($(BOX_LINK),)
+  TOOL_BUILD := $(patsubst %/,%,$(dir $(BOX_LINK)))
+else
+  TOOL_BUILD := $(BUILD)
+endif
+built-tool:
+	@if [ "$(TOOL_BUILD)" = "$(BUILD)" ]; then \
+	   $(MAKE) $(if $(filter demo,$(MAKECMDGOALS)),build,tool) TARGET=box STAGE=$(STAGE) FROM=$(FROM) SOLVED=$(SOLVED); \
+	 else cmake --build $(TOOL_BUILD) -j$(JOBS) --target box && echo "./box -> $(TOOL_BUILD)/box (what ./box pointed at)"; fi
 
 build: tool
 	@ln -sfn $(BUILD)/box box
@@ -53,9 +76,8 @@ $(addprefix stage,$(STAGES)):
 
 # The base rootfs is made by lib/ (no exercise involved), so any build will do.
 rootfs: $(BOX_BASE_ROOTFS)
-$(BOX_BASE_ROOTFS):
-	@$(MAKE) tool
-	$(BUILD)/box base-rootfs --force $@
+$(BOX_BASE_ROOTFS): | built-tool
+	$(TOOL_BUILD)/box base-rootfs --force $@
 
 test: build rootfs
 	@BOX_BIN=$(CURDIR)/$(BUILD)/box bash tests/tools/run-tests.sh $(BUILD) $(STAGE) '$(TESTS)'
@@ -94,9 +116,9 @@ fuzz:
 DEMO_SCRIPT := 'set -- /proc/[0-9]*; echo "hello from $$(hostname): I am PID $$$$ and see $$\# process(es)"; head -1 /etc/os-release'
 # From stage 3 on the demo runs the image busybox:latest (made offline by
 # `make image` if the store lacks it), before that the base rootfs directly.
-demo: build rootfs
-	@if $(BUILD)/box --help | grep -q ' import '; then \
-	  $(BUILD)/box images -q busybox:latest | grep -q . || $(MAKE) image >/dev/null; \
+demo: built-tool rootfs
+	@if $(TOOL_BUILD)/box --help | grep -q ' import '; then \
+	  $(TOOL_BUILD)/box images -q busybox:latest | grep -q . || $(MAKE) image >/dev/null; \
 	  echo "./box run --network none -h web1 busybox sh -c ..."; ./box run --network none -h web1 busybox sh -c $(DEMO_SCRIPT); \
 	else \
 	  echo "./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c ..."; ./box run --rootfs $(BOX_BASE_ROOTFS) -h web1 sh -c $(DEMO_SCRIPT); \
@@ -106,8 +128,8 @@ demo: build rootfs
 # The kit's base rootfs as the image busybox:latest (in the default state root,
 # or BOX_ROOT): offline, as a docker user would `docker pull busybox`. With a
 # tool of its own: ./box stays what the last `make stageN` made.
-image: tool rootfs
-	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
+image: built-tool rootfs
+	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(TOOL_BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
 
 bench: build rootfs
 	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null; ln -sfn $(BUILD)/box box;)
