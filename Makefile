@@ -24,10 +24,10 @@ BUILD    := build/stage$(STAGE)-$(notdir $(FROM))-$(TAG)
 CMAKE_FLAGS ?= -DBOX_WERROR=$(if $(CI),ON,OFF)
 export BOX_BASE_ROOTFS ?= $(CURDIR)/build/base-rootfs
 
-.PHONY: built-tool fuzz image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
+.PHONY: test-deps built-tool fuzz image print-stages help deps tool build $(addprefix stage,$(STAGES)) test grade exercises check-exercises exercise-stats docs demo bench rootfs clean
 
 help:
-	@echo "make deps                 install the Debian packages the kit needs (apt-get, idempotent)"
+	@echo "make deps                 install the Debian packages the demo needs (apt-get, idempotent; make test installs the rest)"
 	@echo "make demo                 build the tool ./box points at (else the last stage), make the base rootfs, run a container"
 	@echo "make stageN [FROM=exercises] [SOLVED=1,2]   build the stage-N tool and point ./box at it"
 	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
@@ -39,8 +39,13 @@ help:
 	@echo "make fuzz [FUZZ_SECONDS=60]                  fuzz the Dockerfile parser and lexer (clang, ASan+UBSan)"
 	@echo "make docs | bench | clean"
 
+# deps: what the demo needs (the README's first command); the targets that need
+# more ask for it themselves (tests/tools/deps.sh's groups), so `make test` installs
+# the tests' peers and fixtures, `make docs` doxygen, and so on.
 deps:
-	bash tests/tools/deps.sh
+	@bash tests/tools/deps.sh demo
+test-deps:
+	@bash tests/tools/deps.sh demo test
 
 # tool: the build alone; build: the build, and ./box pointed at it. TARGET=box
 # builds only the tool and the programs it runs, not the tests (demo, image, rootfs).
@@ -79,10 +84,10 @@ rootfs: $(BOX_BASE_ROOTFS)
 $(BOX_BASE_ROOTFS): | built-tool
 	$(TOOL_BUILD)/box base-rootfs --force $@
 
-test: build rootfs
+test: test-deps build rootfs
 	@BOX_BIN=$(CURDIR)/$(BUILD)/box bash tests/tools/run-tests.sh $(BUILD) $(STAGE) '$(TESTS)'
 
-grade:
+grade: test-deps
 	@python3 tests/tools/grade.py --from '$(FROM)' --stages '$(STAGES)'
 
 exercises:
@@ -93,11 +98,12 @@ exercise-stats:
 
 # exercises/ in sync with solutions/, then each region of both tracks stubbed
 # alone must fail a test of its stage (as root: it runs them; REGION_JOBS workers).
-check-exercises: rootfs
+check-exercises: test-deps rootfs
 	python3 tests/tools/cut_exercises.py --check
 	python3 tests/tools/check_regions.py --jobs $(REGION_JOBS)
 
 docs:
+	@bash tests/tools/deps.sh docs
 	@bash tests/tools/docs.sh
 
 # The parser's fuzz target (tests/fuzz): clang's libFuzzer with ASan and UBSan,
@@ -105,6 +111,7 @@ docs:
 FUZZ_SECONDS ?= 60
 FUZZ_SOURCES := tests/fuzz/dockerfile_fuzz.cpp lib/src/dockerfile.cpp lib/src/shell_lexer.cpp lib/src/error.cpp lib/src/util.cpp lib/src/fd.cpp
 fuzz:
+	@bash tests/tools/deps.sh fuzz
 	@mkdir -p build/fuzz/corpus build/fuzz/buildkit
 	@for f in ../shared/conformance/buildkit/frontend/dockerfile/parser/testfiles*/*/Dockerfile; do \
 	  [ -f "$$f" ] && cp "$$f" "build/fuzz/buildkit/$$(basename "$$(dirname "$$f")")"; done; true
@@ -132,6 +139,7 @@ image: built-tool rootfs
 	tar -C $(BOX_BASE_ROOTFS) -cf - . | $(TOOL_BUILD)/box import -c 'CMD ["sh"]' -m "box base (busybox-static)" - busybox:latest
 
 bench: build rootfs
+	@bash tests/tools/deps.sh bench test
 	@$(if $(filter-out 1,$(STAGE)),$(MAKE) build STAGE=1 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@$(if $(filter 5 6 7 8,$(STAGE)),$(MAKE) build STAGE=4 >/dev/null; ln -sfn $(BUILD)/box box;)
 	@$(if $(filter 6 7 8,$(STAGE)),$(MAKE) build STAGE=5 >/dev/null; ln -sfn $(BUILD)/box box;)
