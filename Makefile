@@ -47,6 +47,12 @@ deps:
 test-deps:
 	@bash tests/tools/deps.sh demo test
 
+# What `sudo make` builds belongs to the user who typed it ($SUDO_USER), so that
+# their own `make stageN` can build there next: `build/` itself, the build tree and
+# its log, ./box. (Not build/base-rootfs: its files are root's inside the container.)
+GIVE_BACK = give_back() { if [ -n "$${SUDO_USER:-}" ] && [ "$$(id -u)" = 0 ]; then \
+	  chown -h "$$SUDO_USER:" "$$@" 2>/dev/null; for d in "$$@"; do [ -d "$$d" ] && [ "$$d" != build ] && chown -R "$$SUDO_USER:" "$$d"; done; fi; true; }; give_back
+
 # tool: the build alone; build: the build, and ./box pointed at it. TARGET=box
 # builds only the tool and the programs it runs, not the tests (demo, image, rootfs).
 TARGET   ?=
@@ -55,6 +61,7 @@ tool:
 	@cmake -S . -B $(BUILD) -DBOX_STAGE=$(STAGE) -DBOX_FROM=$(FROM) -DBOX_SOLVED=$(SOLVED) $(CMAKE_FLAGS) >$(BUILD).log 2>&1 \
 	  || { cat $(BUILD).log; exit 1; }
 	@cmake --build $(BUILD) -j$(JOBS) $(if $(TARGET),--target $(TARGET))
+	@$(GIVE_BACK) build $(BUILD) $(BUILD).log
 
 # demo and image run the tool the student built last — the build ./box points at —
 # unless STAGE= or FROM= names another; without ./box, the default stage's.
@@ -69,11 +76,13 @@ endif
 built-tool:
 	@if [ "$(TOOL_BUILD)" = "$(BUILD)" ]; then \
 	   $(MAKE) $(if $(filter demo,$(MAKECMDGOALS)),build,tool) TARGET=box STAGE=$(STAGE) FROM=$(FROM) SOLVED=$(SOLVED); \
-	 else cmake --build $(TOOL_BUILD) -j$(JOBS) --target box && echo "./box -> $(TOOL_BUILD)/box (what ./box pointed at)"; fi
+	 else cmake --build $(TOOL_BUILD) -j$(JOBS) --target box && $(GIVE_BACK) $(TOOL_BUILD) && \
+	   echo "./box -> $(TOOL_BUILD)/box (what ./box pointed at)"; fi
 
 build: tool
 	@ln -sfn $(BUILD)/box box
 	@if [ -e $(BUILD)/box-compose ]; then ln -sfn $(BUILD)/box-compose box-compose; else rm -f box-compose; fi
+	@$(GIVE_BACK) box $(wildcard box-compose)
 	@echo "./box -> $(BUILD)/box (stage $(STAGE), from $(FROM)$(if $(SOLVED), solved $(SOLVED)))"
 
 $(addprefix stage,$(STAGES)):
