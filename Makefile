@@ -32,6 +32,7 @@ help:
 	@echo "make stageN [FROM=exercises] [SOLVED=1,2]   build the stage-N tool and point ./box at it"
 	@echo "make test [STAGE=N] [FROM=exercises] [TESTS='name*']  unit + black-box tests of stages 1..N"
 	@echo "make grade [FROM=PATH|exercises]            score a student tree, per stage"
+	@echo "make grade-class SUBMISSIONS=DIR [JOBS=2] [OUT=grade-class]  score each DIR/NAME/, JOBS at once; OUT/summary.csv"
 	@echo "make exercises [TRACK=basic|advanced]       regenerate exercises/ from solutions/ (committed: basic)"
 	@echo "make check-exercises                        exercises/ in sync; each region, stubbed alone, fails a test"
 	@echo "make exercise-stats                         lines a student writes, per stage and track"
@@ -98,6 +99,15 @@ test: test-deps build rootfs
 
 grade: test-deps
 	@python3 tests/tools/grade.py --from '$(FROM)' --stages '$(STAGES)'
+
+# A class: grade.py on each SUBMISSIONS/NAME/ (JOBS at a time; 2 unless JOBS= is
+# given here — the Makefile's JOBS is otherwise the compile jobs), reports in
+# OUT/NAME/, one row per student and stage in OUT/summary.csv.
+.PHONY: grade-class
+grade-class: test-deps
+	@python3 tests/tools/grade_class.py '$(SUBMISSIONS)' --stages '$(STAGES)' \
+	  --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),2) --out '$(or $(OUT),grade-class)'
+	@$(GIVE_BACK) '$(or $(OUT),grade-class)'
 
 exercises:
 	python3 tests/tools/cut_exercises.py --write --track '$(TRACK)'

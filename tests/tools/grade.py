@@ -15,6 +15,8 @@ does not count them. Tests tagged [advanced] check code that is an exercise on
 the advanced track only: they count when the tree graded is that track.
 """
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -41,6 +43,22 @@ def build(stage, source, solved):
     # Two levels below the kit, as `make test`'s build: the same compile
     # commands for lib/ and the tests, so ccache compiles them once.
     out = ROOT / "build" / f"grade-stage{stage}-{tag}"
+    # One build at a time per directory: graders run in parallel (make
+    # grade-class) share the solutions' reference build of a stage.
+    with locked(out / ".grade.lock"):
+        return _build(out, stage, source, solved)
+
+
+@contextlib.contextmanager
+def locked(path):
+    """An exclusive lock on `path` (made if missing), held while in the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def _build(out, stage, source, solved):
     cfg = sh(["cmake", "-S", str(ROOT), "-B", str(out), f"-DBOX_STAGE={stage}",
               f"-DBOX_FROM={source}", f"-DBOX_SOLVED={solved}"])
     if cfg.returncode != 0:
@@ -53,9 +71,14 @@ def build(stage, source, solved):
 
 
 def first_error(text):
-    for line in text.splitlines():
-        if "error" in line.lower():
-            return line.strip()[:300]
+    """The line that says what went wrong: the compiler's `file:line: error:`,
+    CMake's `CMake Error`, the linker's; not a progress line that names a file
+    such as lib/src/error.cpp."""
+    lines = text.splitlines()
+    for pat in (r"\berror:", r"CMake Error", r"undefined reference", r"(?i)\berror\b(?!\.\w)"):
+        for line in lines:
+            if re.search(pat, line):
+                return line.strip()[:300]
     return None
 
 
@@ -182,9 +205,10 @@ def main():
             if ref_err:
                 sys.exit(f"make grade: the solutions of stage {stage} do not build: {ref_err}")
             tests = list_tests(ref / f"box-stage{stage}", track)
-        if not base.exists():
-            helper = bdir / "box" if not err else ref / "box"
-            sh([str(helper), "base-rootfs", "--force", str(base)], check=True)
+        with locked(base.parent / "base-rootfs.lock"):  # parallel graders make it once
+            if not base.exists():
+                helper = bdir / "box" if not err else ref / "box"
+                sh([str(helper), "base-rootfs", "--force", str(base)], check=True)
         env = dict(os.environ, BOX_BIN=str(bdir / "box"), BOX_BASE_ROOTFS=str(base))
         score = 0
         suite = ET.Element("testsuite", name=f"stage{stage}", tests=str(len(tests)))
