@@ -69,6 +69,8 @@ tool:
 # unless STAGE= or FROM= names another; without ./box, stage 1's (demo) or the
 # last stage's (image).
 BOX_LINK := $(shell readlink box 2>/dev/null)
+# (a link into a build that is gone counts as none)
+BOX_LINK := $(if $(wildcard $(dir $(BOX_LINK))CMakeCache.txt),$(BOX_LINK))
 ifneq ($(filter command environment,$(origin STAGE) $(origin FROM)),)
   TOOL_BUILD := $(BUILD)
 else ifneq ($(BOX_LINK),)
