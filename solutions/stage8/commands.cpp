@@ -33,15 +33,23 @@ using stage4::Container;
 
 std::string service_of(const Container& c) { return label_of(c, label::kService); }
 
+// The project's services named in `names` (all if none), in start order; an
+// unknown name is an error.
+std::vector<std::string> chosen_services(const Project& p, const std::vector<std::string>& names) {
+    for (const auto& s : names)
+        if (!p.model["services"].contains(s)) throw Error("no such service: " + s, "see 'box compose config --services'");
+    std::vector<std::string> out;
+    for (const auto& name : start_order(p.model["services"]))
+        if (names.empty() || std::count(names.begin(), names.end(), name)) out.push_back(name);
+    return out;
+}
+
 // The project's containers of `services` (all if none), in start order.
 std::vector<Container> of_services(const Project& p, const std::vector<std::string>& services, bool all) {
-    for (const auto& s : services)
-        if (!p.model["services"].contains(s)) throw Error("no such service: " + s, "see 'box compose config --services'");
-    std::vector<Container> out;
-    for (const auto& name : start_order(p.model["services"])) {
-        if (!services.empty() && std::find(services.begin(), services.end(), name) == services.end()) continue;
+    std::vector<Container> out, all_of_project = project_containers(p.name);
+    for (const auto& name : chosen_services(p, services)) {
         std::vector<Container> mine;
-        for (const auto& c : project_containers(p.name))
+        for (const auto& c : all_of_project)
             if (service_of(c) == name && (all || c.running())) mine.push_back(c);
         std::sort(mine.begin(), mine.end(), [](const Container& a, const Container& b) { return a.name < b.name; });
         out.insert(out.end(), mine.begin(), mine.end());
@@ -233,10 +241,8 @@ void register_commands() {
         build->callback([=] {
             *chosen = [=] {
                 Project p = load();
-                for (const auto& name : start_order(p.model["services"]))
-                    if (p.model["services"][name].contains("build") &&
-                        (build_names->empty() || std::count(build_names->begin(), build_names->end(), name)))
-                        build_image(p, name);
+                for (const auto& name : chosen_services(p, *build_names))
+                    if (p.model["services"][name].contains("build")) build_image(p, name);
                 return 0;
             };
         });
@@ -246,9 +252,9 @@ void register_commands() {
         pull->callback([=] {
             *chosen = [=] {
                 Project p = load();
-                for (const auto& name : start_order(p.model["services"])) {
+                for (const auto& name : chosen_services(p, *pull_names)) {
                     const json& s = p.model["services"][name];
-                    if (!s.contains("image") || (!pull_names->empty() && !std::count(pull_names->begin(), pull_names->end(), name))) continue;
+                    if (!s.contains("image")) continue;
                     fprintf(stderr, " %s Pulling\n", name.c_str());
                     stage3::pull_image(s["image"], stderr);
                     fprintf(stderr, " %s Pulled\n", name.c_str());
@@ -571,8 +577,7 @@ void register_commands() {
         push->callback([=] {
             *chosen = [=] {
                 Project p = load();
-                for (const auto& name : start_order(p.model["services"])) {
-                    if (!push_names->empty() && !std::count(push_names->begin(), push_names->end(), name)) continue;
+                for (const auto& name : chosen_services(p, *push_names)) {
                     const json& s = p.model["services"][name];
                     if (!s.contains("build") || !s.contains("image")) {
                         fprintf(stderr, " %s Skipped\n", name.c_str());

@@ -28,30 +28,6 @@ namespace {
 
 using Map = std::map<std::string, std::string>;
 
-// The conformance folder `relative`, or "" (and a warning) if it is not here.
-std::string conformance_dir(const std::string& relative) {
-    std::string dir = kit_root() + "/../shared/conformance/" + relative;
-    if (!fs::is_directory(dir)) {
-        WARN("skipped: " + dir + " is not here (the conformance data comes with CI, not with the kit)");
-        return "";
-    }
-    return fs::canonical(dir).string();
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const box::Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-Project load(const std::string& dir, LoadOptions o = {}) {
-    o.cwd = dir;
-    return load_project(o);
-}
-
 // Sets (or with nullopt unsets) a variable of this process for the scope:
 // the loader reads the shell's variables from the environment.
 class ScopedEnv {

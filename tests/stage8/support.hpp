@@ -6,12 +6,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "../stage3/support.hpp"
+#include "box/error.hpp"
 #include "harness.hpp"
+#include "stage8.hpp"
 
 namespace boxtest {
 
@@ -52,6 +55,34 @@ struct ProjectGuard {
     std::string dir;
     ~ProjectGuard() { compose(sb, dir, {"down", "-v", "--remove-orphans", "-t", "0"}); }
 };
+
+/// The folder ../shared/conformance/RELATIVE (canonical), or "" with a
+/// "skipped" warning where it is absent: the conformance data comes with CI,
+/// not with the kit.
+inline std::string conformance_dir(const std::string& relative) {
+    std::string dir = kit_root() + "/../shared/conformance/" + relative;
+    if (!std::filesystem::is_directory(dir)) {
+        WARN("skipped: " + dir + " is not here (the conformance data comes with CI, not with the kit)");
+        return "";
+    }
+    return std::filesystem::canonical(dir).string();
+}
+
+/// The message of the box::Error `f` throws; "" if it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const box::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+/// The project of directory `dir`, loaded as `box compose` run there loads it.
+inline box::stage8::Project load(const std::string& dir, box::stage8::LoadOptions o = {}) {
+    o.cwd = dir;
+    return box::stage8::load_project(o);
+}
 
 /// `box inspect` of container `name`, parsed.
 inline nlohmann::json inspect_container(const Sandbox& sb, const std::string& name) {
